@@ -1,0 +1,43 @@
+namespace SemanticSearch.Core;
+
+/// <summary>
+/// The one base type for every error the engine reports on purpose. Its message is written for the user:
+/// it names the file, field or setting at fault. Hosts print <see cref="Exception.Message"/> and hide the stack
+/// trace unless asked for it.
+/// </summary>
+public class SemanticSearchException : Exception
+{
+    public SemanticSearchException(string message) : base(message) { }
+    public SemanticSearchException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A setting or argument has a value the engine cannot use. The message names the setting.</summary>
+public sealed class InvalidSettingException : SemanticSearchException
+{
+    public InvalidSettingException(string setting, string message) : base($"{setting}: {message}") => Setting = setting;
+
+    /// <summary>The setting, option or field at fault.</summary>
+    public string Setting { get; }
+}
+
+/// <summary>An index, model or other named resource does not exist where it was looked for.</summary>
+public sealed class NotFoundException : SemanticSearchException
+{
+    public NotFoundException(string message) : base(message) { }
+}
+
+/// <summary>A persisted file is damaged, truncated, of a foreign format or of an unsupported version.</summary>
+public sealed class CorruptDataException : SemanticSearchException
+{
+    public CorruptDataException(string path, string message) : base($"{path}: {message}") => Path = path;
+    public CorruptDataException(string path, string message, Exception inner) : base($"{path}: {message}", inner) => Path = path;
+
+    /// <summary>The file or directory at fault.</summary>
+    public string Path { get; }
+}
+
+/// <summary>An index was built with one model and is being opened with another.</summary>
+public sealed class ModelMismatchException : SemanticSearchException
+{
+    public ModelMismatchException(string message) : base(message) { }
+}
