@@ -1,6 +1,19 @@
+using System.CommandLine;
+using SemanticSearch.Cli.Commands;
+
 namespace SemanticSearch.Cli;
 
+/// <summary>Entry point of <c>semsearch</c>.</summary>
 internal static class Program
 {
-    private static int Main(string[] args) => 0;
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("semsearch — index folders and search them by meaning and by keywords.");
+        root.Options.Add(CommonOptions.Verbose);
+        root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
 }

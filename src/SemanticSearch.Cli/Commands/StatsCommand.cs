@@ -1,0 +1,47 @@
+using System.CommandLine;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Storage;
+
+namespace SemanticSearch.Cli.Commands;
+
+/// <summary><c>semsearch stats --index &lt;name&gt;</c></summary>
+internal static class StatsCommand
+{
+    public static Command Create()
+    {
+        var index = CommonOptions.Index();
+        var json = CommonOptions.Json();
+        var cmd = new Command("stats", "Show what an index holds: documents, chunks, bytes, model, creation time.") { index, json };
+        cmd.SetAction(parse => CommonOptions.Run(parse, _ =>
+        {
+            using var semanticIndex = SemanticIndex.OpenReadOnly(IndexLocation.Resolve(parse.GetValue(index)!));
+            var s = semanticIndex.Stats();
+            if (parse.GetValue(json))
+            {
+                CommonOptions.PrintJson(new
+                {
+                    s.Directory,
+                    s.Documents,
+                    s.Chunks,
+                    s.Bytes,
+                    model = s.Model,
+                    s.CreatedUtc,
+                    s.UpdatedUtc,
+                    s.FormatVersion,
+                    manifest = semanticIndex.Manifest,
+                });
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"index      {s.Directory}");
+            Console.WriteLine($"documents  {s.Documents:N0}");
+            Console.WriteLine($"chunks     {s.Chunks:N0}");
+            Console.WriteLine($"bytes      {s.Bytes:N0}");
+            Console.WriteLine($"model      {s.Model ?? "none (lexical only)"}");
+            Console.WriteLine($"created    {s.CreatedUtc:u}");
+            Console.WriteLine($"updated    {s.UpdatedUtc:u}");
+            Console.WriteLine($"format     v{s.FormatVersion}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SemanticSearch.Core;
+
+namespace SemanticSearch.Cli;
+
+/// <summary>Exit codes of every command (also listed in the README).</summary>
+internal static class ExitCodes
+{
+    /// <summary>Everything succeeded.</summary>
+    public const int Ok = 0;
+
+    /// <summary>A fatal error: nothing or not all was done; the message says why.</summary>
+    public const int Fatal = 1;
+
+    /// <summary>The job finished but some inputs were skipped (each named with its reason).</summary>
+    public const int Partial = 2;
+}
+
+/// <summary>Options shared by several commands, and the one place that turns exceptions into messages.</summary>
+internal static class CommonOptions
+{
+    public static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Show stack traces for errors and more detail while working.",
+        Recursive = true,
+    };
+
+    public static Option<string> Index() => new("--index", "-i")
+    {
+        Description = "Index name (under ./indexes or $SEMSEARCH_INDEXES) or a path to an index directory.",
+        Required = true,
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print machine-readable JSON instead of text.",
+    };
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static void PrintJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+
+    /// <summary>
+    /// Runs a command body: expected errors print one line naming what is wrong (exit 1); a stack trace appears only
+    /// with --verbose; Ctrl+C ends with exit 130.
+    /// </summary>
+    public static int Run(ParseResult parse, Func<CancellationToken, int> body)
+    {
+        var verbose = parse.GetValue(Verbose);
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return body(cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("cancelled; everything up to the last commit is kept.");
+            return 130;
+        }
+        catch (SemanticSearchException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose)
+            {
+                Console.Error.WriteLine(e);
+            }
+            return ExitCodes.Fatal;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose)
+            {
+                Console.Error.WriteLine(e);
+            }
+            return ExitCodes.Fatal;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"unexpected error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine(verbose ? e.ToString() : "(run again with --verbose for details)");
+            return ExitCodes.Fatal;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
+using SemanticSearch.Lexical;
+
+namespace SemanticSearch.Engine;
+
+/// <summary>Settings an index is created with; they are recorded in its manifest and validated up front.</summary>
+public sealed record IndexSettings
+{
+    /// <summary>Chunk sizes. Without a model, tokens are whitespace-separated words.</summary>
+    public ChunkingOptions Chunking { get; init; } = new(MaxTokens: 512, OverlapTokens: 64);
+
+    /// <summary>BM25 parameters and analysis.</summary>
+    public LexicalOptions Lexical { get; init; } = new();
+
+    /// <summary>Files larger than this are skipped with a reason (default 50 MB).</summary>
+    public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>Commit after this many written documents...</summary>
+    public int CommitEveryDocuments { get; init; } = 1000;
+
+    /// <summary>...or after this much time, whichever comes first.</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        Chunking.Validate();
+        Lexical.Validate();
+        if (MaxFileBytes <= 0)
+        {
+            throw new InvalidSettingException("maxFileBytes", $"must be positive (got {MaxFileBytes}).");
+        }
+        if (CommitEveryDocuments <= 0)
+        {
+            throw new InvalidSettingException("commitEveryDocuments", $"must be positive (got {CommitEveryDocuments}).");
+        }
+        if (CommitInterval <= TimeSpan.Zero)
+        {
+            throw new InvalidSettingException("commitInterval", "must be positive.");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+// The folder indexing job: source → extract → chunk → write → commit, one way.
+//
+// Files are enumerated in ordinal path order and prepared (read, hashed, extracted, chunked) in parallel but consumed
+// in that same order by a single writer, so chunk ids — and therefore results — are the same on every run. A file
+// whose bytes hash to what the index already holds is not extracted again. After the walk, documents of this folder
+// that no longer exist are deleted. The writer commits every N documents or T seconds, so a killed job loses at most
+// the uncommitted tail and a re-run resumes from what was committed.
+using System.Diagnostics;
+using System.IO.Hashing;
+using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
+using SemanticSearch.Extraction;
+
+namespace SemanticSearch.Engine.Indexing;
+
+/// <summary>Progress of a folder job, reported after every file.</summary>
+/// <param name="Processed">Files handled so far.</param>
+/// <param name="Total">Files found.</param>
+/// <param name="CurrentPath">The file just handled, relative to the folder.</param>
+public sealed record IndexingProgress(int Processed, int Total, string CurrentPath);
+
+/// <summary>A file that was not indexed, and why.</summary>
+public sealed record SkippedFile(string Path, string Reason);
+
+/// <summary>What a folder job did.</summary>
+public sealed record IndexingReport(
+    string Folder,
+    int FilesSeen,
+    int Added,
+    int Updated,
+    int Unchanged,
+    int Removed,
+    long ChunksWritten,
+    IReadOnlyList<SkippedFile> Skipped,
+    TimeSpan Elapsed);
+
+/// <summary>Indexes every supported file under a folder into a <see cref="SemanticIndex"/>.</summary>
+public sealed class FolderIndexer
+{
+    private readonly SemanticIndex _index;
+    private readonly IndexSettings _settings;
+    private readonly DocumentExtractor _extractor;
+
+    /// <summary>Creates a job writer over an index opened for writing.</summary>
+    public FolderIndexer(SemanticIndex index, IndexSettings settings, DocumentExtractor? extractor = null)
+    {
+        _index = index;
+        _settings = settings;
+        _extractor = extractor ?? new DocumentExtractor();
+    }
+
+    /// <summary>Indexes <paramref name="folder"/> (recursively); idempotent for unchanged files.</summary>
+    public IndexingReport Run(string folder, IProgress<IndexingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root))
+        {
+            throw new NotFoundException(File.Exists(root) ? $"not a folder: {folder}" : $"folder not found: {folder}");
+        }
+        var clock = Stopwatch.StartNew();
+        var files = Enumerate(root);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var skipped = new List<SkippedFile>();
+        int added = 0, updated = 0, unchanged = 0, processed = 0, removed = 0, sinceCommit = 0;
+        long chunks = 0;
+        var lastCommit = Stopwatch.StartNew();
+        var knownHashes = _index.Metadata.HashesFromSource(root); // read once: preparation threads never touch the stores
+
+        var prepared = files
+            .AsParallel()
+            .AsOrdered()
+            .WithDegreeOfParallelism(Math.Max(1, Math.Min(4, Environment.ProcessorCount)))
+            .WithCancellation(cancellationToken)
+            .Select(f => Prepare(root, f, knownHashes));
+
+        _index.BeginBatch();
+        try
+        {
+            foreach (var item in prepared)
+            {
+                seen.Add(item.Id);
+                switch (item)
+                {
+                    case Prepared.Unchanged:
+                        unchanged++;
+                        break;
+                    case Prepared.Skipped s:
+                        skipped.Add(new SkippedFile(s.Path, s.Reason));
+                        // a file that became unreadable keeps its last good version in the index
+                        break;
+                    case Prepared.Ready r:
+                        var existed = _index.GetDocument(r.Document.Id) is not null;
+                        chunks += _index.Write(r.Document, r.Chunks);
+                        if (existed)
+                        {
+                            updated++;
+                        }
+                        else
+                        {
+                            added++;
+                        }
+                        sinceCommit++;
+                        break;
+                }
+                processed++;
+                progress?.Report(new IndexingProgress(processed, files.Count, item.Id));
+                if (sinceCommit >= _settings.CommitEveryDocuments || (sinceCommit > 0 && lastCommit.Elapsed >= _settings.CommitInterval))
+                {
+                    _index.Commit();
+                    _index.BeginBatch();
+                    sinceCommit = 0;
+                    lastCommit.Restart();
+                }
+            }
+
+            foreach (var id in _index.Metadata.DocumentIdsFromSource(root))
+            {
+                if (!seen.Contains(id))
+                {
+                    _index.Delete(id);
+                    removed++;
+                }
+            }
+            _index.Commit();
+        }
+        catch
+        {
+            _index.Metadata.Rollback();
+            _index.Lexical.Rollback();
+            throw;
+        }
+
+        return new IndexingReport(root, files.Count, added, updated, unchanged, removed, chunks, skipped, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Supported files under <paramref name="root"/>, sorted by ordinal path. Hidden entries (a name starting with a
+    /// dot) and symbolic links are not followed: links could loop or lead outside the folder.
+    /// </summary>
+    private List<string> Enumerate(string root)
+    {
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Device,
+            ReturnSpecialDirectories = false,
+            MatchType = MatchType.Simple,
+        };
+        var list = new List<string>();
+        foreach (var f in Directory.EnumerateFiles(root, "*", options))
+        {
+            var rel = Path.GetRelativePath(root, f);
+            if (IsHidden(rel) || !_extractor.Supports(f))
+            {
+                continue;
+            }
+            list.Add(f);
+        }
+        list.Sort(StringComparer.Ordinal);
+        return list;
+    }
+
+    private static bool IsHidden(string relativePath)
+    {
+        foreach (var part in relativePath.Split(Path.DirectorySeparatorChar))
+        {
+            if (part.StartsWith('.'))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Prepared Prepare(string root, string file, IReadOnlyDictionary<string, string> knownHashes)
+    {
+        var id = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+        try
+        {
+            var info = new FileInfo(file);
+            if (info.Length > _settings.MaxFileBytes)
+            {
+                return new Prepared.Skipped(id, file, $"file is {info.Length:N0} bytes, over the {_settings.MaxFileBytes:N0}-byte limit (maxFileBytes)");
+            }
+            if (info.Length == 0)
+            {
+                return new Prepared.Skipped(id, file, "empty file");
+            }
+            var bytes = File.ReadAllBytes(file);
+            var hash = Convert.ToHexStringLower(XxHash128.Hash(bytes));
+            if (knownHashes.TryGetValue(id, out var known) && known == hash)
+            {
+                return new Prepared.Unchanged(id);
+            }
+            var extracted = _extractor.Extract(bytes, file);
+            var chunks = _index.Chunker.Chunk(extracted.Text);
+            if (chunks.Count == 0)
+            {
+                return new Prepared.Skipped(id, file, "no text found");
+            }
+            var doc = new SourceDocument(id, root, file, extracted.Title, extracted.Text, Path.GetExtension(file).ToLowerInvariant(),
+                bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata);
+            return new Prepared.Ready(id, doc, chunks);
+        }
+        catch (ExtractionException e)
+        {
+            return new Prepared.Skipped(id, file, e.Message);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return new Prepared.Skipped(id, file, "permission denied");
+        }
+        catch (IOException e)
+        {
+            return new Prepared.Skipped(id, file, $"cannot read: {e.Message}");
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
+
+    private abstract record Prepared(string Id)
+    {
+        public sealed record Unchanged(string Id) : Prepared(Id);
+        public sealed record Skipped(string Id, string Path, string Reason) : Prepared(Id);
+        public sealed record Ready(string Id, SourceDocument Document, IReadOnlyList<TextChunk> Chunks) : Prepared(Id);
+    }
+}

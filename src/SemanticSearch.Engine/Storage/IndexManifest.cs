@@ -1,0 +1,113 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.IO.Hashing;
+using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Lexical;
+
+namespace SemanticSearch.Engine.Storage;
+
+/// <summary>
+/// The index's table of contents, <c>manifest.json</c>: format version, settings every store was built with, the
+/// model the vectors came from, and counts at the last commit. It carries a CRC-32 of its own content and is replaced
+/// atomically (write to a temporary file, flush to disk, rename), so a reader sees the old manifest or the new one,
+/// never a mix.
+/// </summary>
+public sealed record IndexManifest
+{
+    /// <summary>The format this build writes and reads.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    /// <summary>File name inside the index directory.</summary>
+    public const string FileName = "manifest.json";
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public DateTime CreatedUtc { get; init; }
+    public DateTime UpdatedUtc { get; init; }
+    public long Generation { get; init; }
+    public required ChunkingOptions Chunking { get; init; }
+    public required string TokenCounter { get; init; }
+    public required LexicalOptions Lexical { get; init; }
+    public EncoderInfo? Model { get; init; }
+    public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
+    public ManifestCounts Counts { get; init; } = new(0, 0, 0);
+
+    /// <summary>CRC-32 (hex) of the manifest serialised with this field empty.</summary>
+    public string Checksum { get; init; } = string.Empty;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Reads and validates the manifest in <paramref name="indexDirectory"/>.</summary>
+    public static IndexManifest Read(string indexDirectory)
+    {
+        var path = Path.Combine(indexDirectory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new NotFoundException($"no index at {indexDirectory} (missing {FileName}); create one with 'semsearch index <folder> --index <name>'");
+        }
+        IndexManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<IndexManifest>(File.ReadAllBytes(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptDataException(path, $"manifest is not valid JSON ({e.Message})", e);
+        }
+        if (m is null)
+        {
+            throw new CorruptDataException(path, "manifest is empty");
+        }
+        if (m.FormatVersion > CurrentFormatVersion || m.FormatVersion < 1)
+        {
+            throw new CorruptDataException(path, $"unsupported index format version {m.FormatVersion} (this build reads 1 to {CurrentFormatVersion})");
+        }
+        var expected = m.ComputeChecksum();
+        if (!string.Equals(expected, m.Checksum, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CorruptDataException(path, $"manifest checksum mismatch (stored {m.Checksum}, computed {expected})");
+        }
+        return m;
+    }
+
+    /// <summary>Atomically replaces the manifest in <paramref name="indexDirectory"/> with this one (checksum filled in).</summary>
+    public void Write(string indexDirectory)
+    {
+        var sealedManifest = this with { Checksum = ComputeChecksum() };
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Json);
+        AtomicFile.Write(Path.Combine(indexDirectory, FileName), bytes);
+    }
+
+    private string ComputeChecksum()
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(this with { Checksum = string.Empty }, Json);
+        return Convert.ToHexStringLower(Crc32.Hash(bytes));
+    }
+}
+
+/// <summary>Counts recorded at a commit.</summary>
+public sealed record ManifestCounts(long Documents, long Chunks, long Bytes);
+
+/// <summary>Write-to-temporary-then-rename, with the data flushed to disk before the rename.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        var tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static void WriteText(string path, string text) => Write(path, Encoding.UTF8.GetBytes(text));
+}

@@ -1,0 +1,136 @@
+using System.Text;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
+
+namespace SemanticSearch.Extraction;
+
+/// <summary>
+/// HTML: the visible text of the body (scripts, styles and templates dropped), block elements separated by line
+/// breaks. The walk is iterative, so a deeply nested page cannot overflow the stack. Title: &lt;title&gt;, else the
+/// first &lt;h1&gt;, else the file name.
+/// </summary>
+public sealed class HtmlTextExtractor : ITextExtractor
+{
+    private static readonly HashSet<string> Skipped = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object",
+    };
+
+    private static readonly HashSet<string> Blocks = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "li", "ul", "ol", "table", "tr",
+        "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "br", "hr", "dd", "dt", "dl", "figure", "figcaption",
+        "td", "th", "form", "address", "details", "summary",
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Extensions { get; } = [".html", ".htm", ".xhtml"];
+
+    /// <inheritdoc />
+    public ExtractedText Extract(ReadOnlyMemory<byte> content, string fileName)
+    {
+        var html = TextDecoding.Decode(content.Span);
+        var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
+        using var doc = parser.ParseDocument(html);
+
+        var title = doc.Title?.Trim();
+        if (string.IsNullOrEmpty(title))
+        {
+            title = doc.QuerySelector("h1")?.TextContent.Trim();
+        }
+        if (string.IsNullOrEmpty(title))
+        {
+            title = Titles.FromFileName(fileName);
+        }
+
+        var root = (INode?)doc.Body ?? doc.DocumentElement;
+        var text = root is null ? string.Empty : VisibleText(root);
+        return new ExtractedText(Titles.Clip(title), text);
+    }
+
+    private static string VisibleText(INode root)
+    {
+        var sb = new StringBuilder();
+        var stack = new Stack<(INode Node, bool Closing)>();
+        stack.Push((root, false));
+        while (stack.Count > 0)
+        {
+            var (node, closing) = stack.Pop();
+            if (node is IElement element)
+            {
+                var name = element.LocalName;
+                if (closing)
+                {
+                    if (Blocks.Contains(name))
+                    {
+                        BreakLine(sb, name is "p" or "div" or "section" or "article" or "table" or "pre" or "blockquote" || name.StartsWith('h'));
+                    }
+                    continue;
+                }
+                if (Skipped.Contains(name))
+                {
+                    continue;
+                }
+                if (Blocks.Contains(name))
+                {
+                    BreakLine(sb, false);
+                }
+                stack.Push((node, true));
+                for (var child = node.LastChild; child is not null; child = child.PreviousSibling)
+                {
+                    stack.Push((child, false));
+                }
+            }
+            else if (node is IText t)
+            {
+                AppendCollapsed(sb, t.Data);
+            }
+            else if (!closing && node.HasChildNodes)
+            {
+                for (var child = node.LastChild; child is not null; child = child.PreviousSibling)
+                {
+                    stack.Push((child, false));
+                }
+            }
+        }
+        return sb.ToString().Trim();
+    }
+
+    private static void AppendCollapsed(StringBuilder sb, string data)
+    {
+        foreach (var c in data)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                if (sb.Length > 0 && !char.IsWhiteSpace(sb[^1]))
+                {
+                    sb.Append(' ');
+                }
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+    }
+
+    private static void BreakLine(StringBuilder sb, bool paragraph)
+    {
+        while (sb.Length > 0 && sb[^1] == ' ')
+        {
+            sb.Length--;
+        }
+        if (sb.Length == 0)
+        {
+            return;
+        }
+        if (sb[^1] != '\n')
+        {
+            sb.Append('\n');
+        }
+        if (paragraph && (sb.Length < 2 || sb[^2] != '\n'))
+        {
+            sb.Append('\n');
+        }
+    }
+}

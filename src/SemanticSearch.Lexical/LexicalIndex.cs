@@ -1,0 +1,343 @@
+// BM25 over a Lucene.Net 4.8 index.
+//
+// Scoring follows the configuration that Pyserini's BEIR "flat" regressions use: one analysed field holding title and
+// text, Lucene's English analysis (standard tokenizer, possessive removal, lower case, English stop words, Porter
+// stemming), BM25 with k1 = 0.9 and b = 0.4, and a bag-of-words query in which each distinct query term is one SHOULD
+// clause boosted by how often it occurs in the query. Free text never goes through the query parser, so no user input
+// is a syntax error.
+using Lucene.Net.Analysis;
+using Lucene.Net.Analysis.En;
+using Lucene.Net.Analysis.TokenAttributes;
+using Lucene.Net.Documents;
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Lucene.Net.Store;
+using Lucene.Net.Util;
+using SemanticSearch.Core;
+using LuceneDirectory = Lucene.Net.Store.Directory;
+
+namespace SemanticSearch.Lexical;
+
+/// <summary>BM25 parameters and analysis of the lexical index (recorded in the index manifest).</summary>
+/// <param name="K1">Term-frequency saturation.</param>
+/// <param name="B">Length normalisation.</param>
+/// <param name="Analyzer">Analysis chain; only <c>english</c> (Porter-stemmed, stop words removed) is built in.</param>
+public sealed record LexicalOptions(float K1 = 0.9f, float B = 0.4f, string Analyzer = "english")
+{
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the bad setting.</summary>
+    public void Validate()
+    {
+        if (!(K1 >= 0 && K1 <= 10))
+        {
+            throw new InvalidSettingException("lexical.k1", $"must be between 0 and 10 (got {K1}).");
+        }
+        if (!(B >= 0 && B <= 1))
+        {
+            throw new InvalidSettingException("lexical.b", $"must be between 0 and 1 (got {B}).");
+        }
+        if (Analyzer != "english")
+        {
+            throw new InvalidSettingException("lexical.analyzer", $"unknown analyzer '{Analyzer}' (known: english).");
+        }
+    }
+}
+
+/// <summary>A chunk as the lexical index stores it: searchable text plus the fields that filters test.</summary>
+public sealed record LexicalChunk(
+    long ChunkId,
+    string DocumentId,
+    string Title,
+    string Text,
+    string Path,
+    string FileType,
+    DateTime ModifiedUtc,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>Restricts results to chunks whose document matches every given condition.</summary>
+public sealed record LexicalFilter(
+    string? PathPrefix = null,
+    IReadOnlyList<string>? FileTypes = null,
+    DateTime? ModifiedAfterUtc = null,
+    IReadOnlyDictionary<string, string>? Metadata = null);
+
+/// <summary>A lexical match: chunk id, its document and its BM25 score.</summary>
+public readonly record struct LexicalHit(long ChunkId, string DocumentId, float Score);
+
+/// <summary>The BM25 store of an index: add, delete by document, search, commit.</summary>
+public sealed class LexicalIndex : IDisposable
+{
+    private const LuceneVersion Version = LuceneVersion.LUCENE_48;
+    internal const string ContentsField = "contents";
+    private const string ChunkIdField = "chunk_id";
+    private const string DocIdField = "doc_id";
+    private const string PathField = "path";
+    private const string TypeField = "type";
+    private const string ModifiedField = "modified";
+    private const string MetaPrefix = "meta.";
+
+    private readonly LuceneDirectory _directory;
+    private readonly Analyzer _analyzer;
+    private readonly BM25Similarity _similarity;
+    private readonly IndexWriter? _writer;
+    private readonly SearcherManager _searchers;
+    private readonly string _path;
+
+    private LexicalIndex(string path, LexicalOptions options, bool readOnly)
+    {
+        options.Validate();
+        _path = path;
+        _similarity = new BM25Similarity(options.K1, options.B);
+        _analyzer = new EnglishAnalyzer(Version);
+        System.IO.Directory.CreateDirectory(path);
+        _directory = FSDirectory.Open(path);
+        if (!readOnly)
+        {
+            var config = new IndexWriterConfig(Version, _analyzer)
+            {
+                Similarity = _similarity,
+                OpenMode = OpenMode.CREATE_OR_APPEND,
+                RAMBufferSizeMB = 64,
+            };
+            _writer = new IndexWriter(_directory, config);
+            _writer.Commit(); // an empty index has a commit point, so readers can always open one
+        }
+        else if (!DirectoryReader.IndexExists(_directory))
+        {
+            throw new NotFoundException($"lexical index not found: {path}");
+        }
+        _searchers = new SearcherManager(_directory, new BM25SearcherFactory(_similarity));
+    }
+
+    // Every searcher the manager hands out scores with the index's BM25 parameters.
+    private sealed class BM25SearcherFactory(Similarity similarity) : SearcherFactory
+    {
+        public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = similarity };
+    }
+
+    /// <summary>Opens a writable index at <paramref name="path"/>, creating it when absent.</summary>
+    public static LexicalIndex OpenWritable(string path, LexicalOptions options) => Wrap(path, () => new LexicalIndex(path, options, false));
+
+    /// <summary>Opens the last commit of the index at <paramref name="path"/> for searching only.</summary>
+    public static LexicalIndex OpenReadOnly(string path, LexicalOptions options) => Wrap(path, () => new LexicalIndex(path, options, true));
+
+    private static LexicalIndex Wrap(string path, Func<LexicalIndex> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (LockObtainFailedException e)
+        {
+            throw new SemanticSearchException($"{path}: the lexical index is locked by another writer ({e.Message})", e);
+        }
+        catch (Exception e) when (e is CorruptIndexException or IndexFormatTooOldException or IndexFormatTooNewException or EndOfStreamException)
+        {
+            throw new CorruptDataException(path, $"lexical index is damaged: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Adds chunks (uncommitted until <see cref="Commit"/>).</summary>
+    public void Add(IEnumerable<LexicalChunk> chunks)
+    {
+        var writer = Writer;
+        foreach (var c in chunks)
+        {
+            writer.AddDocument(ToLucene(c));
+        }
+    }
+
+    /// <summary>Removes every chunk of <paramref name="documentId"/> (uncommitted until <see cref="Commit"/>).</summary>
+    public void DeleteDocument(string documentId) => Writer.DeleteDocuments(new Term(DocIdField, documentId));
+
+    /// <summary>Makes all changes durable and visible to new searches.</summary>
+    public void Commit()
+    {
+        Writer.Commit();
+        _searchers.MaybeRefreshBlocking();
+    }
+
+    /// <summary>Discards uncommitted changes.</summary>
+    public void Rollback() => Writer.Rollback();
+
+    /// <summary>Live chunks in the last commit.</summary>
+    public int Count => WithSearcher(s => s.IndexReader.NumDocs);
+
+    /// <summary>Ids of every live chunk in the last commit (for cross-store checks).</summary>
+    public IReadOnlyList<long> AllChunkIds()
+    {
+        return WithSearcher(s =>
+        {
+            var reader = s.IndexReader;
+            var ids = new List<long>(reader.NumDocs);
+            var live = MultiFields.GetLiveDocs(reader);
+            for (var i = 0; i < reader.MaxDoc; i++)
+            {
+                if (live is null || live.Get(i))
+                {
+                    ids.Add(reader.Document(i).GetField(ChunkIdField).GetInt64Value() ?? -1);
+                }
+            }
+            return ids;
+        });
+    }
+
+    /// <summary>
+    /// The top <paramref name="k"/> chunks for <paramref name="query"/> by BM25, best first; ties in score are broken
+    /// by Lucene document order, which is insertion order.
+    /// </summary>
+    public IReadOnlyList<LexicalHit> Search(string query, int k, LexicalFilter? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (k <= 0)
+        {
+            return [];
+        }
+        var q = BuildQuery(query);
+        if (q is null)
+        {
+            return [];
+        }
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var top = f is null ? searcher.Search(q, k) : searcher.Search(q, f, k);
+            var hits = new List<LexicalHit>(top.ScoreDocs.Length);
+            var fields = new HashSet<string> { ChunkIdField, DocIdField };
+            foreach (var sd in top.ScoreDocs)
+            {
+                var doc = searcher.Doc(sd.Doc, fields);
+                hits.Add(new LexicalHit(doc.GetField(ChunkIdField).GetInt64Value() ?? -1, doc.Get(DocIdField), sd.Score));
+            }
+            return hits;
+        });
+    }
+
+    /// <summary>The analysed terms of <paramref name="text"/>, as BM25 sees them (for tests and snippets).</summary>
+    public IReadOnlyList<string> Analyze(string text) => AnalyzeWith(_analyzer, text);
+
+    internal static IReadOnlyList<string> AnalyzeWith(Analyzer analyzer, string text)
+    {
+        var terms = new List<string>();
+        using var ts = analyzer.GetTokenStream(ContentsField, text);
+        var term = ts.AddAttribute<ICharTermAttribute>();
+        ts.Reset();
+        while (ts.IncrementToken())
+        {
+            terms.Add(term.ToString());
+        }
+        ts.End();
+        return terms;
+    }
+
+    private Query? BuildQuery(string text)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var t in Analyze(text))
+        {
+            if (counts.TryGetValue(t, out var n))
+            {
+                counts[t] = n + 1;
+            }
+            else if (order.Count < BooleanQuery.MaxClauseCount)
+            {
+                counts[t] = 1;
+                order.Add(t);
+            }
+        }
+        if (order.Count == 0)
+        {
+            return null;
+        }
+        var bq = new BooleanQuery();
+        foreach (var t in order)
+        {
+            var tq = new TermQuery(new Term(ContentsField, t)) { Boost = counts[t] };
+            bq.Add(tq, Occur.SHOULD);
+        }
+        return bq;
+    }
+
+    private static Filter? BuildFilter(LexicalFilter? filter)
+    {
+        if (filter is null)
+        {
+            return null;
+        }
+        var bq = new BooleanQuery();
+        var any = false;
+        if (!string.IsNullOrEmpty(filter.PathPrefix))
+        {
+            bq.Add(new PrefixQuery(new Term(PathField, filter.PathPrefix)), Occur.MUST);
+            any = true;
+        }
+        if (filter.FileTypes is { Count: > 0 } types)
+        {
+            var or = new BooleanQuery();
+            foreach (var t in types)
+            {
+                or.Add(new TermQuery(new Term(TypeField, t.ToLowerInvariant())), Occur.SHOULD);
+            }
+            bq.Add(or, Occur.MUST);
+            any = true;
+        }
+        if (filter.ModifiedAfterUtc is { } after)
+        {
+            bq.Add(NumericRangeQuery.NewInt64Range(ModifiedField, after.ToUniversalTime().Ticks, null, false, true), Occur.MUST);
+            any = true;
+        }
+        if (filter.Metadata is { Count: > 0 } meta)
+        {
+            foreach (var (key, value) in meta)
+            {
+                bq.Add(new TermQuery(new Term(MetaPrefix + key, value)), Occur.MUST);
+            }
+            any = true;
+        }
+        return any ? new QueryWrapperFilter(bq) : null;
+    }
+
+    private static Document ToLucene(LexicalChunk c)
+    {
+        var doc = new Document
+        {
+            new Int64Field(ChunkIdField, c.ChunkId, Field.Store.YES),
+            new StringField(DocIdField, c.DocumentId, Field.Store.YES),
+            new StringField(PathField, c.Path, Field.Store.NO),
+            new StringField(TypeField, c.FileType.ToLowerInvariant(), Field.Store.NO),
+            new Int64Field(ModifiedField, c.ModifiedUtc.ToUniversalTime().Ticks, Field.Store.NO),
+            new TextField(ContentsField, c.Title.Length == 0 ? c.Text : c.Title + "\n" + c.Text, Field.Store.NO),
+        };
+        foreach (var (k, v) in c.Metadata)
+        {
+            doc.Add(new StringField(MetaPrefix + k, v, Field.Store.NO));
+        }
+        return doc;
+    }
+
+    private IndexWriter Writer => _writer ?? throw new InvalidOperationException($"{_path}: lexical index was opened read-only");
+
+    // Searches hold a reference on the searcher they started with, so a commit never closes a reader under them.
+    private T WithSearcher<T>(Func<IndexSearcher, T> use)
+    {
+        var searcher = _searchers.Acquire();
+        try
+        {
+            return use(searcher);
+        }
+        finally
+        {
+            _searchers.Release(searcher);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _searchers.Dispose();
+        _writer?.Dispose();
+        _analyzer.Dispose();
+        _directory.Dispose();
+    }
+}

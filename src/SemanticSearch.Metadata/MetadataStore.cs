@@ -1,0 +1,291 @@
+using LiteDB;
+using SemanticSearch.Core;
+
+namespace SemanticSearch.Metadata;
+
+/// <summary>
+/// Document and chunk metadata in one LiteDB file. Documents are keyed by id, chunks by their numeric id with an index
+/// on the owning document. A document and its chunks are replaced together inside one LiteDB transaction, so a reader
+/// never sees a document without its chunks. Mapping is explicit (no reflection mapper) to keep the on-disk shape a
+/// deliberate contract.
+/// </summary>
+public sealed class MetadataStore : IDisposable
+{
+    private const string Documents = "documents";
+    private const string Chunks = "chunks";
+    private const string State = "state";
+
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<BsonDocument> _docs;
+    private readonly ILiteCollection<BsonDocument> _chunks;
+    private readonly ILiteCollection<BsonDocument> _state;
+    private readonly bool _readOnly;
+
+    private MetadataStore(LiteDatabase db, bool readOnly)
+    {
+        _db = db;
+        _readOnly = readOnly;
+        _docs = db.GetCollection(Documents);
+        _chunks = db.GetCollection(Chunks);
+        _state = db.GetCollection(State);
+        if (!readOnly)
+        {
+            _chunks.EnsureIndex("doc");
+            _docs.EnsureIndex("source");
+            _docs.EnsureIndex("hash");
+        }
+    }
+
+    /// <summary>Opens (creating when writable and absent) the store at <paramref name="path"/>.</summary>
+    public static MetadataStore Open(string path, bool readOnly)
+    {
+        if (readOnly && !File.Exists(path))
+        {
+            throw new NotFoundException($"metadata store not found: {path}");
+        }
+        try
+        {
+            var cs = new ConnectionString
+            {
+                Filename = path,
+                Connection = ConnectionType.Direct,
+                ReadOnly = readOnly,
+                Upgrade = false,
+            };
+            return new MetadataStore(new LiteDatabase(cs), readOnly);
+        }
+        catch (LiteException e)
+        {
+            throw new CorruptDataException(path, $"cannot open metadata store: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The next chunk id to hand out; persisted with each commit.</summary>
+    public long NextChunkId
+    {
+        get => _state.FindById("nextChunkId")?["value"].AsInt64 ?? 1;
+        set => _state.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value });
+    }
+
+    // Sum of document sizes, kept up to date by Upsert and Delete in the same transaction as the documents.
+    private long TotalBytes
+    {
+        get => _state.FindById("totalBytes")?["value"].AsInt64 ?? 0;
+        set => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value });
+    }
+
+    /// <summary>Starts a transaction; <see cref="Commit"/> makes everything since visible at once.</summary>
+    public void BeginTransaction() => _db.BeginTrans();
+
+    /// <summary>Commits the open transaction.</summary>
+    public void Commit() => _db.Commit();
+
+    /// <summary>Rolls the open transaction back.</summary>
+    public void Rollback() => _db.Rollback();
+
+    /// <summary>Flushes the log into the data file.</summary>
+    public void Checkpoint() => _db.Checkpoint();
+
+    /// <summary>The document with <paramref name="id"/>, or null.</summary>
+    public DocumentRecord? GetDocument(string id)
+    {
+        var d = _docs.FindById(id);
+        return d is null ? null : ToDocument(d);
+    }
+
+    /// <summary>Ids of all documents that came from <paramref name="source"/>.</summary>
+    public IReadOnlyList<string> DocumentIdsFromSource(string source)
+    {
+        var ids = new List<string>();
+        foreach (var d in _docs.Find(Query.EQ("source", source)))
+        {
+            ids.Add(d["_id"].AsString);
+        }
+        return ids;
+    }
+
+    /// <summary>Content hash of every document that came from <paramref name="source"/>, by document id.</summary>
+    public IReadOnlyDictionary<string, string> HashesFromSource(string source)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in _docs.Find(Query.EQ("source", source)))
+        {
+            result[d["_id"].AsString] = d["hash"].AsString;
+        }
+        return result;
+    }
+
+    /// <summary>Every document, in id order.</summary>
+    public IEnumerable<DocumentRecord> AllDocuments()
+    {
+        foreach (var d in _docs.FindAll())
+        {
+            yield return ToDocument(d);
+        }
+    }
+
+    /// <summary>Replaces the document and all its chunks (old chunks are removed).</summary>
+    /// <returns>Ids of the chunks that were removed.</returns>
+    public IReadOnlyList<long> Upsert(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
+    {
+        EnsureWritable();
+        var removed = DeleteChunksOf(document.Id);
+        var previous = _docs.FindById(document.Id);
+        TotalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
+        _docs.Upsert(FromDocument(document));
+        if (chunks.Count > 0)
+        {
+            var bson = new List<BsonDocument>(chunks.Count);
+            foreach (var c in chunks)
+            {
+                bson.Add(FromChunk(c));
+            }
+            _chunks.InsertBulk(bson);
+        }
+        return removed;
+    }
+
+    /// <summary>Deletes a document and its chunks.</summary>
+    /// <returns>Ids of the removed chunks (empty when the document did not exist).</returns>
+    public IReadOnlyList<long> Delete(string documentId)
+    {
+        EnsureWritable();
+        var removed = DeleteChunksOf(documentId);
+        var previous = _docs.FindById(documentId);
+        if (previous is not null)
+        {
+            TotalBytes -= previous["size"].AsInt64;
+            _docs.Delete(documentId);
+        }
+        return removed;
+    }
+
+    /// <summary>The chunks with the given ids that exist, keyed by id.</summary>
+    public IReadOnlyDictionary<long, ChunkRecord> GetChunks(IEnumerable<long> ids)
+    {
+        var result = new Dictionary<long, ChunkRecord>();
+        foreach (var id in ids)
+        {
+            if (result.ContainsKey(id))
+            {
+                continue;
+            }
+            var c = _chunks.FindById(id);
+            if (c is not null)
+            {
+                result[id] = ToChunk(c);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Every chunk, in id order.</summary>
+    public IEnumerable<ChunkRecord> AllChunks()
+    {
+        foreach (var c in _chunks.FindAll())
+        {
+            yield return ToChunk(c);
+        }
+    }
+
+    /// <summary>Totals: documents, chunks, source bytes.</summary>
+    public MetadataCounts Counts()
+    {
+        return new MetadataCounts(_docs.LongCount(), _chunks.LongCount(), TotalBytes);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _db.Dispose();
+
+    private List<long> DeleteChunksOf(string documentId)
+    {
+        var removed = new List<long>();
+        foreach (var c in _chunks.Find(Query.EQ("doc", documentId)))
+        {
+            removed.Add(c["_id"].AsInt64);
+        }
+        if (removed.Count > 0)
+        {
+            _chunks.DeleteMany(Query.EQ("doc", documentId));
+        }
+        return removed;
+    }
+
+    private void EnsureWritable()
+    {
+        if (_readOnly)
+        {
+            throw new InvalidOperationException("metadata store was opened read-only");
+        }
+    }
+
+    private static BsonDocument FromDocument(DocumentRecord d)
+    {
+        var chunkIds = new BsonArray();
+        foreach (var id in d.ChunkIds)
+        {
+            chunkIds.Add(id);
+        }
+        var meta = new BsonDocument();
+        foreach (var (k, v) in d.Metadata)
+        {
+            meta[k] = v;
+        }
+        return new BsonDocument
+        {
+            ["_id"] = d.Id,
+            ["source"] = d.Source,
+            ["path"] = d.Path,
+            ["title"] = d.Title,
+            ["type"] = d.FileType,
+            ["size"] = d.SizeBytes,
+            ["modified"] = d.ModifiedUtc,
+            ["hash"] = d.ContentHash,
+            ["indexed"] = d.IndexedUtc,
+            ["chunks"] = chunkIds,
+            ["meta"] = meta,
+        };
+    }
+
+    private static DocumentRecord ToDocument(BsonDocument d)
+    {
+        var ids = new List<long>();
+        foreach (var v in d["chunks"].AsArray)
+        {
+            ids.Add(v.AsInt64);
+        }
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (d["meta"].IsDocument)
+        {
+            foreach (var (k, v) in d["meta"].AsDocument)
+            {
+                meta[k] = v.AsString;
+            }
+        }
+        return new DocumentRecord(
+            d["_id"].AsString,
+            d["source"].AsString,
+            d["path"].AsString,
+            d["title"].AsString,
+            d["type"].AsString,
+            d["size"].AsInt64,
+            DateTime.SpecifyKind(d["modified"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc),
+            d["hash"].AsString,
+            DateTime.SpecifyKind(d["indexed"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc),
+            ids,
+            meta);
+    }
+
+    private static BsonDocument FromChunk(ChunkRecord c) => new()
+    {
+        ["_id"] = c.Id,
+        ["doc"] = c.DocumentId,
+        ["ord"] = c.Ordinal,
+        ["start"] = c.Start,
+        ["len"] = c.Length,
+        ["text"] = c.Text,
+    };
+
+    private static ChunkRecord ToChunk(BsonDocument c) =>
+        new(c["_id"].AsInt64, c["doc"].AsString, c["ord"].AsInt32, c["start"].AsInt32, c["len"].AsInt32, c["text"].AsString);
+}

@@ -1,0 +1,38 @@
+namespace SemanticSearch.Metadata;
+
+/// <summary>One source document as the index knows it.</summary>
+/// <param name="Id">Stable document id: the path relative to the indexed folder, or the id a client gave.</param>
+/// <param name="Source">Where it came from: the indexed folder's full path, or <c>api</c>/<c>beir:&lt;name&gt;</c>.</param>
+/// <param name="Path">Full path of the file, or empty for documents sent over the API.</param>
+/// <param name="Title">Title found in the document.</param>
+/// <param name="FileType">Lower-case extension with the dot, or empty.</param>
+/// <param name="SizeBytes">Size of the source in bytes.</param>
+/// <param name="ModifiedUtc">Last write time of the source.</param>
+/// <param name="ContentHash">Hash of the source bytes (hex), used to skip unchanged documents.</param>
+/// <param name="IndexedUtc">When this version was written.</param>
+/// <param name="ChunkIds">Ids of the document's chunks, in order.</param>
+/// <param name="Metadata">Custom key/values given at ingestion.</param>
+public sealed record DocumentRecord(
+    string Id,
+    string Source,
+    string Path,
+    string Title,
+    string FileType,
+    long SizeBytes,
+    DateTime ModifiedUtc,
+    string ContentHash,
+    DateTime IndexedUtc,
+    IReadOnlyList<long> ChunkIds,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>One chunk of a document: the unit that is retrieved.</summary>
+/// <param name="Id">Chunk id, unique within the index and never reused.</param>
+/// <param name="DocumentId">The owning document.</param>
+/// <param name="Ordinal">Position within the document, from 0.</param>
+/// <param name="Start">Character offset of the chunk in the extracted text.</param>
+/// <param name="Length">Character length of the chunk.</param>
+/// <param name="Text">The chunk text.</param>
+public sealed record ChunkRecord(long Id, string DocumentId, int Ordinal, int Start, int Length, string Text);
+
+/// <summary>Totals over the metadata store.</summary>
+public sealed record MetadataCounts(long Documents, long Chunks, long Bytes);

@@ -1,0 +1,136 @@
+using SemanticSearch.Core;
+using SemanticSearch.Lexical;
+
+namespace SemanticSearch.Tests.Lexical;
+
+public sealed class LexicalIndexTests
+{
+    private static readonly IReadOnlyDictionary<string, string> NoMeta = new Dictionary<string, string>();
+
+    private static LexicalChunk Chunk(long id, string doc, string text, string path = "/p/x.txt", string type = ".txt", DateTime? modified = null, IReadOnlyDictionary<string, string>? meta = null) =>
+        new(id, doc, string.Empty, text, path, type, modified ?? new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), meta ?? NoMeta);
+
+    [Fact]
+    public void Analyze_EnglishAnalyzer_StemsLowercasesAndDropsStopWords()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        Assert.Equal(["run", "quick", "fox", "dog"], index.Analyze("The Running and the QUICK foxes' dogs"));
+    }
+
+    [Fact]
+    public void Search_MoreOccurrencesInEqualLengthDocs_RanksHigher()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([
+            Chunk(1, "a", "apple banana cherry date"),
+            Chunk(2, "b", "apple apple cherry date"),
+            Chunk(3, "c", "kiwi banana cherry date"),
+        ]);
+        index.Commit();
+        var hits = index.Search("apple", 10);
+        Assert.Equal([2L, 1L], hits.Select(h => h.ChunkId));
+        Assert.True(hits[0].Score > hits[1].Score);
+        Assert.Equal("b", hits[0].DocumentId);
+    }
+
+    [Fact]
+    public void Search_Bm25_MatchesHandComputedScoreForEqualLengthDocuments()
+    {
+        // Two one-term documents of equal length (avgdl = dl, so the length factor is 1 regardless of norm encoding):
+        // idf = ln(1 + (N - n + 0.5)/(n + 0.5)) with N=2, n=1 → ln(2); tf=1 → tf·(k1+1)/(tf + k1) = (k1+1)/(1+k1) = 1.
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions(0.9f, 0.4f));
+        index.Add([Chunk(1, "a", "zebra"), Chunk(2, "b", "lion")]);
+        index.Commit();
+        var hit = Assert.Single(index.Search("zebra", 10));
+        Assert.Equal(Math.Log(2.0), hit.Score, 4);
+    }
+
+    [Fact]
+    public void Search_RepeatedQueryTerm_BoostsByCount()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "zebra"), Chunk(2, "b", "lion")]);
+        index.Commit();
+        var once = index.Search("zebra", 1)[0].Score;
+        var twice = index.Search("zebra zebra", 1)[0].Score;
+        Assert.Equal(2 * once, twice, 4);
+    }
+
+    [Fact]
+    public void DeleteDocument_RemovesAllItsChunksAfterCommit()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "shared words one"), Chunk(2, "a", "shared words two"), Chunk(3, "b", "shared words three")]);
+        index.Commit();
+        index.DeleteDocument("a");
+        Assert.Equal(3, index.Search("shared", 10).Count); // uncommitted deletes are invisible
+        index.Commit();
+        Assert.Equal([3L], index.Search("shared", 10).Select(h => h.ChunkId));
+        Assert.Equal([3L], index.AllChunkIds());
+    }
+
+    [Fact]
+    public void Search_Filters_RestrictByPathTypeDateAndMetadata()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        var old = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var recent = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        index.Add([
+            Chunk(1, "a", "ocean tide", "/docs/a.md", ".md", old, new Dictionary<string, string> { ["team"] = "red" }),
+            Chunk(2, "b", "ocean tide", "/docs/sub/b.pdf", ".pdf", recent, new Dictionary<string, string> { ["team"] = "blue" }),
+            Chunk(3, "c", "ocean tide", "/other/c.md", ".md", recent, NoMeta),
+        ]);
+        index.Commit();
+        long[] Ids(LexicalFilter f) => index.Search("ocean", 10, f).Select(h => h.ChunkId).Order().ToArray();
+        Assert.Equal([1L, 2L], Ids(new LexicalFilter(PathPrefix: "/docs/")));
+        Assert.Equal([1L, 3L], Ids(new LexicalFilter(FileTypes: [".MD"])));
+        Assert.Equal([2L, 3L], Ids(new LexicalFilter(ModifiedAfterUtc: new DateTime(2022, 1, 1, 0, 0, 0, DateTimeKind.Utc))));
+        Assert.Equal([2L], Ids(new LexicalFilter(Metadata: new Dictionary<string, string> { ["team"] = "blue" })));
+        Assert.Equal([3L], Ids(new LexicalFilter(PathPrefix: "/other", FileTypes: [".md"])));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("the and of")]
+    [InlineData("AND OR NOT ( ) [ ] { } ~ * ? \\ : \"")]
+    public void Search_QueryWithoutTermsOrWithSyntax_NeverThrows(string query)
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "content")]);
+        index.Commit();
+        Assert.Empty(index.Search(query, 10));
+    }
+
+    [Fact]
+    public void Search_HugeQuery_IsCappedNotRejected()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "word17 content")]);
+        index.Commit();
+        var query = string.Join(' ', Enumerable.Range(0, 5000).Select(i => $"word{i}"));
+        Assert.Single(index.Search(query, 10));
+    }
+
+    [Fact]
+    public void OpenReadOnly_Missing_ThrowsNotFound()
+    {
+        using var dir = new TempDir();
+        Assert.Throws<NotFoundException>(() => LexicalIndex.OpenReadOnly(Path.Combine(dir.Path, "none"), new LexicalOptions()));
+    }
+
+    [Fact]
+    public void Options_Invalid_NameTheSetting()
+    {
+        Assert.Equal("lexical.k1", Assert.Throws<InvalidSettingException>(() => new LexicalOptions(K1: -1).Validate()).Setting);
+        Assert.Equal("lexical.b", Assert.Throws<InvalidSettingException>(() => new LexicalOptions(B: 2).Validate()).Setting);
+        Assert.Equal("lexical.analyzer", Assert.Throws<InvalidSettingException>(() => new LexicalOptions(Analyzer: "klingon").Validate()).Setting);
+    }
+}

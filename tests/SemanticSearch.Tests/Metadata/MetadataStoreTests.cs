@@ -1,0 +1,79 @@
+using SemanticSearch.Metadata;
+
+namespace SemanticSearch.Tests.Metadata;
+
+public sealed class MetadataStoreTests
+{
+    private static DocumentRecord Doc(string id, long size, params long[] chunks) =>
+        new(id, "/src", "/src/" + id, "T " + id, ".txt", size, new DateTime(2024, 5, 6, 7, 8, 9, DateTimeKind.Utc), "h" + id,
+            new DateTime(2024, 6, 1, 0, 0, 0, DateTimeKind.Utc), chunks, new Dictionary<string, string> { ["k"] = "v" });
+
+    [Fact]
+    public void Upsert_ThenReopen_RoundTripsDocumentsAndChunks()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "m.db");
+        using (var store = MetadataStore.Open(path, readOnly: false))
+        {
+            store.Upsert(Doc("a", 100, 1, 2), [new ChunkRecord(1, "a", 0, 0, 5, "hello"), new ChunkRecord(2, "a", 1, 6, 5, "world")]);
+            store.NextChunkId = 3;
+        }
+        using (var store = MetadataStore.Open(path, readOnly: true))
+        {
+            Assert.Equal(Doc("a", 100, 1, 2) with { ChunkIds = [1, 2] }, store.GetDocument("a"), new DocComparer());
+            var chunks = store.GetChunks([2, 1, 99]);
+            Assert.Equal(2, chunks.Count);
+            Assert.Equal(new ChunkRecord(2, "a", 1, 6, 5, "world"), chunks[2]);
+            Assert.Equal(3, store.NextChunkId);
+            Assert.Equal(new MetadataCounts(1, 2, 100), store.Counts());
+        }
+    }
+
+    [Fact]
+    public void Upsert_ExistingDocument_ReplacesChunksAndBytes()
+    {
+        using var dir = new TempDir();
+        using var store = MetadataStore.Open(Path.Combine(dir.Path, "m.db"), readOnly: false);
+        store.Upsert(Doc("a", 100, 1, 2), [new ChunkRecord(1, "a", 0, 0, 1, "x"), new ChunkRecord(2, "a", 1, 2, 1, "y")]);
+        var removed = store.Upsert(Doc("a", 40, 3), [new ChunkRecord(3, "a", 0, 0, 1, "z")]);
+        Assert.Equal([1L, 2L], removed.Order());
+        Assert.Equal([3L], store.AllChunks().Select(c => c.Id));
+        Assert.Equal(new MetadataCounts(1, 1, 40), store.Counts());
+    }
+
+    [Fact]
+    public void Delete_RemovesDocumentChunksAndBytes()
+    {
+        using var dir = new TempDir();
+        using var store = MetadataStore.Open(Path.Combine(dir.Path, "m.db"), readOnly: false);
+        store.Upsert(Doc("a", 10, 1), [new ChunkRecord(1, "a", 0, 0, 1, "x")]);
+        store.Upsert(Doc("b", 20, 2), [new ChunkRecord(2, "b", 0, 0, 1, "y")]);
+        Assert.Equal([1L], store.Delete("a"));
+        Assert.Empty(store.Delete("a"));
+        Assert.Null(store.GetDocument("a"));
+        Assert.Equal(new MetadataCounts(1, 1, 20), store.Counts());
+        Assert.Equal(["b"], store.DocumentIdsFromSource("/src"));
+    }
+
+    [Fact]
+    public void Rollback_DiscardsUncommittedWrites()
+    {
+        using var dir = new TempDir();
+        using var store = MetadataStore.Open(Path.Combine(dir.Path, "m.db"), readOnly: false);
+        store.BeginTransaction();
+        store.Upsert(Doc("a", 10, 1), [new ChunkRecord(1, "a", 0, 0, 1, "x")]);
+        store.Rollback();
+        Assert.Null(store.GetDocument("a"));
+        Assert.Empty(store.AllChunks());
+    }
+
+    private sealed class DocComparer : IEqualityComparer<DocumentRecord?>
+    {
+        public bool Equals(DocumentRecord? x, DocumentRecord? y) =>
+            x is not null && y is not null && x.Id == y.Id && x.Source == y.Source && x.Path == y.Path && x.Title == y.Title
+            && x.FileType == y.FileType && x.SizeBytes == y.SizeBytes && x.ModifiedUtc == y.ModifiedUtc && x.ContentHash == y.ContentHash
+            && x.IndexedUtc == y.IndexedUtc && x.ChunkIds.SequenceEqual(y.ChunkIds) && x.Metadata.OrderBy(k => k.Key).SequenceEqual(y.Metadata.OrderBy(k => k.Key));
+
+        public int GetHashCode(DocumentRecord? obj) => obj?.Id.GetHashCode(StringComparison.Ordinal) ?? 0;
+    }
+}
