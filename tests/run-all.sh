@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test in the solution on a fresh machine: installs what the tests need first (the Node packages of the
+# reference implementations the tests compare against), then builds and tests in Release.
+# Ends with one line "N passed, N failed" and a non-zero exit when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Node reference implementations used by tests (exact versions from their lock files).
+for dir in tests/reference/*/; do
+  if [ -f "$dir/package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test SemanticSearch.sln -c Release --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "$passed passed, $failed failed"
+exit "$status"
