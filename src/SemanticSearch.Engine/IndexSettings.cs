@@ -1,6 +1,7 @@
 using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Lexical;
+using SemanticSearch.VectorIndex;
 
 namespace SemanticSearch.Engine;
 
@@ -12,6 +13,12 @@ public sealed record IndexSettings
 
     /// <summary>BM25 parameters and analysis.</summary>
     public LexicalOptions Lexical { get; init; } = new();
+
+    /// <summary>HNSW parameters for the vector index (indexes with a model only).</summary>
+    public HnswParameters Vectors { get; init; } = new();
+
+    /// <summary>Compact the vector index when more than this share of its nodes are deleted.</summary>
+    public double CompactDeletedFraction { get; init; } = 0.2;
 
     /// <summary>Files larger than this are skipped with a reason (default 50 MB).</summary>
     public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
@@ -27,6 +34,10 @@ public sealed record IndexSettings
     {
         Chunking.Validate();
         Lexical.Validate();
+        if (CompactDeletedFraction is <= 0 or > 1)
+        {
+            throw new InvalidSettingException("compactDeletedFraction", $"must be in (0, 1] (got {CompactDeletedFraction}).");
+        }
         if (MaxFileBytes <= 0)
         {
             throw new InvalidSettingException("maxFileBytes", $"must be positive (got {MaxFileBytes}).");

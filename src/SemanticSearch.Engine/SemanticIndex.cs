@@ -1,33 +1,45 @@
 using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
+using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
 using SemanticSearch.Lexical;
 using SemanticSearch.Metadata;
+using SemanticSearch.VectorIndex;
 
 namespace SemanticSearch.Engine;
 
 /// <summary>
-/// One index directory, opened: its manifest and its stores (<c>metadata.db</c> in LiteDB, <c>lexical/</c> in
-/// Lucene). Writes go through <c>Write</c> and <see cref="Delete"/> and become visible together at
-/// <see cref="Commit"/>. One instance may serve any number of concurrent searches.
+/// One index directory, opened: its manifest and its stores — <c>metadata.db</c> (LiteDB), <c>lexical/</c> (Lucene)
+/// and, when the index has an embedding model, <c>vectors.hnsw</c> (our HNSW graph). Writes go through <c>Write</c>
+/// and <see cref="Delete"/> and become visible together at <see cref="Commit"/>. One instance may serve any number of
+/// concurrent searches; writes must come from one thread at a time.
 /// </summary>
 public sealed class SemanticIndex : IDisposable
 {
     private const string MetadataFile = "metadata.db";
     private const string LexicalDirectory = "lexical";
+    private const string VectorFile = "vectors.hnsw";
 
     private readonly bool _writable;
+    private readonly ChunkingOptions _chunking;
+    private readonly double _compactFraction;
     private IndexManifest _manifest;
+    private IVectorIndex? _vectors;
 
-    private SemanticIndex(string directory, IndexManifest manifest, MetadataStore metadata, LexicalIndex lexical, bool writable)
+    private SemanticIndex(string directory, IndexManifest manifest, MetadataStore metadata, LexicalIndex lexical, ITextEncoder? encoder, IVectorIndex? vectors, bool writable, double compactFraction)
     {
         Directory = directory;
         _manifest = manifest;
         Metadata = metadata;
         Lexical = lexical;
+        Encoder = encoder;
+        _vectors = vectors;
         _writable = writable;
-        Chunker = new TextChunker(WhitespaceTokenCounter.Instance, manifest.Chunking);
+        _compactFraction = compactFraction;
+        _chunking = manifest.Chunking;
+        Chunker = new TextChunker(TokenCounter, _chunking);
     }
 
     /// <summary>The index directory.</summary>
@@ -42,11 +54,23 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The BM25 store.</summary>
     public LexicalIndex Lexical { get; }
 
-    /// <summary>Cuts documents into chunks as the manifest says.</summary>
+    /// <summary>The sentence encoder of this index, or null for a lexical-only index (or one opened without its model).</summary>
+    public ITextEncoder? Encoder { get; }
+
+    /// <summary>The chunk vectors, or null for a lexical-only index.</summary>
+    public IVectorIndex? Vectors => _vectors;
+
+    /// <summary>Cuts documents into chunks as the manifest says (without a title budget).</summary>
     public IChunker Chunker { get; }
 
-    /// <summary>Opens the index at <paramref name="directory"/> for writing, creating it with <paramref name="settings"/> when absent.</summary>
-    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings)
+    private ITokenCounter TokenCounter => Encoder?.TokenCounter ?? WhitespaceTokenCounter.Instance;
+
+    /// <summary>
+    /// Opens the index at <paramref name="directory"/> for writing, creating it when absent. A new index records
+    /// <paramref name="encoder"/>'s model (null: lexical only); an existing one must be opened with the model it was
+    /// built with.
+    /// </summary>
+    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null)
     {
         settings.Validate();
         System.IO.Directory.CreateDirectory(directory);
@@ -54,47 +78,104 @@ public sealed class SemanticIndex : IDisposable
         if (File.Exists(Path.Combine(directory, IndexManifest.FileName)))
         {
             manifest = IndexManifest.Read(directory);
+            CheckModel(directory, manifest, encoder);
         }
         else
         {
             var now = DateTime.UtcNow;
+            var chunking = settings.Chunking;
+            if (encoder is not null)
+            {
+                var modelBudget = encoder.Info.MaxTokens - encoder.PassageOverheadTokens;
+                if (modelBudget < 8)
+                {
+                    throw new InvalidSettingException("model", $"{encoder.Info.ModelId} leaves only {modelBudget} tokens per passage.");
+                }
+                var max = Math.Min(chunking.MaxTokens, modelBudget);
+                chunking = new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, (max / 2) - 1));
+            }
             manifest = new IndexManifest
             {
                 CreatedUtc = now,
                 UpdatedUtc = now,
-                Chunking = settings.Chunking,
-                TokenCounter = "whitespace",
+                Chunking = chunking,
+                TokenCounter = encoder is null ? "whitespace" : "model",
                 Lexical = settings.Lexical,
+                Model = encoder?.Info,
+                Vectors = encoder is null ? null : settings.Vectors,
+                Fusion = encoder is null ? null : new FusionOptions(),
                 MaxFileBytes = settings.MaxFileBytes,
             };
             manifest.Write(directory);
         }
-        return Open(directory, manifest, writable: true);
+        return Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction);
     }
 
-    /// <summary>Opens an existing index for searching.</summary>
-    public static SemanticIndex OpenReadOnly(string directory)
+    /// <summary>
+    /// Opens an existing index for searching. <paramref name="encoderFor"/> supplies the index's model (from its
+    /// manifest) when it has one; without it, only lexical search is available.
+    /// </summary>
+    public static SemanticIndex OpenReadOnly(string directory, Func<EncoderInfo, ITextEncoder>? encoderFor = null)
     {
         if (!System.IO.Directory.Exists(directory))
         {
             throw new NotFoundException($"index not found: {directory}");
         }
-        return Open(directory, IndexManifest.Read(directory), writable: false);
+        var manifest = IndexManifest.Read(directory);
+        var encoder = manifest.Model is { } info && encoderFor is not null ? encoderFor(info) : null;
+        if (encoder is not null)
+        {
+            CheckModel(directory, manifest, encoder);
+        }
+        return Open(directory, manifest, encoder, writable: false, 1.0);
     }
 
-    private static SemanticIndex Open(string directory, IndexManifest manifest, bool writable)
+    private static void CheckModel(string directory, IndexManifest manifest, ITextEncoder? encoder)
+    {
+        var need = manifest.Model;
+        if (need is null && encoder is not null)
+        {
+            throw new ModelMismatchException($"index {directory} was built without an embedding model (lexical only); index into a new index to use {encoder.Info.ModelId}.");
+        }
+        if (need is not null && encoder is null)
+        {
+            throw new ModelMismatchException($"index {directory} needs the model {need.ModelId} (revision {need.Revision}); open it with --model {need.ModelId}.");
+        }
+        if (need is not null && encoder is not null
+            && (need.ModelId != encoder.Info.ModelId || need.Dimensions != encoder.Info.Dimensions || need.Revision != encoder.Info.Revision))
+        {
+            throw new ModelMismatchException(
+                $"index {directory} was built with {need.ModelId} (revision {need.Revision}, {need.Dimensions} dimensions), not {encoder.Info.ModelId} (revision {encoder.Info.Revision}, {encoder.Info.Dimensions}); use --model {need.ModelId} or a new index.");
+        }
+    }
+
+    private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction)
     {
         var metadata = MetadataStore.Open(Path.Combine(directory, MetadataFile), readOnly: !writable);
+        LexicalIndex? lexical = null;
         try
         {
             var lexicalPath = Path.Combine(directory, LexicalDirectory);
-            var lexical = writable
+            lexical = writable
                 ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical)
                 : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical);
-            return new SemanticIndex(directory, manifest, metadata, lexical, writable);
+            IVectorIndex? vectors = null;
+            if (manifest.Model is { } model)
+            {
+                var path = Path.Combine(directory, VectorFile);
+                vectors = File.Exists(path)
+                    ? HnswIndex.Open(path)
+                    : new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
+                if (vectors.Dimensions != model.Dimensions)
+                {
+                    throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
+                }
+            }
+            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction);
         }
         catch
         {
+            lexical?.Dispose();
             metadata.Dispose();
             throw;
         }
@@ -103,33 +184,110 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The stored version of a document, or null.</summary>
     public DocumentRecord? GetDocument(string id) => Metadata.GetDocument(id);
 
+    /// <summary>
+    /// Chunks a document for this index: the chunk budget leaves room for the title, which is embedded with every
+    /// chunk (titles longer than a quarter of the budget are cut when embedded).
+    /// </summary>
+    public IReadOnlyList<TextChunk> Chunk(SourceDocument document)
+    {
+        if (Encoder is null || document.Title.Length == 0)
+        {
+            return Chunker.Chunk(document.Text);
+        }
+        var titleTokens = Math.Min(TokenCounter.CountTokens(document.Title) + 1, _chunking.MaxTokens / 4);
+        var max = _chunking.MaxTokens - titleTokens;
+        return new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, (max / 2) - 1))).Chunk(document.Text);
+    }
+
     /// <summary>Chunks <paramref name="document"/> and replaces any earlier version of it in every store.</summary>
     /// <returns>The number of chunks written (0 when the text holds no tokens).</returns>
-    public int Write(SourceDocument document) => Write(document, Chunker.Chunk(document.Text));
+    public int Write(SourceDocument document) => Write([(document, Chunk(document))]);
 
     /// <summary>Replaces any earlier version of <paramref name="document"/> with the given chunks.</summary>
-    public int Write(SourceDocument document, IReadOnlyList<TextChunk> chunks)
+    public int Write(SourceDocument document, IReadOnlyList<TextChunk> chunks) => Write([(document, chunks)]);
+
+    /// <summary>
+    /// Writes several chunked documents; their chunks are embedded in one call so the encoder can batch them.
+    /// </summary>
+    /// <returns>The number of chunks written.</returns>
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents)
     {
         EnsureWritable();
-        var nextId = Metadata.NextChunkId;
-        var ids = new long[chunks.Count];
-        var records = new ChunkRecord[chunks.Count];
-        var lexical = new LexicalChunk[chunks.Count];
-        for (var i = 0; i < chunks.Count; i++)
+        float[]? embeddings = null;
+        var total = 0;
+        foreach (var (_, chunks) in documents)
         {
-            var c = chunks[i];
-            ids[i] = nextId++;
-            records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
-            lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+            total += chunks.Count;
         }
-        Lexical.DeleteDocument(document.Id);
-        Lexical.Add(lexical);
-        Metadata.Upsert(
-            new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
-                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
-            records);
-        Metadata.NextChunkId = nextId;
-        return chunks.Count;
+        if (Encoder is not null && total > 0)
+        {
+            var texts = new List<string>(total);
+            foreach (var (doc, chunks) in documents)
+            {
+                var title = EmbeddingTitle(doc.Title);
+                foreach (var c in chunks)
+                {
+                    texts.Add(title.Length == 0 ? c.Text : title + "\n\n" + c.Text);
+                }
+            }
+            embeddings = new float[total * Encoder.Info.Dimensions];
+            Encoder.Encode(texts, TextRole.Passage, embeddings);
+        }
+
+        var row = 0;
+        foreach (var (document, chunks) in documents)
+        {
+            var nextId = Metadata.NextChunkId;
+            var ids = new long[chunks.Count];
+            var records = new ChunkRecord[chunks.Count];
+            var lexical = new LexicalChunk[chunks.Count];
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                var c = chunks[i];
+                ids[i] = nextId++;
+                records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
+                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+            }
+            Lexical.DeleteDocument(document.Id);
+            Lexical.Add(lexical);
+            var removed = Metadata.Upsert(
+                new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
+                    document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
+                records);
+            Metadata.NextChunkId = nextId;
+            if (_vectors is not null && embeddings is not null)
+            {
+                foreach (var id in removed)
+                {
+                    _vectors.MarkDeleted(id);
+                }
+                var dims = _vectors.Dimensions;
+                _vectors.AddMany(ids, embeddings.AsSpan(row * dims, ids.Length * dims), 1);
+            }
+            row += chunks.Count;
+        }
+        return total;
+    }
+
+    // The title as it is embedded with every chunk: at most a quarter of the chunk budget (whole words).
+    private string EmbeddingTitle(string title)
+    {
+        if (title.Length == 0)
+        {
+            return title;
+        }
+        var budget = _chunking.MaxTokens / 4;
+        if (TokenCounter.CountTokens(title) < budget)
+        {
+            return title;
+        }
+        var words = title.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var n = words.Length;
+        while (n > 1 && TokenCounter.CountTokens(string.Join(' ', words, 0, n)) >= budget)
+        {
+            n--;
+        }
+        return string.Join(' ', words, 0, n);
     }
 
     /// <summary>Removes a document from every store; false when it was not there.</summary>
@@ -141,7 +299,10 @@ public sealed class SemanticIndex : IDisposable
             return false;
         }
         Lexical.DeleteDocument(documentId);
-        Metadata.Delete(documentId);
+        foreach (var id in Metadata.Delete(documentId))
+        {
+            _vectors?.MarkDeleted(id);
+        }
         return true;
     }
 
@@ -152,19 +313,42 @@ public sealed class SemanticIndex : IDisposable
         Metadata.BeginTransaction();
     }
 
-    /// <summary>Makes every write since the last commit durable and visible, then records counts in the manifest.</summary>
+    /// <summary>
+    /// Makes every write since the last commit durable and visible, compacting the vector index first when too much
+    /// of it is deleted, then records counts in the manifest.
+    /// </summary>
     public void Commit()
     {
         EnsureWritable();
+        if (_vectors is not null)
+        {
+            var stored = _vectors.Count + _vectors.DeletedCount;
+            if (stored > 0 && (double)_vectors.DeletedCount / stored > _compactFraction)
+            {
+                _vectors = _vectors.Compact();
+            }
+            _vectors.Save(Path.Combine(Directory, VectorFile));
+        }
         Lexical.Commit();
         Metadata.Commit();
         var counts = Metadata.Counts();
+        var storedNow = _vectors is null ? 0 : _vectors.Count + _vectors.DeletedCount;
         _manifest = _manifest with
         {
             UpdatedUtc = DateTime.UtcNow,
             Generation = _manifest.Generation + 1,
-            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes),
+            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, _vectors?.Count ?? 0),
+            VectorDeletedFraction = storedNow == 0 ? 0 : Math.Round((double)_vectors!.DeletedCount / storedNow, 4),
         };
+        _manifest.Write(Directory);
+    }
+
+    /// <summary>Replaces the default fusion recorded in the manifest (e.g. after tuning).</summary>
+    public void SetDefaultFusion(FusionOptions fusion)
+    {
+        EnsureWritable();
+        fusion.Validate();
+        _manifest = _manifest with { Fusion = fusion };
         _manifest.Write(Directory);
     }
 

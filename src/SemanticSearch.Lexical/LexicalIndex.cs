@@ -213,6 +213,29 @@ public sealed class LexicalIndex : IDisposable
         });
     }
 
+    /// <summary>Ids of every chunk whose document meets <paramref name="filter"/> (for filtering other retrievers).</summary>
+    public IReadOnlySet<long> MatchingChunkIds(LexicalFilter filter)
+    {
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var ids = new HashSet<long>();
+            var reader = searcher.IndexReader;
+            if (reader.NumDocs == 0)
+            {
+                return (IReadOnlySet<long>)ids;
+            }
+            Query q = f is null ? new MatchAllDocsQuery() : new ConstantScoreQuery(f);
+            var top = searcher.Search(q, reader.MaxDoc);
+            var fields = new HashSet<string> { ChunkIdField };
+            foreach (var sd in top.ScoreDocs)
+            {
+                ids.Add(searcher.Doc(sd.Doc, fields).GetField(ChunkIdField).GetInt64Value() ?? -1);
+            }
+            return ids;
+        });
+    }
+
     /// <summary>The analysed terms of <paramref name="text"/>, as BM25 sees them (for tests and snippets).</summary>
     public IReadOnlyList<string> Analyze(string text) => AnalyzeWith(_analyzer, text);
 

@@ -37,6 +37,9 @@ public sealed record IndexingReport(
 /// <summary>Indexes every supported file under a folder into a <see cref="SemanticIndex"/>.</summary>
 public sealed class FolderIndexer
 {
+    // Chunks embedded per encoder call while indexing a folder: large enough for the encoder to batch well.
+    private const int EmbeddingBatchChunks = 64;
+
     private readonly SemanticIndex _index;
     private readonly IndexSettings _settings;
     private readonly DocumentExtractor _extractor;
@@ -73,6 +76,19 @@ public sealed class FolderIndexer
             .WithCancellation(cancellationToken)
             .Select(f => Prepare(root, f, knownHashes));
 
+        // Ready documents wait here until enough chunks are pending to embed them in one batch.
+        var pending = new List<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)>();
+        var pendingChunks = 0;
+        void Flush()
+        {
+            if (pending.Count > 0)
+            {
+                chunks += _index.Write(pending);
+                pending.Clear();
+                pendingChunks = 0;
+            }
+        }
+
         _index.BeginBatch();
         try
         {
@@ -89,15 +105,19 @@ public sealed class FolderIndexer
                         // a file that became unreadable keeps its last good version in the index
                         break;
                     case Prepared.Ready r:
-                        var existed = _index.GetDocument(r.Document.Id) is not null;
-                        chunks += _index.Write(r.Document, r.Chunks);
-                        if (existed)
+                        if (_index.GetDocument(r.Document.Id) is not null)
                         {
                             updated++;
                         }
                         else
                         {
                             added++;
+                        }
+                        pending.Add((r.Document, r.Chunks));
+                        pendingChunks += r.Chunks.Count;
+                        if (pendingChunks >= EmbeddingBatchChunks)
+                        {
+                            Flush();
                         }
                         sinceCommit++;
                         break;
@@ -106,12 +126,14 @@ public sealed class FolderIndexer
                 progress?.Report(new IndexingProgress(processed, files.Count, item.Id));
                 if (sinceCommit >= _settings.CommitEveryDocuments || (sinceCommit > 0 && lastCommit.Elapsed >= _settings.CommitInterval))
                 {
+                    Flush();
                     _index.Commit();
                     _index.BeginBatch();
                     sinceCommit = 0;
                     lastCommit.Restart();
                 }
             }
+            Flush();
 
             foreach (var id in _index.Metadata.DocumentIdsFromSource(root))
             {
@@ -194,13 +216,13 @@ public sealed class FolderIndexer
                 return new Prepared.Unchanged(id);
             }
             var extracted = _extractor.Extract(bytes, file);
-            var chunks = _index.Chunker.Chunk(extracted.Text);
+            var doc = new SourceDocument(id, root, file, extracted.Title, extracted.Text, Path.GetExtension(file).ToLowerInvariant(),
+                bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata);
+            var chunks = _index.Chunk(doc);
             if (chunks.Count == 0)
             {
                 return new Prepared.Skipped(id, file, "no text found");
             }
-            var doc = new SourceDocument(id, root, file, extracted.Title, extracted.Text, Path.GetExtension(file).ToLowerInvariant(),
-                bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata);
             return new Prepared.Ready(id, doc, chunks);
         }
         catch (ExtractionException e)

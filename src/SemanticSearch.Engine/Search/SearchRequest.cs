@@ -26,6 +26,42 @@ public sealed record SearchFilter(
     DateTime? ModifiedAfterUtc = null,
     IReadOnlyDictionary<string, string>? Metadata = null);
 
+/// <summary>How hybrid search merges the lexical and the dense ranking.</summary>
+public enum FusionMethod
+{
+    /// <summary>Reciprocal rank fusion: Σ wᵢ / (k + rankᵢ).</summary>
+    Rrf,
+
+    /// <summary>Convex combination of min-max normalised scores.</summary>
+    Convex,
+}
+
+/// <summary>Fusion settings of a hybrid query; unset values come from the index's defaults.</summary>
+/// <param name="Method">RRF or convex combination.</param>
+/// <param name="K">RRF's rank constant.</param>
+/// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
+/// <param name="DenseWeight">Weight of the vector ranking.</param>
+/// <param name="Depth">Candidates taken from each retriever; null means max(100, 10·(offset + k)).</param>
+public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, double K = 60, double LexicalWeight = 1, double DenseWeight = 1, int? Depth = null)
+{
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the bad field.</summary>
+    public void Validate()
+    {
+        if (!(K >= 0 && K <= 10_000))
+        {
+            throw new InvalidSettingException("fusion.k", $"must be between 0 and 10000 (got {K}).");
+        }
+        if (!(LexicalWeight >= 0 && LexicalWeight <= 100) || !(DenseWeight >= 0 && DenseWeight <= 100) || LexicalWeight + DenseWeight <= 0)
+        {
+            throw new InvalidSettingException("fusion.weights", $"must be between 0 and 100 and not both 0 (got lexical {LexicalWeight}, dense {DenseWeight}).");
+        }
+        if (Depth is < 1 or > 10_000)
+        {
+            throw new InvalidSettingException("fusion.depth", $"must be between 1 and 10000 (got {Depth}).");
+        }
+    }
+}
+
 /// <summary>A query and how to answer it.</summary>
 /// <param name="Query">Free text.</param>
 /// <param name="K">Hits wanted (page size).</param>
@@ -33,16 +69,21 @@ public sealed record SearchFilter(
 /// <param name="Mode">Retrievers to use.</param>
 /// <param name="Filter">Metadata conditions, or null.</param>
 /// <param name="PerChunk">Return chunks instead of collapsing them to their best chunk per document.</param>
+/// <param name="Fusion">Fusion settings for hybrid mode; null uses the index's defaults.</param>
 public sealed record SearchRequest(
     string Query,
     int K = 10,
     int Offset = 0,
     SearchMode Mode = SearchMode.Lexical,
     SearchFilter? Filter = null,
-    bool PerChunk = false)
+    bool PerChunk = false,
+    FusionOptions? Fusion = null)
 {
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
+
+    /// <summary>The longest query accepted, in characters.</summary>
+    public const int MaxQueryLength = 20_000;
 
     /// <summary>The largest offset accepted.</summary>
     public const int MaxOffset = 10_000;
@@ -62,6 +103,11 @@ public sealed record SearchRequest(
         {
             throw new InvalidSettingException("offset", $"must be between 0 and {MaxOffset} (got {Offset}).");
         }
+        if (Query.Length > MaxQueryLength)
+        {
+            throw new InvalidSettingException("query", $"is {Query.Length:N0} characters; the limit is {MaxQueryLength:N0}.");
+        }
+        Fusion?.Validate();
     }
 }
 
@@ -83,4 +129,8 @@ public sealed record SearchHit(
     RetrieverRank? Dense);
 
 /// <summary>The answer to a <see cref="SearchRequest"/>.</summary>
-public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs);
+/// <param name="Hits">The page of results.</param>
+/// <param name="Mode">The mode that answered.</param>
+/// <param name="TookMs">Time spent, in milliseconds.</param>
+/// <param name="Fusion">The fusion settings that ranked a hybrid result (null otherwise).</param>
+public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null);

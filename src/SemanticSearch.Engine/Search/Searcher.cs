@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
 using SemanticSearch.Lexical;
 using SemanticSearch.Metadata;
 
 namespace SemanticSearch.Engine.Search;
 
 /// <summary>
-/// Answers queries over one <see cref="SemanticIndex"/>: retrieve chunk candidates, collapse them to documents (best
-/// chunk first) unless per-chunk results are asked for, page, then hydrate text and titles from metadata.
+/// Answers queries over one <see cref="SemanticIndex"/>: embed the query, retrieve chunk candidates from BM25 and from
+/// the vector index at once, collapse each side to documents (best chunk first) unless per-chunk results are asked for,
+/// fuse, page, then hydrate text and titles from metadata.
 /// </summary>
 public sealed class Searcher
 {
@@ -22,35 +24,19 @@ public sealed class Searcher
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         var clock = Stopwatch.StartNew();
-        if (request.Mode != SearchMode.Lexical)
-        {
-            throw new InvalidSettingException("mode", $"'{request.Mode.ToString().ToLowerInvariant()}' needs an index built with an embedding model; this index has none. Use --mode lexical.");
-        }
-
         var wanted = request.Offset + request.K;
-        var filter = ToLexical(request.Filter);
-        var depth = Math.Max(100, 10 * wanted);
-        List<(LexicalHit Hit, int Rank)> selected;
-        while (true)
-        {
-            var chunkHits = _index.Lexical.Search(request.Query, depth, filter);
-            selected = Collapse(chunkHits, request.PerChunk);
-            if (selected.Count >= wanted || chunkHits.Count < depth)
-            {
-                break;
-            }
-            depth *= 4; // many chunks of the same documents: look deeper until a full page of documents is found
-        }
+        var fusion = EffectiveFusion(request);
+        var candidates = Retrieve(request.Query, request.Mode, wanted, request.Filter, request.PerChunk, fusion);
 
-        var page = selected.Skip(request.Offset).Take(request.K).ToList();
-        var chunks = _index.Metadata.GetChunks(page.Select(p => p.Hit.ChunkId));
+        var page = candidates.Skip(request.Offset).Take(request.K).ToList();
+        var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
         var hits = new List<SearchHit>(page.Count);
-        foreach (var (hit, rank) in page)
+        foreach (var c in page)
         {
-            if (!chunks.TryGetValue(hit.ChunkId, out var chunk))
+            if (!chunks.TryGetValue(c.ChunkId, out var chunk))
             {
-                continue; // a chunk the metadata no longer has: never surface a hit that cannot be hydrated
+                continue; // never surface a hit that cannot be hydrated
             }
             if (!docs.TryGetValue(chunk.DocumentId, out var doc))
             {
@@ -61,60 +47,146 @@ public sealed class Searcher
             {
                 continue;
             }
-            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, request.Query), hit.Score,
-                new RetrieverRank(rank, hit.Score), null));
+            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, request.Query), c.Score,
+                c.LexicalRank is { } lr ? new RetrieverRank(lr, c.LexicalScore!.Value) : null,
+                c.DenseRank is { } dr ? new RetrieverRank(dr, c.DenseScore!.Value) : null));
         }
-        return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds);
+        return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, request.Mode == SearchMode.Hybrid ? fusion : null);
     }
 
     /// <summary>
     /// The best <paramref name="depth"/> documents for <paramref name="query"/> with their scores, unhydrated: the
     /// fast path for evaluation runs, which need ids, not text.
     /// </summary>
-    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null)
+    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null)
     {
-        if (mode != SearchMode.Lexical)
+        var effective = fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
+        return Retrieve(query, mode, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth })
+            .Take(depth)
+            .Select(c => new RankedDocument(c.DocId, c.Score))
+            .ToList();
+    }
+
+    /// <summary>The dense and lexical evidence for a query at a given depth, for fusion tuning (no hydration).</summary>
+    public (IReadOnlyList<Ranked<string>> Lexical, IReadOnlyList<Ranked<string>> Dense) Candidates(string query, int depth)
+    {
+        var lexical = Task.Run(() => LexicalDocuments(query, depth, null, perChunk: false));
+        var dense = DenseDocuments(query, depth, null, perChunk: false);
+        return (lexical.Result.Select(c => new Ranked<string>(c.Key, c.Score)).ToList(), dense.Select(c => new Ranked<string>(c.Key, c.Score)).ToList());
+    }
+
+    private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
+
+    private List<Candidate> Retrieve(string query, SearchMode mode, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion)
+    {
+        if (mode != SearchMode.Lexical && (_index.Vectors is null || _index.Encoder is null))
         {
-            throw new InvalidSettingException("mode", $"'{mode.ToString().ToLowerInvariant()}' needs an index built with an embedding model.");
+            throw new InvalidSettingException("mode", _index.Manifest.Model is null
+                ? $"'{mode.ToString().ToLowerInvariant()}' needs an index built with an embedding model; this index is lexical only. Use --mode lexical."
+                : $"'{mode.ToString().ToLowerInvariant()}' needs the index's model {_index.Manifest.Model.ModelId}, which was not loaded.");
+        }
+        var lexFilter = filter is null ? null : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata);
+        switch (mode)
+        {
+            case SearchMode.Lexical:
+                return LexicalDocuments(query, wanted, lexFilter, perChunk)
+                    .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, i + 1, c.Score, null, null)).ToList();
+            case SearchMode.Dense:
+                return DenseDocuments(query, wanted, lexFilter, perChunk)
+                    .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, null, i + 1, c.Score)).ToList();
+            default:
+                var depth = fusion.Depth ?? Math.Max(100, 10 * wanted);
+                var lexicalTask = Task.Run(() => LexicalDocuments(query, depth, lexFilter, perChunk));
+                var dense = DenseDocuments(query, depth, lexFilter, perChunk);
+                var lexical = lexicalTask.Result;
+                var byKey = new Dictionary<string, Side>(StringComparer.Ordinal);
+                foreach (var c in dense)
+                {
+                    byKey[c.Key] = c;
+                }
+                foreach (var c in lexical)
+                {
+                    byKey[c.Key] = c; // the lexical best chunk is the snippet when both sides found the document
+                }
+                var lexRanked = lexical.Select(c => new Ranked<string>(c.Key, c.Score)).ToList();
+                var denseRanked = dense.Select(c => new Ranked<string>(c.Key, c.Score)).ToList();
+                var fused = fusion.Method == FusionMethod.Rrf
+                    ? RankFusion.Reciprocal(lexRanked, denseRanked, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal)
+                    : RankFusion.Convex(lexRanked, denseRanked, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal);
+                return fused.Select(f =>
+                {
+                    var side = byKey[f.Key];
+                    return new Candidate(f.Key, side.DocId, side.ChunkId, f.Score, f.LexicalRank, f.LexicalScore, f.DenseRank, f.DenseScore);
+                }).ToList();
+        }
+    }
+
+    // BM25 chunk hits collapsed to their documents (or kept per chunk), best first, at least `depth` deep when possible.
+    private List<Side> LexicalDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
+    {
+        var chunkDepth = depth;
+        while (true)
+        {
+            var hits = _index.Lexical.Search(query, chunkDepth, filter);
+            var result = Collapse(hits.Select(h => (h.ChunkId, h.DocumentId, (double)h.Score)), perChunk);
+            if (result.Count >= depth || hits.Count < chunkDepth)
+            {
+                return result;
+            }
+            chunkDepth *= 4; // many chunks of the same documents: look deeper until enough documents are found
+        }
+    }
+
+    // Vector hits for the embedded query, filtered inside the HNSW walk, collapsed like the lexical side.
+    private List<Side> DenseDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
+    {
+        var encoder = _index.Encoder!;
+        var vectors = _index.Vectors!;
+        var q = new float[encoder.Info.Dimensions];
+        encoder.Encode([query], TextRole.Query, q);
+        Func<long, bool>? allowed = null;
+        if (filter is not null)
+        {
+            var set = _index.Lexical.MatchingChunkIds(filter);
+            allowed = set.Contains;
         }
         var chunkDepth = depth;
         while (true)
         {
-            var hits = _index.Lexical.Search(query, chunkDepth, ToLexical(filter));
-            var collapsed = Collapse(hits, perChunk: false);
-            if (collapsed.Count >= depth || hits.Count < chunkDepth)
+            var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, _index.Manifest.Vectors?.EfSearch ?? 64), allowed);
+            var docOf = _index.Metadata.GetChunks(hits.Select(h => h.Id));
+            var result = Collapse(
+                hits.Where(h => docOf.ContainsKey(h.Id)).Select(h => (h.Id, docOf[h.Id].DocumentId, (double)h.Score)),
+                perChunk);
+            if (result.Count >= depth || hits.Count < chunkDepth || chunkDepth >= vectors.Count)
             {
-                return collapsed.Take(depth).Select(c => new RankedDocument(c.Hit.DocumentId, c.Hit.Score)).ToList();
+                return result;
             }
             chunkDepth *= 4;
         }
     }
 
-    // Keeps the first (best) chunk of each document; ranks are 1-based positions in the collapsed list.
-    private static List<(LexicalHit Hit, int Rank)> Collapse(IReadOnlyList<LexicalHit> hits, bool perChunk)
+    private static List<Side> Collapse(IEnumerable<(long ChunkId, string DocId, double Score)> hits, bool perChunk)
     {
-        var result = new List<(LexicalHit, int)>(hits.Count);
-        if (perChunk)
-        {
-            for (var i = 0; i < hits.Count; i++)
-            {
-                result.Add((hits[i], i + 1));
-            }
-            return result;
-        }
+        var result = new List<Side>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var h in hits)
+        foreach (var (chunkId, docId, score) in hits)
         {
-            if (seen.Add(h.DocumentId))
+            if (perChunk)
             {
-                result.Add((h, result.Count + 1));
+                result.Add(new Side(chunkId.ToString(System.Globalization.CultureInfo.InvariantCulture), docId, chunkId, score));
+            }
+            else if (seen.Add(docId))
+            {
+                result.Add(new Side(docId, docId, chunkId, score));
             }
         }
         return result;
     }
 
-    private static LexicalFilter? ToLexical(SearchFilter? f) =>
-        f is null ? null : new LexicalFilter(f.PathPrefix, f.FileTypes, f.ModifiedAfterUtc, f.Metadata);
+    private sealed record Side(string Key, string DocId, long ChunkId, double Score);
+
+    private sealed record Candidate(string Key, string DocId, long ChunkId, double Score, int? LexicalRank, double? LexicalScore, int? DenseRank, double? DenseScore);
 }
 
 /// <summary>A document id and its retrieval score.</summary>

@@ -5,7 +5,9 @@ using System.IO.Hashing;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Core.Encoding;
+using SemanticSearch.Engine.Search;
 using SemanticSearch.Lexical;
+using SemanticSearch.VectorIndex;
 
 namespace SemanticSearch.Engine.Storage;
 
@@ -31,8 +33,17 @@ public sealed record IndexManifest
     public required string TokenCounter { get; init; }
     public required LexicalOptions Lexical { get; init; }
     public EncoderInfo? Model { get; init; }
+
+    /// <summary>HNSW parameters; null for a lexical-only index.</summary>
+    public HnswParameters? Vectors { get; init; }
+
+    /// <summary>Default fusion of hybrid queries on this index (from the model's profile, or tuned).</summary>
+    public FusionOptions? Fusion { get; init; }
+
+    /// <summary>Share of vector-index nodes marked deleted at the last commit.</summary>
+    public double VectorDeletedFraction { get; init; }
     public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
-    public ManifestCounts Counts { get; init; } = new(0, 0, 0);
+    public ManifestCounts Counts { get; init; } = new(0, 0, 0, 0);
 
     /// <summary>CRC-32 (hex) of the manifest serialised with this field empty.</summary>
     public string Checksum { get; init; } = string.Empty;
@@ -42,6 +53,7 @@ public sealed record IndexManifest
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     /// <summary>Reads and validates the manifest in <paramref name="indexDirectory"/>.</summary>
@@ -93,7 +105,7 @@ public sealed record IndexManifest
 }
 
 /// <summary>Counts recorded at a commit.</summary>
-public sealed record ManifestCounts(long Documents, long Chunks, long Bytes);
+public sealed record ManifestCounts(long Documents, long Chunks, long Bytes, long Vectors);
 
 /// <summary>Write-to-temporary-then-rename, with the data flushed to disk before the rename.</summary>
 internal static class AtomicFile
