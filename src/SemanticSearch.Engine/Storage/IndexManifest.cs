@@ -45,7 +45,7 @@ public sealed record IndexManifest
     public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
     public ManifestCounts Counts { get; init; } = new(0, 0, 0, 0);
 
-    /// <summary>CRC-32 (hex) of the manifest serialised with this field empty.</summary>
+    /// <summary>CRC-32 (hex) of the manifest file's bytes with this field's value empty.</summary>
     public string Checksum { get; init; } = string.Empty;
 
     internal static readonly JsonSerializerOptions Json = new()
@@ -65,9 +65,10 @@ public sealed record IndexManifest
             throw new NotFoundException($"no index at {indexDirectory} (missing {FileName}); create one with 'semsearch index <folder> --index <name>'");
         }
         IndexManifest? m;
+        var bytes = File.ReadAllBytes(path);
         try
         {
-            m = JsonSerializer.Deserialize<IndexManifest>(File.ReadAllBytes(path), Json);
+            m = JsonSerializer.Deserialize<IndexManifest>(bytes, Json);
         }
         catch (JsonException e)
         {
@@ -81,7 +82,7 @@ public sealed record IndexManifest
         {
             throw new CorruptDataException(path, $"unsupported index format version {m.FormatVersion} (this build reads 1 to {CurrentFormatVersion})");
         }
-        var expected = m.ComputeChecksum();
+        var expected = ChecksumOf(bytes);
         if (!string.Equals(expected, m.Checksum, StringComparison.OrdinalIgnoreCase))
         {
             throw new CorruptDataException(path, $"manifest checksum mismatch (stored {m.Checksum}, computed {expected})");
@@ -92,15 +93,28 @@ public sealed record IndexManifest
     /// <summary>Atomically replaces the manifest in <paramref name="indexDirectory"/> with this one (checksum filled in).</summary>
     public void Write(string indexDirectory)
     {
-        var sealedManifest = this with { Checksum = ComputeChecksum() };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(sealedManifest, Json);
-        AtomicFile.Write(Path.Combine(indexDirectory, FileName), bytes);
+        var text = Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this with { Checksum = string.Empty }, Json));
+        var crc = ChecksumOf(Encoding.UTF8.GetBytes(text));
+        var match = ChecksumField.Match(text);
+        var sealedText = text[..match.Groups[1].Index] + crc + text[(match.Groups[1].Index + match.Groups[1].Length)..];
+        AtomicFile.WriteText(Path.Combine(indexDirectory, FileName), sealedText);
     }
 
-    private string ComputeChecksum()
+    // The checksum covers the file exactly as written, with the checksum's own value blanked, so it does not depend
+    // on how a later build would serialise the same manifest.
+    private static readonly System.Text.RegularExpressions.Regex ChecksumField =
+        new("\"checksum\":\\s*\"([0-9a-fA-F]*)\"", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static string ChecksumOf(byte[] fileBytes)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(this with { Checksum = string.Empty }, Json);
-        return Convert.ToHexStringLower(Crc32.Hash(bytes));
+        var text = Encoding.UTF8.GetString(fileBytes);
+        var match = ChecksumField.Match(text);
+        if (!match.Success)
+        {
+            return "missing";
+        }
+        var blanked = text[..match.Groups[1].Index] + text[(match.Groups[1].Index + match.Groups[1].Length)..];
+        return Convert.ToHexStringLower(Crc32.Hash(Encoding.UTF8.GetBytes(blanked)));
     }
 }
 
