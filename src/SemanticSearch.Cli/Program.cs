@@ -14,6 +14,8 @@ internal static class Program
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(EmbedCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

@@ -5,7 +5,7 @@ using AngleSharp.Html.Parser;
 namespace SemanticSearch.Extraction;
 
 /// <summary>
-/// HTML: the visible text of the body (scripts, styles and templates dropped), block elements separated by line
+/// HTML: the visible text of the body (scripts, styles, templates and navigation menus dropped), block elements separated by line
 /// breaks. The walk is iterative, so a deeply nested page cannot overflow the stack. Title: &lt;title&gt;, else the
 /// first &lt;h1&gt;, else the file name.
 /// </summary>
@@ -13,12 +13,12 @@ public sealed class HtmlTextExtractor : ITextExtractor
 {
     private static readonly HashSet<string> Skipped = new(StringComparer.OrdinalIgnoreCase)
     {
-        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object",
+        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "nav",
     };
 
     private static readonly HashSet<string> Blocks = new(StringComparer.OrdinalIgnoreCase)
     {
-        "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "li", "ul", "ol", "table", "tr",
+        "p", "div", "section", "article", "header", "footer", "main", "aside", "li", "ul", "ol", "table", "tr",
         "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "br", "hr", "dd", "dt", "dl", "figure", "figcaption",
         "td", "th", "form", "address", "details", "summary",
     };

@@ -1,6 +1,9 @@
 namespace SemanticSearch.Extraction;
 
-/// <summary>Plain text, Markdown and CSV: decoded as text; a Markdown title is its first heading.</summary>
+/// <summary>
+/// Plain text, Markdown and CSV: decoded as text. A Markdown title is its first heading; a plain-text title is its
+/// first line when that line is short and followed by a blank line (the way people write a heading in a .txt file).
+/// </summary>
 public sealed class PlainTextExtractor : ITextExtractor
 {
     /// <inheritdoc />
@@ -15,6 +18,10 @@ public sealed class PlainTextExtractor : ITextExtractor
         if (ext is ".md" or ".markdown" && Titles.FirstMarkdownHeading(text) is { } heading)
         {
             title = heading;
+        }
+        else if (ext == ".txt" && Titles.HeadingLine(text) is { } line)
+        {
+            title = line;
         }
         return new ExtractedText(title, text);
     }

@@ -21,6 +21,16 @@ internal static class Titles
         return null;
     }
 
+    public static string? HeadingLine(string text)
+    {
+        var lines = text.TrimStart().Split('\n', 3);
+        if (lines.Length >= 2 && lines[0].Trim().Length is > 0 and <= 120 && lines[1].Trim().Length == 0)
+        {
+            return Clip(lines[0].Trim());
+        }
+        return null;
+    }
+
     public static string Clip(string title)
     {
         var t = string.Join(' ', title.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));

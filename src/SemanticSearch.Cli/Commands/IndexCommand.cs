@@ -2,6 +2,7 @@ using System.CommandLine;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Storage;
 
 namespace SemanticSearch.Cli.Commands;
@@ -17,11 +18,15 @@ internal static class IndexCommand
         var maxFileMb = new Option<double>("--max-file-mb") { Description = "Skip files larger than this many megabytes.", DefaultValueFactory = _ => 50 };
         var chunkTokens = new Option<int>("--chunk-tokens") { Description = "Most tokens per chunk (for a new index).", DefaultValueFactory = _ => 512 };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Tokens repeated between consecutive chunks (for a new index).", DefaultValueFactory = _ => 64 };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Embedding model for a new index: a profile id (use-lite, e5-small-v2, gte-small, …), a model directory, or 'none' for BM25 only. Default: the strongest model available (see 'semsearch models list'). An existing index keeps its model.",
+        };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };
 
         var cmd = new Command("index", "Index the supported files of a folder (txt, md, html, pdf, docx, json, csv). Re-running it only processes what changed.")
         {
-            folder, index, json, maxFileMb, chunkTokens, overlap, commitEvery,
+            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -32,7 +37,15 @@ internal static class IndexCommand
                 CommitEveryDocuments = parse.GetValue(commitEvery),
             };
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
-            using var semanticIndex = SemanticIndex.OpenOrCreate(directory, settings);
+            var resolver = new ModelResolver();
+            var requested = parse.GetValue(model);
+            var existing = File.Exists(Path.Combine(directory, IndexManifest.FileName)) ? IndexManifest.Read(directory) : null;
+            if (existing is not null && requested is null)
+            {
+                requested = existing.Model?.ModelId ?? ModelResolver.NoModel; // an existing index keeps its model
+            }
+            using var encoder = ModelLoading.OpenEncoder(resolver, requested, quiet: parse.GetValue(json), ct);
+            using var semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoder);
             var indexer = new FolderIndexer(semanticIndex, settings);
             var report = new ProgressDisplay().Run("indexing", report =>
                 indexer.Run(parse.GetValue(folder)!, new Progress(p => report("files", p.Processed, p.Total)), ct));

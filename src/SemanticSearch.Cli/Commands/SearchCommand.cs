@@ -17,21 +17,31 @@ internal static class SearchCommand
         var json = CommonOptions.Json();
         var k = new Option<int>("-k", "--top") { Description = "Number of results.", DefaultValueFactory = _ => 10 };
         var offset = new Option<int>("--offset") { Description = "Results to skip (paging).", DefaultValueFactory = _ => 0 };
-        var mode = new Option<string>("--mode", "-m") { Description = "lexical, dense or hybrid.", DefaultValueFactory = _ => "lexical" };
+        var mode = new Option<string?>("--mode", "-m") { Description = "hybrid, dense or lexical. Default: hybrid when the index has an embedding model, else lexical." };
+        var model = new Option<string?>("--model") { Description = "Where to find the index's model when it is not in the model cache (a model directory)." };
+        var rrfK = new Option<double?>("--rrf-k") { Description = "Hybrid: RRF rank constant (default from the index, usually 60)." };
+        var weights = new Option<string?>("--weights") { Description = "Hybrid: lexical,dense weights, e.g. 1,0.5 (default from the index)." };
+        var fusionMethod = new Option<string?>("--fusion") { Description = "Hybrid: rrf or convex (default from the index)." };
         var perChunk = new Option<bool>("--per-chunk") { Description = "List matching chunks instead of one result per document." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
         var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, perChunk, type, pathPrefix };
-        cmd.SetAction(parse => CommonOptions.Run(parse, _ =>
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, perChunk, type, pathPrefix, fusionMethod, rrfK, weights };
+        cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
-            using var semanticIndex = SemanticIndex.OpenReadOnly(directory);
+            if (!Directory.Exists(directory))
+            {
+                throw new NotFoundException($"index not found: {directory}");
+            }
+            var searchMode = parse.GetValue(mode) is { } m ? ParseMode(m) : ModelLoading.HasModel(directory) ? SearchMode.Hybrid : SearchMode.Lexical;
+            using var semanticIndex = ModelLoading.OpenIndexForSearch(directory, searchMode != SearchMode.Lexical, parse.GetValue(model), ct);
+            var fusion = FusionFrom(semanticIndex, parse.GetValue(fusionMethod), parse.GetValue(rrfK), parse.GetValue(weights));
             var types = parse.GetValue(type);
             var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null
                 ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
                 : null;
-            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), ParseMode(parse.GetValue(mode)!), filter, parse.GetValue(perChunk));
+            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion);
             var response = new Searcher(semanticIndex).Search(request);
 
             if (parse.GetValue(json))
@@ -40,6 +50,7 @@ internal static class SearchCommand
                 {
                     hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense }),
                     mode = response.Mode,
+                    fusion = response.Fusion,
                     tookMs = Math.Round(response.TookMs, 3),
                 });
                 return ExitCodes.Ok;
@@ -56,10 +67,58 @@ internal static class SearchCommand
                 AnsiConsole.MarkupLine($"[bold]{rank,2}.[/] [green]{h.Score:F3}[/]  [bold]{Markup.Escape(h.Title)}[/]");
                 AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]");
                 AnsiConsole.MarkupLine($"    {Markup.Escape(h.Snippet)}");
+                if (response.Mode == SearchMode.Hybrid)
+                {
+                    AnsiConsole.MarkupLine($"    [grey]lexical {Rank(h.Lexical)} · dense {Rank(h.Dense)}[/]");
+                }
+            }
+            if (response.Fusion is { } f)
+            {
+                AnsiConsole.MarkupLine($"[grey]fusion: {f.Method.ToString().ToLowerInvariant()}, k={f.K}, weights lexical {f.LexicalWeight} / dense {f.DenseWeight}[/]");
             }
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";
+
+    // Fusion flags override the index's defaults field by field.
+    private static FusionOptions? FusionFrom(SemanticIndex index, string? method, double? k, string? weights)
+    {
+        if (method is null && k is null && weights is null)
+        {
+            return null;
+        }
+        var f = index.Manifest.Fusion ?? new FusionOptions();
+        if (method is not null)
+        {
+            f = f with
+            {
+                Method = method.ToLowerInvariant() switch
+                {
+                    "rrf" => FusionMethod.Rrf,
+                    "convex" => FusionMethod.Convex,
+                    _ => throw new InvalidSettingException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
+                },
+            };
+        }
+        if (k is { } kk)
+        {
+            f = f with { K = kk };
+        }
+        if (weights is not null)
+        {
+            var parts = weights.Split(',');
+            if (parts.Length != 2
+                || !double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wl)
+                || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wd))
+            {
+                throw new InvalidSettingException("--weights", $"expected two numbers 'lexical,dense', got '{weights}'.");
+            }
+            f = f with { LexicalWeight = wl, DenseWeight = wd };
+        }
+        return f;
     }
 
     internal static SearchMode ParseMode(string value) => value.ToLowerInvariant() switch

@@ -65,6 +65,19 @@ public sealed class ExtractorTests
     }
 
     [Fact]
+    public void Extract_TextWithHeadingLine_UsesItAsTitle()
+    {
+        Assert.Equal("How Honeybee Colonies Work", ExtractSample("honeybees.txt").Title);
+        Assert.Equal("notes", _extractor.Extract(Encoding.UTF8.GetBytes("a first line that runs straight\ninto the second"), "notes.txt").Title);
+    }
+
+    [Fact]
+    public void Extract_Html_DropsNavigation()
+    {
+        Assert.DoesNotContain("Home", ExtractSample("tide-pools.html").Text);
+    }
+
+    [Fact]
     public void Extract_Csv_IsText()
     {
         var result = ExtractSample("city-populations.csv");

@@ -1,0 +1,76 @@
+// Compiled once SemanticSearch.Cli references SemanticSearch.Server: the lead adds the ProjectReference, defines
+// SEMSEARCH_SERVER (or deletes this #if and its #endif) and registers ServeCommand.Create() in Program.cs. Until then
+// the file is inert so the CLI keeps building for everyone else.
+#if SEMSEARCH_SERVER
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SemanticSearch.Engine.Storage;
+using SemanticSearch.Server;
+
+namespace SemanticSearch.Cli.Commands;
+
+/// <summary><c>semsearch serve [--urls http://127.0.0.1:5080] [--allow-folder &lt;root&gt;]...</c></summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Addresses to listen on, ';'-separated. Loopback by default; bind other addresses only behind an API key.",
+            DefaultValueFactory = _ => SearchServerOptions.DefaultUrls,
+        };
+        var allow = new Option<string[]>("--allow-folder")
+        {
+            Description = "A folder that POST /indexes/{name}/jobs may index (repeatable). Without it, folder jobs are refused.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = $"Require this key in the X-Api-Key header on every route but /health and the page. Prefer ${SearchServerOptions.ApiKeyVariable}: arguments show in process lists.",
+        };
+        var maxRequest = new Option<long>("--max-request-bytes")
+        {
+            Description = "Largest request body accepted.",
+            DefaultValueFactory = _ => new SearchServerOptions().MaxRequestBytes,
+        };
+        var maxK = new Option<int>("--max-k")
+        {
+            Description = "Largest k a search may ask for.",
+            DefaultValueFactory = _ => new SearchServerOptions().MaxK,
+        };
+
+        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK };
+        cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
+        {
+            var options = new SearchServerOptions
+            {
+                Urls = parse.GetValue(urls)!,
+                IndexesRoot = IndexLocation.Root,
+                AllowedFolderRoots = parse.GetValue(allow) ?? [],
+                ApiKey = parse.GetValue(apiKey),
+                MaxRequestBytes = parse.GetValue(maxRequest),
+                MaxK = parse.GetValue(maxK),
+            };
+            var app = SearchServer.Create(options);
+            try
+            {
+                app.StartAsync(ct).GetAwaiter().GetResult();
+                var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+                Console.WriteLine($"serving {IndexLocation.Root} on {string.Join(", ", addresses)}{(options.EffectiveApiKey is null ? "" : " (API key required)")}; Ctrl+C stops.");
+                // Returns when Ctrl+C (our token or the host's own console handler) asks to stop, after a graceful shutdown.
+                app.WaitForShutdownAsync(ct).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                ((IAsyncDisposable)app).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}
+#endif

@@ -1,0 +1,71 @@
+using SemanticSearch.Core;
+using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Onnx.Bert;
+
+namespace SemanticSearch.Embeddings.Download;
+
+/// <summary>
+/// <c>semsearch models pull</c>: fetches a profile's files into its cache folder as a self-contained model directory
+/// (<c>model.onnx</c>, <c>tokenizer.json</c>/<c>vocab.txt</c>, <c>config.json</c>, <c>semsearch-profile.json</c>).
+/// Files already in place are kept, so a pull that failed half-way continues where it stopped. When the repository
+/// has no ONNX export, <c>config.json</c> + <c>model.safetensors</c> are fetched and converted locally.
+/// </summary>
+public sealed class ModelPuller(HuggingFaceDownloader downloader, ModelCache cache)
+{
+    /// <summary>Downloads every file of <paramref name="profile"/>; returns the model directory.</summary>
+    public async Task<string> PullAsync(ModelProfile profile, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var source = profile.Source
+            ?? throw new InvalidSettingException("model", $"'{profile.Id}' has no hub source (a local model); nothing to pull");
+        var directory = cache.DirectoryFor(profile.Id);
+        Directory.CreateDirectory(directory);
+
+        var tokenizer = source.Tokenizer is { } t && await FetchAsync(source, t, ModelCache.TokenizerFileName, optional: source.Vocab is not null).ConfigureAwait(false);
+        var vocab = source.Vocab is { } v && await FetchAsync(source, v, ModelCache.VocabFileName, optional: tokenizer).ConfigureAwait(false);
+        if (!tokenizer && !vocab)
+        {
+            throw new NotFoundException($"{source.HfRepo}: neither {source.Tokenizer} nor {source.Vocab} exists at revision '{source.Revision}'");
+        }
+
+        var config = source.Config is { } c && await FetchAsync(source, c, ModelCache.ConfigFileName, optional: true).ConfigureAwait(false);
+        var onnxPath = Path.Combine(directory, ModelCache.OnnxFileName);
+        try
+        {
+            await FetchAsync(source, source.Onnx, ModelCache.OnnxFileName, optional: false).ConfigureAwait(false);
+        }
+        catch (NotFoundException) when (config && source.Weights is not null && profile.Pooling != PoolingMode.Graph)
+        {
+            // No ONNX export in the repository: convert the PyTorch weights (safetensors) with the project's converter.
+            const string weightsName = "model.safetensors";
+            await FetchAsync(source, source.Weights, weightsName, optional: false).ConfigureAwait(false);
+            BertOnnxConverter.ConvertToFile(directory, onnxPath, BertExportOptions.Default with { Pooling = BertPooling.None, Normalize = false });
+            File.Delete(Path.Combine(directory, weightsName)); // the graph holds the weights now
+        }
+
+        var profileFile = Path.Combine(directory, ModelProfile.LocalFileName);
+        await File.WriteAllTextAsync(profileFile + ".tmp", profile.ToJson(), cancellationToken).ConfigureAwait(false);
+        File.Move(profileFile + ".tmp", profileFile, overwrite: true);
+        return directory;
+
+        async Task<bool> FetchAsync(ModelSource s, string repoPath, string localName, bool optional)
+        {
+            var destination = Path.Combine(directory, localName);
+            if (File.Exists(destination))
+            {
+                return true;
+            }
+
+            try
+            {
+                await downloader.DownloadFileAsync(s.HfRepo, s.Revision, repoPath, destination, progress, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (NotFoundException) when (optional)
+            {
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,321 @@
+// Sentence encoding with a BERT-family ONNX graph: tokens → last_hidden_state [batch, seq, hidden] → pooling
+// (mean weighted by the attention mask, as sentence-transformers does; or the [CLS] state; or none when the graph
+// pools) → L2 normalisation. Invariants: a text's vector does not depend on what it is batched with (padding is masked
+// out of attention and of the mean), results come back in the caller's order although batches are sorted by length
+// (so little padding is computed), and no text is silently truncated by the model: truncation to MaxTokens (prefix
+// and [CLS]/[SEP] included) happens here, explicitly.
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Embeddings.Tokenization;
+
+namespace SemanticSearch.Embeddings;
+
+/// <summary>Run-time choices for <see cref="OnnxTextEncoder"/>.</summary>
+/// <param name="BatchSize">Texts per graph run (sorted by length first).</param>
+/// <param name="IntraOpThreads">ONNX Runtime threads per run; 0 = <see cref="Environment.ProcessorCount"/>.</param>
+public sealed record OnnxEncoderOptions(int BatchSize = 32, int IntraOpThreads = 0);
+
+/// <summary>
+/// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/>, shared by every caller
+/// (ONNX Runtime's <c>Run</c> is thread-safe). Open one with <see cref="Open(ResolvedModel, OnnxEncoderOptions?, IModelTokenizer?)"/>.
+/// </summary>
+public sealed class OnnxTextEncoder : ITextEncoder
+{
+    private readonly InferenceSession _session;
+    private readonly IModelTokenizer _tokenizer;
+    private readonly ModelProfile _profile;
+    private readonly OnnxEncoderOptions _options;
+    private readonly string[] _inputNames;
+    private readonly string _outputName;
+    private readonly int _queryOverhead;
+
+    private OnnxTextEncoder(InferenceSession session, IModelTokenizer tokenizer, ModelProfile profile, OnnxEncoderOptions options, string source)
+    {
+        _session = session;
+        _tokenizer = tokenizer;
+        _profile = profile;
+        _options = options;
+
+        var declared = session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
+        foreach (var required in new[] { "input_ids", "attention_mask" })
+        {
+            if (!declared.Contains(required))
+            {
+                throw new CorruptDataException(source, $"the graph has no '{required}' input (it has: {string.Join(", ", declared)})");
+            }
+        }
+
+        // token_type_ids is optional: some exports fold it away; feeding an input the graph does not declare is an error.
+        var known = new[] { "input_ids", "attention_mask", "token_type_ids" };
+        var unknown = declared.Except(known).ToArray();
+        if (unknown.Length > 0)
+        {
+            throw new CorruptDataException(source, $"the graph needs inputs this encoder cannot feed: {string.Join(", ", unknown)}");
+        }
+
+        _inputNames = known.Where(declared.Contains).ToArray();
+
+        var outputs = session.OutputMetadata;
+        _outputName = profile.Output
+            ?? (profile.Pooling == PoolingMode.Graph ? outputs.Keys.First() : outputs.ContainsKey("last_hidden_state") ? "last_hidden_state" : outputs.Keys.First());
+        if (!outputs.TryGetValue(_outputName, out var output))
+        {
+            throw new CorruptDataException(source, $"the graph has no output '{_outputName}' (it has: {string.Join(", ", outputs.Keys)})");
+        }
+
+        var expectedRank = profile.Pooling == PoolingMode.Graph ? 2 : 3;
+        if (output.Dimensions.Length != expectedRank)
+        {
+            throw new CorruptDataException(source, $"output '{_outputName}' has rank {output.Dimensions.Length}, pooling '{profile.PoolingName}' needs rank {expectedRank}");
+        }
+
+        var graphDimensions = output.Dimensions[^1];
+        var dimensions = profile.Dimensions > 0 ? profile.Dimensions : graphDimensions;
+        if (dimensions <= 0)
+        {
+            throw new CorruptDataException(source, $"output '{_outputName}' does not declare its last dimension; set 'dimensions' in {ModelProfile.LocalFileName}");
+        }
+
+        if (graphDimensions > 0 && graphDimensions != dimensions)
+        {
+            throw new ModelMismatchException($"{source}: profile '{profile.Id}' says {dimensions} dimensions, the graph outputs {graphDimensions}");
+        }
+
+        Info = profile.ToEncoderInfo(dimensions);
+        PassageOverheadTokens = CountPrefix(profile.PassagePrefix) + tokenizer.SpecialTokenCount;
+        _queryOverhead = CountPrefix(profile.QueryPrefix) + tokenizer.SpecialTokenCount;
+    }
+
+    /// <inheritdoc />
+    public EncoderInfo Info { get; }
+
+    /// <inheritdoc />
+    public ITokenCounter TokenCounter => _tokenizer;
+
+    /// <summary>The tokenizer this encoder feeds the graph with.</summary>
+    public IModelTokenizer Tokenizer => _tokenizer;
+
+    /// <summary>The profile this encoder was opened with.</summary>
+    public ModelProfile Profile => _profile;
+
+    /// <inheritdoc />
+    public int PassageOverheadTokens { get; }
+
+    /// <summary>Tokens a query costs beyond its own text: the query prefix plus the special tokens.</summary>
+    public int QueryOverheadTokens => _queryOverhead;
+
+    /// <summary>Opens a resolved model (see <see cref="ModelCatalog.Resolve"/>).</summary>
+    public static OnnxTextEncoder Open(ResolvedModel model, OnnxEncoderOptions? options = null, IModelTokenizer? tokenizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Open(model.Directory, model.Profile, options, tokenizer);
+    }
+
+    /// <summary>
+    /// Opens <c>model.onnx</c> in <paramref name="directory"/> with <paramref name="profile"/>. The tokenizer defaults
+    /// to the directory's WordPiece definition (<c>tokenizer.json</c> or <c>vocab.txt</c>); pass another one for
+    /// models that use a different scheme.
+    /// </summary>
+    public static OnnxTextEncoder Open(string directory, ModelProfile profile, OnnxEncoderOptions? options = null, IModelTokenizer? tokenizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        options ??= new OnnxEncoderOptions();
+        if (options.BatchSize < 1)
+        {
+            throw new InvalidSettingException("batchSize", $"must be at least 1, was {options.BatchSize}");
+        }
+
+        var onnx = Path.Combine(directory, ModelCache.OnnxFileName);
+        if (!File.Exists(onnx))
+        {
+            throw new NotFoundException($"{onnx}: not found" + (profile.Source is null ? "" : $"; run: semsearch models pull {profile.Id}"));
+        }
+
+        tokenizer ??= WordPieceTokenizer.FromDirectory(directory);
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(onnx, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new CorruptDataException(onnx, $"ONNX Runtime cannot load the graph ({e.Message})", e);
+        }
+
+        try
+        {
+            return new OnnxTextEncoder(session, tokenizer, profile, options, onnx);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Embeds <paramref name="texts"/> into a new array, row-major <c>[texts.Count, Dimensions]</c>.</summary>
+    public float[] Encode(IReadOnlyList<string> texts, TextRole role)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var output = new float[texts.Count * Info.Dimensions];
+        Encode(texts, role, output);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public void Encode(IReadOnlyList<string> texts, TextRole role, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var prefix = _profile.PrefixFor(role);
+        var sequences = new int[texts.Count][];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            sequences[i] = _tokenizer.Encode(prefix.Length == 0 ? texts[i] : prefix + texts[i], _profile.MaxTokens);
+        }
+
+        EncodeTokens(sequences, output);
+    }
+
+    /// <summary>
+    /// Embeds already-tokenized sequences (special tokens included, at most MaxTokens each). Sequences are run in
+    /// batches of similar length; rows of <paramref name="output"/> follow the order of <paramref name="sequences"/>.
+    /// </summary>
+    public void EncodeTokens(IReadOnlyList<int[]> sequences, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        var dim = Info.Dimensions;
+        if (output.Length < sequences.Count * dim)
+        {
+            throw new ArgumentException($"output holds {output.Length} floats, {sequences.Count} vectors of {dim} need {sequences.Count * dim}", nameof(output));
+        }
+
+        var order = new int[sequences.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+            if (sequences[i].Length > _profile.MaxTokens)
+            {
+                throw new InvalidSettingException("sequence", $"row {i} has {sequences[i].Length} tokens, the model takes at most {_profile.MaxTokens}");
+            }
+        }
+
+        // Stable sort by length: each batch pads only to its own longest member.
+        var lengths = new int[order.Length];
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            lengths[i] = sequences[i].Length;
+        }
+
+        Array.Sort(lengths, order);
+        var batchSize = _options.BatchSize;
+        var batch = new List<int[]>(batchSize);
+        for (var start = 0; start < order.Length; start += batchSize)
+        {
+            var count = Math.Min(batchSize, order.Length - start);
+            batch.Clear();
+            for (var k = 0; k < count; k++)
+            {
+                batch.Add(sequences[order[start + k]]);
+            }
+
+            RunBatch(TokenBatch.FromSequences(batch, _tokenizer.PaddingId), order.AsSpan(start, count), output);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+
+    private void RunBatch(TokenBatch batch, ReadOnlySpan<int> rows, Span<float> output)
+    {
+        long[] shape = [batch.Count, batch.Length];
+        var values = new OrtValue[_inputNames.Length];
+        try
+        {
+            for (var i = 0; i < _inputNames.Length; i++)
+            {
+                var data = _inputNames[i] switch
+                {
+                    "input_ids" => batch.InputIds,
+                    "attention_mask" => batch.AttentionMask,
+                    _ => batch.TokenTypeIds,
+                };
+                values[i] = OrtValue.CreateTensorValueFromMemory(data, shape);
+            }
+
+            using var runOptions = new RunOptions();
+            using var results = _session.Run(runOptions, _inputNames, values, [_outputName]);
+            var result = results[0];
+            var states = result.GetTensorDataAsSpan<float>();
+            var resultShape = result.GetTensorTypeAndShape().Shape;
+            var dim = Info.Dimensions;
+            if (resultShape[^1] != dim)
+            {
+                throw new ModelMismatchException($"{_profile.Id}: the graph produced vectors of {resultShape[^1]} dimensions, expected {dim}");
+            }
+
+            for (var r = 0; r < batch.Count; r++)
+            {
+                var target = output.Slice(rows[r] * dim, dim);
+                switch (_profile.Pooling)
+                {
+                    case PoolingMode.Graph:
+                        states.Slice(r * dim, dim).CopyTo(target);
+                        break;
+                    case PoolingMode.Cls:
+                        states.Slice(r * batch.Length * dim, dim).CopyTo(target);
+                        break;
+                    default:
+                        MeanPool(states.Slice(r * batch.Length * dim, batch.Length * dim), batch.Lengths[r], dim, target);
+                        break;
+                }
+
+                if (_profile.Normalize)
+                {
+                    Normalize(target);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Mean over the first <paramref name="length"/> token states: the rows the attention mask keeps.</summary>
+    internal static void MeanPool(ReadOnlySpan<float> tokenStates, int length, int dim, Span<float> target)
+    {
+        target.Clear();
+        for (var t = 0; t < length; t++)
+        {
+            TensorPrimitives.Add(target, tokenStates.Slice(t * dim, dim), target);
+        }
+
+        TensorPrimitives.Multiply(target, 1f / Math.Max(length, 1), target);
+    }
+
+    /// <summary>Scales <paramref name="vector"/> to unit L2 norm (a zero vector stays zero).</summary>
+    internal static void Normalize(Span<float> vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+    }
+
+    private int CountPrefix(string prefix) => prefix.Length == 0 ? 0 : _tokenizer.CountTokens(prefix);
+}

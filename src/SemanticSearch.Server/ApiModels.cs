@@ -1,0 +1,85 @@
+using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Engine.Search;
+
+namespace SemanticSearch.Server;
+
+// The wire contract. Requests hold nullable primitives (strings for enums) so that the service, not the JSON
+// binder, decides what a missing or wrong value means and names the field in its 400 answer.
+
+/// <summary>Body of <c>POST /indexes/{name}/search</c>.</summary>
+public sealed record SearchBody(
+    string? Query,
+    int? K = null,
+    int? Offset = null,
+    string? Mode = null,
+    FilterBody? Filter = null,
+    bool? PerChunk = null,
+    FusionBody? Fusion = null);
+
+/// <summary>Metadata conditions of a search.</summary>
+public sealed record FilterBody(
+    string? PathPrefix = null,
+    IReadOnlyList<string>? FileTypes = null,
+    DateTime? ModifiedAfter = null,
+    IReadOnlyDictionary<string, string>? Metadata = null);
+
+/// <summary>Fusion settings of a hybrid search.</summary>
+public sealed record FusionBody(string? Method = null, double? K = null, WeightsBody? Weights = null, int? Depth = null);
+
+/// <summary>Per-retriever fusion weights.</summary>
+public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
+
+/// <summary>Answer of a search.</summary>
+public sealed record SearchResult(IReadOnlyList<HitBody> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion);
+
+/// <summary>One hit; <c>lexical</c>/<c>dense</c> are null where that retriever did not find it.</summary>
+public sealed record HitBody(
+    string DocId,
+    long ChunkId,
+    string Path,
+    string Title,
+    string Text,
+    string Snippet,
+    double Score,
+    RetrieverRank? Lexical,
+    RetrieverRank? Dense);
+
+/// <summary>Body of <c>POST /indexes/{name}/documents</c>.</summary>
+public sealed record DocumentsBody(IReadOnlyList<DocumentBody?>? Documents);
+
+/// <summary>A document sent by a client: upserted by id.</summary>
+public sealed record DocumentBody(
+    string? Id,
+    string? Title,
+    string? Text,
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    DateTime? ModifiedUtc = null);
+
+/// <summary>Answer of a document upsert.</summary>
+public sealed record DocumentsWritten(string Index, int Documents, int Chunks);
+
+/// <summary>Body of <c>POST /indexes/{name}/jobs</c>.</summary>
+public sealed record JobBody(string? Folder);
+
+/// <summary>An entry of <c>GET /indexes</c>.</summary>
+public sealed record IndexSummary(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime UpdatedUtc);
+
+/// <summary>Answer of <c>GET /indexes/{name}</c>.</summary>
+public sealed record IndexDetails(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc,
+    int FormatVersion, IReadOnlyList<string> Modes, Engine.Storage.IndexManifest Manifest);
+
+internal static class ApiMapping
+{
+    public static HitBody ToBody(SearchHit h) => new(h.DocId, h.ChunkId, h.Path, h.Title, h.Text, h.Snippet, h.Score, h.Lexical, h.Dense);
+
+    public static SourceDocument ToSource(DocumentBody d, DateTime now)
+    {
+        var title = d.Title ?? string.Empty;
+        var text = d.Text!;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(title + "\n" + text);
+        var hash = Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(bytes));
+        return new SourceDocument(d.Id!, "api", string.Empty, title, text, string.Empty,
+            System.Text.Encoding.UTF8.GetByteCount(text), d.ModifiedUtc?.ToUniversalTime() ?? now, hash,
+            d.Metadata ?? new Dictionary<string, string>());
+    }
+}

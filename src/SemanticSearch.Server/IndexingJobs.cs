@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Indexing;
+
+namespace SemanticSearch.Server;
+
+/// <summary>State of a background folder job.</summary>
+public enum JobState
+{
+    /// <summary>Waiting for the index's writer lock.</summary>
+    Queued,
+
+    /// <summary>Indexing.</summary>
+    Running,
+
+    /// <summary>Finished; <see cref="JobStatus.Report"/> says what it did.</summary>
+    Succeeded,
+
+    /// <summary>Stopped by an error; <see cref="JobStatus.Error"/> says why. Everything up to the last commit is kept.</summary>
+    Failed,
+
+    /// <summary>Stopped because the server shut down.</summary>
+    Cancelled,
+}
+
+/// <summary>What <c>GET /jobs/{id}</c> answers.</summary>
+public sealed record JobStatus(
+    string Id,
+    string Index,
+    string Folder,
+    JobState State,
+    int Processed,
+    int Total,
+    string? CurrentPath,
+    DateTime CreatedUtc,
+    DateTime? FinishedUtc,
+    IndexingReport? Report,
+    string? Error);
+
+/// <summary>Folder jobs running in the background, with their progress kept in memory (lost on restart).</summary>
+internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings, CancellationToken stopping)
+{
+    private const int Retained = 1000;
+    private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+
+    /// <summary>Starts indexing <paramref name="realFolder"/> into <paramref name="indexName"/>; the job waits its turn for the writer lock.</summary>
+    public JobStatus Start(string indexName, string realFolder)
+    {
+        var open = catalog.GetOrCreate(indexName);
+        var job = new Job(Guid.NewGuid().ToString("N")[..16], indexName, realFolder, DateTime.UtcNow);
+        _jobs[job.Id] = job;
+        _order.Enqueue(job.Id);
+        while (_order.Count > Retained && _order.TryDequeue(out var old))
+        {
+            if (_jobs.TryGetValue(old, out var o) && o.State is JobState.Queued or JobState.Running)
+            {
+                _order.Enqueue(old); // never forget a job that is still working
+                break;
+            }
+            _jobs.TryRemove(old, out _);
+        }
+        job.Task = Task.Run(() => RunAsync(job, open));
+        return job.Snapshot();
+    }
+
+    /// <summary>The status of job <paramref name="id"/>, or null.</summary>
+    public JobStatus? Get(string id) => _jobs.TryGetValue(id, out var job) ? job.Snapshot() : null;
+
+    /// <summary>Waits for every job to stop (used at shutdown, after cancellation).</summary>
+    public void WaitAll(TimeSpan timeout)
+    {
+        var tasks = _jobs.Values.Select(j => j.Task).OfType<Task>().ToArray();
+        try
+        {
+            Task.WaitAll(tasks, timeout);
+        }
+        catch (AggregateException)
+        {
+            // Failures are recorded on each job already.
+        }
+    }
+
+    private async Task RunAsync(Job job, OpenIndex open)
+    {
+        try
+        {
+            await open.WriteLock.WaitAsync(stopping).ConfigureAwait(false);
+            try
+            {
+                job.State = JobState.Running;
+                var progress = new InlineProgress(p => job.Update(p));
+                job.Report = new FolderIndexer(open.Index, settings).Run(job.Folder, progress, stopping);
+                job.Finish(JobState.Succeeded);
+            }
+            finally
+            {
+                open.WriteLock.Release();
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            job.Finish(JobState.Cancelled);
+        }
+        catch (Exception e)
+        {
+            job.Error = e is Core.SemanticSearchException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            job.Finish(JobState.Failed);
+        }
+    }
+
+    // Progress<T> posts to the thread pool and can report out of order; the job wants the latest value, in order.
+    private sealed class InlineProgress(Action<IndexingProgress> report) : IProgress<IndexingProgress>
+    {
+        public void Report(IndexingProgress value) => report(value);
+    }
+
+    private sealed class Job(string id, string index, string folder, DateTime createdUtc)
+    {
+        private IndexingProgress? _progress;
+
+        public string Id { get; } = id;
+        public string Folder { get; } = folder;
+        public volatile JobState State = JobState.Queued;
+        public IndexingReport? Report { get; set; }
+        public string? Error { get; set; }
+        public DateTime? FinishedUtc { get; set; }
+        public Task? Task { get; set; }
+
+        // The finish time is written before the state, so a snapshot that sees a final state also sees its time.
+        public void Finish(JobState state)
+        {
+            FinishedUtc = DateTime.UtcNow;
+            State = state;
+        }
+
+        public void Update(IndexingProgress p) => Volatile.Write(ref _progress, p);
+
+        public JobStatus Snapshot()
+        {
+            var state = State;
+            var p = Volatile.Read(ref _progress);
+            var report = Report;
+            var processed = p?.Processed ?? 0;
+            var total = p?.Total ?? 0;
+            if (state == JobState.Succeeded && report is not null)
+            {
+                processed = total = report.FilesSeen;
+            }
+            return new JobStatus(Id, index, Folder, state, processed, total, p?.CurrentPath, createdUtc, FinishedUtc, report, Error);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+// The HTTP host: ASP.NET Core minimal APIs on Kestrel from the shared framework, no other web server.
+// Routes: /health, /indexes, /indexes/{name}, /indexes/{name}/search, /indexes/{name}/documents[/{id}],
+// /indexes/{name}/jobs, /jobs/{id}, /openapi/v1.json and the search page at /.
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SemanticSearch.Core;
+using SemanticSearch.Engine.Search;
+using SemanticSearch.Engine.Storage;
+
+namespace SemanticSearch.Server;
+
+/// <summary>
+/// Builds the search service. <c>semsearch serve</c> and the tests both start it through <see cref="Create"/>.
+/// </summary>
+public static class SearchServer
+{
+    /// <summary>Header that carries the API key.</summary>
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    /// <summary>JSON settings of every request and response: camelCase names, camelCase enum strings, unknown fields refused.</summary>
+    internal static readonly JsonSerializerOptions Json = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    private static JsonSerializerOptions Configure(JsonSerializerOptions o)
+    {
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.MaxDepth = 32;
+        return o;
+    }
+
+    /// <summary>
+    /// A configured, not yet started application. Call <c>RunAsync</c>/<c>StartAsync</c> on it; dispose it to close
+    /// every index (waiting for a running batch to commit).
+    /// </summary>
+    public static WebApplication Create(SearchServerOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+        });
+        logging?.Invoke(builder.Logging);
+        builder.Services.ConfigureHttpJsonOptions(j => Configure(j.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1");
+
+        var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings);
+        var folders = new FolderPolicy(options.AllowedFolderRoots);
+        var stopping = new CancellationTokenSource();
+        var jobs = new IndexingJobs(catalog, options.NewIndexSettings, stopping.Token);
+
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            stopping.Cancel();
+            jobs.WaitAll(TimeSpan.FromSeconds(30));
+            catalog.Dispose();
+            stopping.Dispose();
+        });
+
+        app.Use(ProblemBoundary);
+        app.UseStatusCodePages(async ctx =>
+        {
+            // Route misses and method mismatches have no body yet; give them one in the same shape as every other error.
+            var status = ctx.HttpContext.Response.StatusCode;
+            var detail = status switch
+            {
+                StatusCodes.Status404NotFound => $"no route for {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.",
+                StatusCodes.Status405MethodNotAllowed => $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.",
+                StatusCodes.Status415UnsupportedMediaType => "send the body as application/json.",
+                _ => $"HTTP {status}.",
+            };
+            await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
+        });
+        app.Use(ApiKeyGuard(options.EffectiveApiKey));
+
+        app.MapGet("/", ServePage).ExcludeFromDescription();
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("health");
+        app.MapOpenApi("/openapi/{documentName}.json");
+
+        app.MapGet("/indexes", () => catalog.Names().Select(n => Summary(catalog, n)).ToList())
+            .WithName("listIndexes").Produces<List<IndexSummary>>();
+        app.MapGet("/indexes/{name}", (string name) => Details(catalog.Get(name)))
+            .WithName("getIndex").Produces<IndexDetails>().ProducesProblem(404);
+
+        app.MapPost("/indexes/{name}/search", async (string name, HttpRequest request) =>
+        {
+            var body = await ReadBody<SearchBody>(request);
+            var open = catalog.Get(name);
+            var search = SearchTranslation.ToRequest(body, options.MaxK, open.Index.Manifest.Model is not null);
+            var response = open.Searcher.Search(search);
+            return Results.Ok(new SearchResult(response.Hits.Select(ApiMapping.ToBody).ToList(), response.Mode.ToString().ToLowerInvariant(),
+                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion));
+        }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
+
+        app.MapPost("/indexes/{name}/documents", async (string name, HttpRequest request, CancellationToken ct) =>
+        {
+            CatalogName(name);
+            var body = await ReadBody<DocumentsBody>(request);
+            var docs = SearchTranslation.ValidateDocuments(body, options.MaxDocumentsPerRequest);
+            var open = catalog.GetOrCreate(name);
+            await open.WriteLock.WaitAsync(ct);
+            try
+            {
+                var now = DateTime.UtcNow;
+                var chunks = 0;
+                open.Index.BeginBatch();
+                foreach (var d in docs)
+                {
+                    chunks += open.Index.Write(ApiMapping.ToSource(d, now));
+                }
+                open.Index.Commit();
+                return Results.Ok(new DocumentsWritten(name, docs.Count, chunks));
+            }
+            finally
+            {
+                open.WriteLock.Release();
+            }
+        }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>().ProducesProblem(400).ProducesProblem(409);
+
+        app.MapDelete("/indexes/{name}/documents/{**id}", async (string name, string id, CancellationToken ct) =>
+        {
+            var open = catalog.Get(name);
+            await open.WriteLock.WaitAsync(ct);
+            try
+            {
+                open.Index.BeginBatch();
+                var removed = open.Index.Delete(id);
+                open.Index.Commit();
+                return removed
+                    ? Results.NoContent()
+                    : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
+            }
+            finally
+            {
+                open.WriteLock.Release();
+            }
+        }).WithName("deleteDocument").Produces(204).ProducesProblem(404);
+
+        app.MapPost("/indexes/{name}/jobs", async (string name, HttpRequest request) =>
+        {
+            CatalogName(name);
+            var body = await ReadBody<JobBody>(request);
+            var folder = folders.Authorize(body.Folder);
+            var status = jobs.Start(name, folder);
+            return Results.Accepted($"/jobs/{status.Id}", status);
+        }).WithName("startJob").Accepts<JobBody>("application/json").Produces<JobStatus>(202).ProducesProblem(400).ProducesProblem(403);
+
+        app.MapGet("/jobs/{id}", (string id) => jobs.Get(id) is { } status
+                ? Results.Ok(status)
+                : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"job '{id}' not found (jobs are kept in memory until the server restarts).", "id"))
+            .WithName("getJob").Produces<JobStatus>().ProducesProblem(404);
+
+        return app;
+    }
+
+    private static void CatalogName(string name) => IndexCatalog.ValidateName(name);
+
+    private static IndexSummary Summary(IndexCatalog catalog, string name)
+    {
+        // The manifest's counts are those of the last commit: listing never opens (and so never locks) an index.
+        var m = IndexManifest.Read(catalog.DirectoryOf(name));
+        return new IndexSummary(name, m.Counts.Documents, m.Counts.Chunks, m.Counts.Bytes, m.Model?.ModelId, m.UpdatedUtc);
+    }
+
+    private static IndexDetails Details(OpenIndex open)
+    {
+        var s = open.Index.Stats();
+        var m = open.Index.Manifest;
+        IReadOnlyList<string> modes = m.Model is null ? ["lexical"] : ["hybrid", "dense", "lexical"];
+        return new IndexDetails(open.Name, s.Documents, s.Chunks, s.Bytes, s.Model, s.CreatedUtc, s.UpdatedUtc, s.FormatVersion, modes, m);
+    }
+
+    // Reads the body ourselves (rather than binding a parameter) so a bad body is a 400 that names the field, and
+    // a missing or non-JSON body is told apart from a wrong field.
+    private static async Task<T> ReadBody<T>(HttpRequest request)
+    {
+        if (request.ContentLength == 0)
+        {
+            throw new InvalidSettingException("body", "a JSON object is required.");
+        }
+        if (request.ContentType is { } ct && !ct.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidSettingException("body", $"send application/json (got '{ct}').");
+        }
+        var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Json, request.HttpContext.RequestAborted);
+        return value ?? throw new InvalidSettingException("body", "a JSON object is required (got null).");
+    }
+
+    private static async Task ProblemBoundary(HttpContext ctx, RequestDelegate next)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is no one to answer.
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            var problem = Problems.From(e);
+            if (problem is null)
+            {
+                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SemanticSearch.Server")
+                    .LogError(e, "unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
+                problem = Problems.Make(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; the server log has the details.");
+            }
+            ctx.Response.Clear();
+            await WriteProblem(ctx, problem);
+        }
+    }
+
+    private static Task WriteProblem(HttpContext ctx, ProblemDetails problem)
+    {
+        ctx.Response.StatusCode = problem.Status ?? 500;
+        ctx.Response.ContentType = Problems.ContentType;
+        return ctx.Response.WriteAsync(JsonSerializer.Serialize(problem, Json), ctx.RequestAborted);
+    }
+
+    // The key guards everything that reads or changes data. /health (for probes) and the page's HTML (which holds
+    // no data and asks the user for the key when the API answers 401) stay open.
+    private static Func<HttpContext, RequestDelegate, Task> ApiKeyGuard(string? key)
+    {
+        var expected = key is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        return async (ctx, next) =>
+        {
+            var path = ctx.Request.Path;
+            if (expected is null || path == "/" || path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+            {
+                await next(ctx);
+                return;
+            }
+            var given = ctx.Request.Headers[ApiKeyHeader].ToString();
+            // Compare hashes in constant time: neither length nor content leaks through timing.
+            if (given.Length == 0 || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected))
+            {
+                ctx.Response.Headers.WWWAuthenticate = "ApiKey header=\"X-Api-Key\"";
+                await WriteProblem(ctx, Problems.Make(StatusCodes.Status401Unauthorized, "Unauthorized",
+                    given.Length == 0 ? $"{ApiKeyHeader}: header is required." : $"{ApiKeyHeader}: the key is not valid.", ApiKeyHeader));
+                return;
+            }
+            await next(ctx);
+        };
+    }
+
+    // Read once: the page is part of the assembly and never changes while the process runs.
+    private static readonly Lazy<string> Page = new(() =>
+    {
+        using var stream = typeof(SearchServer).Assembly.GetManifestResourceStream("SemanticSearch.Server.Page.index.html")
+            ?? throw new CorruptDataException("SemanticSearch.Server.Page.index.html", "the search page is missing from the assembly.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    });
+
+    private static IResult ServePage() => Results.Content(Page.Value, "text/html; charset=utf-8");
+
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } r ? r : "Error";
+}

@@ -1,0 +1,87 @@
+using SemanticSearch.Core;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Storage;
+
+namespace SemanticSearch.Server;
+
+/// <summary>
+/// Everything the HTTP service is started with. Validated once, at start, so a bad value stops the server with a
+/// message that names the setting instead of failing on the first request.
+/// </summary>
+public sealed record SearchServerOptions
+{
+    /// <summary>The address the service binds to by default: loopback only, so nothing is exposed by accident.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>Environment variable that supplies <see cref="ApiKey"/> when the option is not given.</summary>
+    public const string ApiKeyVariable = "SEMSEARCH_API_KEY";
+
+    /// <summary>Addresses to listen on, separated by ';' (port 0 picks a free port).</summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>The directory that holds named indexes; null means <see cref="IndexLocation.Root"/>.</summary>
+    public string? IndexesRoot { get; init; }
+
+    /// <summary>Folders that background indexing jobs may read; a job's folder must lie under one of them. Empty refuses every job.</summary>
+    public IReadOnlyList<string> AllowedFolderRoots { get; init; } = [];
+
+    /// <summary>
+    /// When set, every route except <c>/health</c> and the page itself needs this value in the <c>X-Api-Key</c> header.
+    /// Null means <c>SEMSEARCH_API_KEY</c> when set, else no key.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Largest request body accepted, in bytes (default 4 MiB).</summary>
+    public long MaxRequestBytes { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>Largest <c>k</c> a search may ask for (default 100).</summary>
+    public int MaxK { get; init; } = 100;
+
+    /// <summary>Most documents accepted in one <c>POST /indexes/{name}/documents</c> (default 1000).</summary>
+    public int MaxDocumentsPerRequest { get; init; } = 1000;
+
+    /// <summary>Settings of indexes the service creates (first document or first job into a new name).</summary>
+    public IndexSettings NewIndexSettings { get; init; } = new();
+
+    /// <summary>The API key in force: the option, else the environment variable, else none.</summary>
+    public string? EffectiveApiKey =>
+        ApiKey is { Length: > 0 } key ? key
+        : Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } env ? env
+        : null;
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Urls))
+        {
+            throw new InvalidSettingException("urls", "at least one address is required.");
+        }
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new InvalidSettingException("urls", $"'{url}' is not an http:// or https:// address.");
+            }
+        }
+        if (MaxRequestBytes is < 1024 or > 1L << 30)
+        {
+            throw new InvalidSettingException("maxRequestBytes", $"must be between 1024 and 1073741824 (got {MaxRequestBytes}).");
+        }
+        if (MaxK is < 1 or > Engine.Search.SearchRequest.MaxK)
+        {
+            throw new InvalidSettingException("maxK", $"must be between 1 and {Engine.Search.SearchRequest.MaxK} (got {MaxK}).");
+        }
+        if (MaxDocumentsPerRequest is < 1 or > 100_000)
+        {
+            throw new InvalidSettingException("maxDocumentsPerRequest", $"must be between 1 and 100000 (got {MaxDocumentsPerRequest}).");
+        }
+        foreach (var root in AllowedFolderRoots)
+        {
+            if (!Directory.Exists(root))
+            {
+                throw new InvalidSettingException("allowedFolderRoots", $"'{root}' is not an existing folder.");
+            }
+        }
+        NewIndexSettings.Validate();
+    }
+}

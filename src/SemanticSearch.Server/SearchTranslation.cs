@@ -1,0 +1,140 @@
+using SemanticSearch.Core;
+using SemanticSearch.Engine.Search;
+
+namespace SemanticSearch.Server;
+
+/// <summary>Turns request bodies into engine requests, checking every field the engine does not check itself.</summary>
+internal static class SearchTranslation
+{
+    /// <summary>The longest document id accepted.</summary>
+    public const int MaxIdLength = 512;
+
+    /// <summary>
+    /// The engine request for <paramref name="body"/>. An omitted mode means hybrid on an index built with a model and
+    /// lexical on one without, so a plain query works on every index; an explicit mode is passed through and the
+    /// engine refuses what the index cannot do.
+    /// </summary>
+    public static SearchRequest ToRequest(SearchBody body, int maxK, bool indexHasModel)
+    {
+        if (body.Query is null)
+        {
+            throw new InvalidSettingException("query", "is required.");
+        }
+        if (string.IsNullOrWhiteSpace(body.Query))
+        {
+            throw new InvalidSettingException("query", "must contain some text.");
+        }
+        var k = body.K ?? 10;
+        if (k < 1 || k > maxK)
+        {
+            throw new InvalidSettingException("k", $"must be between 1 and {maxK} (got {k}).");
+        }
+        var mode = body.Mode switch
+        {
+            null => indexHasModel ? SearchMode.Hybrid : SearchMode.Lexical,
+            _ when body.Mode.Equals("hybrid", StringComparison.OrdinalIgnoreCase) => SearchMode.Hybrid,
+            _ when body.Mode.Equals("dense", StringComparison.OrdinalIgnoreCase) => SearchMode.Dense,
+            _ when body.Mode.Equals("lexical", StringComparison.OrdinalIgnoreCase) => SearchMode.Lexical,
+            _ => throw new InvalidSettingException("mode", $"must be hybrid, dense or lexical (got '{Clip(body.Mode)}')."),
+        };
+        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion));
+        request.Validate();
+        return request;
+    }
+
+    private static SearchFilter? ToFilter(FilterBody? f)
+    {
+        if (f is null)
+        {
+            return null;
+        }
+        if (f.FileTypes is { } types)
+        {
+            foreach (var t in types)
+            {
+                if (string.IsNullOrWhiteSpace(t) || t.Length > 32)
+                {
+                    throw new InvalidSettingException("filter.fileTypes", "each entry must be an extension such as \".pdf\".");
+                }
+            }
+        }
+        if (f.Metadata is { } meta)
+        {
+            foreach (var (key, value) in meta)
+            {
+                if (key.Length is 0 or > 128 || value is null)
+                {
+                    throw new InvalidSettingException("filter.metadata", "keys must be 1 to 128 characters and values strings.");
+                }
+            }
+        }
+        // ".PDF", "pdf" and ".pdf" all mean the same file type; the index stores lower-case extensions with the dot.
+        var normalised = f.FileTypes?.Select(t => (t.StartsWith('.') ? t : "." + t).ToLowerInvariant()).ToList();
+        return new SearchFilter(string.IsNullOrEmpty(f.PathPrefix) ? null : f.PathPrefix, normalised,
+            f.ModifiedAfter?.ToUniversalTime(), f.Metadata);
+    }
+
+    private static FusionOptions? ToFusion(FusionBody? f)
+    {
+        if (f is null)
+        {
+            return null;
+        }
+        var method = f.Method switch
+        {
+            null => FusionMethod.Rrf,
+            _ when f.Method.Equals("rrf", StringComparison.OrdinalIgnoreCase) => FusionMethod.Rrf,
+            _ when f.Method.Equals("convex", StringComparison.OrdinalIgnoreCase) => FusionMethod.Convex,
+            _ => throw new InvalidSettingException("fusion.method", $"must be rrf or convex (got '{Clip(f.Method)}')."),
+        };
+        var defaults = new FusionOptions();
+        return new FusionOptions(method, f.K ?? defaults.K, f.Weights?.Lexical ?? defaults.LexicalWeight, f.Weights?.Dense ?? defaults.DenseWeight, f.Depth);
+    }
+
+    /// <summary>The documents of an upsert, each checked; throws naming the first bad field (<c>documents[3].id</c>).</summary>
+    public static IReadOnlyList<DocumentBody> ValidateDocuments(DocumentsBody body, int maxDocuments)
+    {
+        if (body.Documents is null)
+        {
+            throw new InvalidSettingException("documents", "is required: an array of {id, title, text, metadata}.");
+        }
+        if (body.Documents.Count == 0)
+        {
+            throw new InvalidSettingException("documents", "must hold at least one document.");
+        }
+        if (body.Documents.Count > maxDocuments)
+        {
+            throw new InvalidSettingException("documents", $"holds {body.Documents.Count} documents; the limit per request is {maxDocuments}.");
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<DocumentBody>(body.Documents.Count);
+        for (var i = 0; i < body.Documents.Count; i++)
+        {
+            var d = body.Documents[i] ?? throw new InvalidSettingException($"documents[{i}]", "must be an object.");
+            if (string.IsNullOrWhiteSpace(d.Id))
+            {
+                throw new InvalidSettingException($"documents[{i}].id", "is required.");
+            }
+            if (d.Id.Length > MaxIdLength || d.Id.Any(char.IsControl))
+            {
+                throw new InvalidSettingException($"documents[{i}].id", $"must be at most {MaxIdLength} characters without control characters.");
+            }
+            if (!ids.Add(d.Id))
+            {
+                throw new InvalidSettingException($"documents[{i}].id", $"'{Clip(d.Id)}' appears twice in this request.");
+            }
+            if (d.Text is null)
+            {
+                throw new InvalidSettingException($"documents[{i}].text", "is required.");
+            }
+            if (d.Metadata is { } meta && meta.Any(kv => kv.Key.Length is 0 or > 128 || kv.Value is null))
+            {
+                throw new InvalidSettingException($"documents[{i}].metadata", "keys must be 1 to 128 characters and values strings.");
+            }
+            result.Add(d);
+        }
+        return result;
+    }
+
+    private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}

@@ -1,0 +1,31 @@
+using SemanticSearch.Core;
+
+namespace SemanticSearch.VectorIndex;
+
+/// <summary>
+/// HNSW build and search parameters (Malkov &amp; Yashunin). <paramref name="M"/> links per node on the upper layers and
+/// 2M on layer 0; level multiplier 1/ln M; <paramref name="EfConstruction"/> is the candidate list size while
+/// inserting; <paramref name="EfSearch"/> the default search breadth; <paramref name="Seed"/> fixes the level draw.
+/// </summary>
+public sealed record HnswParameters(int M = 16, int EfConstruction = 200, int EfSearch = 64, ulong Seed = 42)
+{
+    /// <summary>The defaults: M=16, efConstruction=200, efSearch=64.</summary>
+    public static HnswParameters Default { get; } = new();
+
+    /// <summary>Maximum links per node on layer 0.</summary>
+    public int MaxLinksLayer0 => 2 * M;
+
+    /// <summary>Level multiplier mL = 1/ln M.</summary>
+    public double LevelMultiplier => 1.0 / Math.Log(M);
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first parameter that is out of range.</summary>
+    public void Validate()
+    {
+        if (M is < 2 or > 256)
+            throw new InvalidSettingException("hnsw.m", $"must be between 2 and 256, was {M}");
+        if (EfConstruction is < 1 or > 100_000)
+            throw new InvalidSettingException("hnsw.efConstruction", $"must be between 1 and 100000, was {EfConstruction}");
+        if (EfSearch is < 1 or > 100_000)
+            throw new InvalidSettingException("hnsw.efSearch", $"must be between 1 and 100000, was {EfSearch}");
+    }
+}

@@ -1,0 +1,129 @@
+// Embedding runtime benchmarks: WordPiece tokenisation throughput on SciFact abstracts, and ONNX encoding throughput
+// of the seeded test BERT (2 layers, hidden 32, real 30,522-entry vocabulary) at batch 1/8/32 for 128/512 tokens.
+// Run: dotnet run -c Release --project tests/SemanticSearch.Embeddings.Benchmarks -- --filter '*'
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using SemanticSearch.Embeddings;
+using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Embeddings.Tokenization;
+using SemanticSearch.Onnx.Bert;
+
+namespace SemanticSearch.Embeddings.Benchmarks;
+
+internal static class Program
+{
+    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}
+
+/// <summary>Locates shared data next to the repository.</summary>
+internal static class BenchPaths
+{
+    public static string Shared { get; } = FindShared();
+
+    private static string FindShared()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+            }
+        }
+
+        throw new InvalidOperationException("no SemanticSearch.sln above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>Tokenisation of 1,000 SciFact abstracts on one thread; tokens/s = TokenCount / mean time.</summary>
+[MemoryDiagnoser]
+public class TokenizationBenchmarks
+{
+    private WordPieceTokenizer _tokenizer = null!;
+    private List<string> _texts = null!;
+
+    /// <summary>Tokens in one pass over the abstracts (printed in the setup, used to turn time into tokens/s).</summary>
+    public long TokenCount { get; private set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _tokenizer = WordPieceTokenizer.FromTokenizerJson(Path.Combine(BenchPaths.Shared, "models", "tokenizers", "e5-small-v2-tokenizer.json"));
+        _texts = File.ReadLines(Path.Combine(BenchPaths.Shared, "datasets", "scifact", "corpus.jsonl")).Take(1000)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        TokenCount = _texts.Sum(t => (long)_tokenizer.CountTokens(t));
+        Console.WriteLine($"// tokens per operation: {TokenCount}, characters: {_texts.Sum(t => t.Length)}");
+    }
+
+    [Benchmark(Description = "CountTokens (chunker path)")]
+    public long Count()
+    {
+        long n = 0;
+        foreach (var t in _texts)
+        {
+            n += _tokenizer.CountTokens(t);
+        }
+
+        return n;
+    }
+
+    [Benchmark(Description = "Encode ids, 512 max (encoder path)")]
+    public long Encode()
+    {
+        long n = 0;
+        foreach (var t in _texts)
+        {
+            n += _tokenizer.Encode(t, int.MaxValue).Length;
+        }
+
+        return n;
+    }
+}
+
+/// <summary>Encoding pre-tokenised sequences of exactly <see cref="Tokens"/> tokens, <see cref="Batch"/> at a time.</summary>
+[MemoryDiagnoser]
+public class EncodingBenchmarks
+{
+    private OnnxTextEncoder _encoder = null!;
+    private int[][] _sequences = null!;
+    private float[] _output = null!;
+    private string _dir = null!;
+
+    [Params(1, 8, 32)]
+    public int Batch { get; set; }
+
+    [Params(128, 512)]
+    public int Tokens { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "semsearch-bench-model-" + Environment.ProcessId);
+        var files = TestEncoderModel.Create(_dir, Path.Combine(BenchPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
+        _encoder = OnnxTextEncoder.Open(_dir, new ModelProfile { Id = "test-bert", Dimensions = files.Dimensions }, new OnnxEncoderOptions(BatchSize: Batch));
+        var random = new Random(42);
+        _sequences = Enumerable.Range(0, Batch).Select(_ =>
+        {
+            var s = new int[Tokens];
+            s[0] = 101;
+            s[^1] = 102;
+            for (var i = 1; i < Tokens - 1; i++)
+            {
+                s[i] = random.Next(1996, 30522);
+            }
+
+            return s;
+        }).ToArray();
+        _output = new float[Batch * files.Dimensions];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _encoder.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark]
+    public void EncodeBatch() => _encoder.EncodeTokens(_sequences, _output);
+}

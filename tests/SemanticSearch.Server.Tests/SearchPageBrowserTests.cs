@@ -1,0 +1,129 @@
+using Microsoft.Playwright;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Indexing;
+using static Microsoft.Playwright.Assertions;
+
+namespace SemanticSearch.Server.Tests;
+
+/// <summary>
+/// The search page in a real browser: Debian's chromium driven headless by Playwright's bundled driver, against the
+/// real server over an index of the repository's samples/docs. Set SEMSEARCH_UPDATE_SCREENSHOT=1 to refresh
+/// docs/search-page.png.
+/// </summary>
+public sealed class SearchPageBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    private static async Task<IBrowser> LaunchChromium(IPlaywright playwright)
+    {
+        // Fail, never skip: CI installs chromium (tests/run-all.sh), so its absence is a broken machine, not an option.
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install -y chromium); tests/run-all.sh does this.");
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    [Fact]
+    public async Task SearchPage_TypeQueryAndPressEnter_RendersHighlightedResultsWithRanksAndStats()
+    {
+        var indexes = Path.Combine(Path.GetTempPath(), "semsearch-page-tests", Guid.NewGuid().ToString("N"));
+        using (var index = SemanticIndex.OpenOrCreate(Path.Combine(indexes, "samples"), new IndexSettings()))
+        {
+            new FolderIndexer(index, new IndexSettings()).Run(RepoPaths.SampleDocs);
+        }
+        try
+        {
+            await using var server = await TestServer.StartAsync(indexesRoot: indexes);
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchChromium(playwright);
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 820 } });
+            await page.GotoAsync(server.BaseAddress.ToString());
+
+            // The index picker and the stats come from GET /indexes and GET /indexes/{name}.
+            await Expect(page.Locator("#index")).ToHaveValueAsync("samples");
+            await Expect(page.Locator("#stats")).ToContainTextAsync("documents");
+            // Without a model, only lexical search can be chosen.
+            await Expect(page.Locator("input[name=mode][value=hybrid]")).ToBeDisabledAsync();
+            await Expect(page.Locator("input[name=mode][value=lexical]")).ToBeCheckedAsync();
+
+            // Keyboard only: '/' focuses the box, Enter searches.
+            await page.Locator("h1").ClickAsync(); // take focus away from the autofocused box first
+            await page.Keyboard.PressAsync("/");
+            await page.Keyboard.TypeAsync("volcano eruptions");
+            await page.Keyboard.PressAsync("Enter");
+
+            var hits = page.Locator("#results li.hit");
+            await Expect(hits.First).ToBeVisibleAsync();
+            // Reference: samples/docs/volcanoes.html is the document about volcanoes; it must be the top result.
+            await Expect(hits.First.Locator(".path")).ToContainTextAsync("volcanoes.html");
+            await Expect(hits.First.Locator(".ranks")).ToContainTextAsync("lexical #1");
+            await Expect(hits.First.Locator(".ranks")).ToContainTextAsync("dense —");
+            var marks = await hits.First.Locator("mark").AllInnerTextsAsync();
+            Assert.NotEmpty(marks);
+            Assert.All(marks, m => Assert.True(m.StartsWith("volcano", StringComparison.OrdinalIgnoreCase) || m.StartsWith("eruption", StringComparison.OrdinalIgnoreCase), m));
+            await Expect(page.Locator("#summary")).ToContainTextAsync("lexical");
+
+            await Expect(page.Locator("#pager")).ToBeHiddenAsync(); // one page of results: no paging buttons
+
+            if (Environment.GetEnvironmentVariable("SEMSEARCH_UPDATE_SCREENSHOT") == "1")
+            {
+                // A broader query makes a more telling picture: several documents, several highlighted words.
+                await page.Locator("#q").FillAsync("water temperature");
+                await page.Keyboard.PressAsync("Enter");
+                await Expect(page.Locator("#summary")).ToContainTextAsync("Results");
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.RepoRoot, "docs", "search-page.png"), FullPage = false });
+            }
+        }
+        finally
+        {
+            Directory.Delete(indexes, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task SearchPage_DocumentWithMarkup_ShowsItAsTextNeverAsHtml()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.AddDocuments("web", ("xss", "<img src=x onerror=\"window.pwned=1\"> lava title",
+            "Molten lava <script>window.pwned=2</script> & <b>bold</b> flows downhill."));
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromium(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.BaseAddress + "?q=lava");
+
+        var hit = page.Locator("#results li.hit").First;
+        await Expect(hit.Locator("h2")).ToHaveTextAsync("<img src=x onerror=\"window.pwned=1\"> lava title");
+        await Expect(hit.Locator("p.snippet")).ToContainTextAsync("<script>window.pwned=2</script> & <b>bold</b>");
+        Assert.Equal(0, await page.Locator("#results img, #results script, #results p.snippet *:not(mark), #results h2 *:not(mark)").CountAsync());
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("typeof window.pwned"));
+        // The query word is highlighted inside the escaped text.
+        Assert.Equal(["lava", "lava"], await hit.Locator("mark").AllInnerTextsAsync());
+    }
+
+    [Fact]
+    public async Task SearchPage_ServerWithApiKey_AsksForKeyThenSearches()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { ApiKey = "page-key" });
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/indexes/k/documents"))
+        {
+            request.Headers.Add("X-Api-Key", "page-key");
+            request.Content = System.Net.Http.Json.JsonContent.Create(new { documents = new[] { new { id = "g", title = "Glaciers", text = "Glaciers carve valleys." } } });
+            using var r = await server.Client.SendAsync(request);
+            Assert.True(r.IsSuccessStatusCode);
+        }
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromium(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.BaseAddress.ToString());
+        await Expect(page.Locator("#keybox")).ToBeVisibleAsync();
+        await page.Locator("#key").FillAsync("page-key");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#index")).ToHaveValueAsync("k");
+        await page.Locator("#q").FillAsync("glaciers");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#results li.hit h2")).ToHaveTextAsync("Glaciers");
+    }
+}

@@ -1,0 +1,182 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SemanticSearch.Core;
+
+namespace SemanticSearch.UseLite.Tests;
+
+/// <summary>A throw-away npm registry on localhost serving one packument and one tarball the test built.</summary>
+internal sealed class LocalRegistry : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Dictionary<string, (int Status, byte[] Body)> _routes = new(StringComparer.Ordinal);
+    private readonly Task _loop;
+
+    public LocalRegistry()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        BaseUri = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(BaseUri.AbsoluteUri);
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public Uri BaseUri { get; }
+
+    public List<string> RequestedPaths { get; } = [];
+
+    public void Route(string rawPath, byte[] body, int status = 200) => _routes[rawPath] = (status, body);
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            var raw = context.Request.RawUrl ?? "/";
+            lock (RequestedPaths) RequestedPaths.Add(raw);
+            var (status, body) = _routes.TryGetValue(raw, out var r) ? r : (404, "{\"error\":\"not found\"}"u8.ToArray());
+            context.Response.StatusCode = status;
+            context.Response.ContentLength64 = body.Length;
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        }
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+    }
+}
+
+public sealed class NpmPackageFetcherTests : IDisposable
+{
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), $"semsearch-npm-test-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true);
+    }
+
+    private static byte[] BuildTarball(params (string Name, string Content)[] files)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            foreach (var (name, content) in files)
+            {
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) };
+                tar.WriteEntry(entry);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static string Sri(byte[] data) => "sha512-" + Convert.ToBase64String(SHA512.HashData(data));
+
+    private static byte[] Packument(Uri registry, string name, string version, string integrity) =>
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["name"] = name,
+            ["versions"] = new Dictionary<string, object>
+            {
+                [version] = new
+                {
+                    name,
+                    version,
+                    dist = new { tarball = $"{registry}tarballs/pkg-{version}.tgz", integrity },
+                },
+            },
+        });
+
+    [Fact]
+    public async Task ResolveAndDownload_ScopedPackage_EscapesTheNameAndVerifiesTheTarball()
+    {
+        using var registry = new LocalRegistry();
+        var tgz = BuildTarball(("package/package.json", "{}"), ("package/dist/vocab.json", "[]"));
+        registry.Route("/@scope%2Fpkg", Packument(registry.BaseUri, "@scope/pkg", "1.2.3", Sri(tgz)));
+        registry.Route("/tarballs/pkg-1.2.3.tgz", tgz);
+        using var http = new HttpClient();
+        var fetcher = new NpmPackageFetcher(http, registry.BaseUri);
+
+        var tarball = await fetcher.ResolveAsync("@scope/pkg", "1.2.3", CancellationToken.None);
+        var data = await fetcher.DownloadAsync(tarball, null, CancellationToken.None);
+        NpmPackageFetcher.ExtractTarGz(data, _temp);
+
+        Assert.Equal(tgz, data);
+        Assert.Equal("[]", File.ReadAllText(Path.Combine(_temp, "package", "dist", "vocab.json")));
+        Assert.Contains("/@scope%2Fpkg", registry.RequestedPaths);
+    }
+
+    [Fact]
+    public async Task DownloadAsync_TarballDiffersFromPublishedIntegrity_ThrowsCorruptData()
+    {
+        using var registry = new LocalRegistry();
+        var published = BuildTarball(("package/a.txt", "the real content"));
+        var served = BuildTarball(("package/a.txt", "tampered content"));
+        registry.Route("/pkg", Packument(registry.BaseUri, "pkg", "1.0.0", Sri(published)));
+        registry.Route("/tarballs/pkg-1.0.0.tgz", served);
+        using var http = new HttpClient();
+        var fetcher = new NpmPackageFetcher(http, registry.BaseUri);
+
+        var tarball = await fetcher.ResolveAsync("pkg", "1.0.0", CancellationToken.None);
+        var e = await Assert.ThrowsAsync<CorruptDataException>(() => fetcher.DownloadAsync(tarball, null, CancellationToken.None));
+        Assert.Contains("integrity", e.Message);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_VersionNotPublished_ThrowsNotFound()
+    {
+        using var registry = new LocalRegistry();
+        registry.Route("/pkg", Packument(registry.BaseUri, "pkg", "1.0.0", "sha512-AAAA"));
+        using var http = new HttpClient();
+        var fetcher = new NpmPackageFetcher(http, registry.BaseUri);
+        var e = await Assert.ThrowsAsync<NotFoundException>(() => fetcher.ResolveAsync("pkg", "9.9.9", CancellationToken.None));
+        Assert.Contains("9.9.9", e.Message);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_RegistryUnreachable_ThrowsNotFoundNamingTheSetting()
+    {
+        using var http = new HttpClient();
+        var fetcher = new NpmPackageFetcher(http, new Uri("http://127.0.0.1:9/"));
+        var e = await Assert.ThrowsAsync<NotFoundException>(() => fetcher.ResolveAsync("pkg", "1.0.0", CancellationToken.None));
+        Assert.Contains(NpmPackageFetcher.RegistryVariable, e.Message);
+    }
+
+    [Fact]
+    public void ExtractTarGz_EntryEscapingTheFolder_IsRefused()
+    {
+        var tgz = BuildTarball(("package/ok.txt", "fine"), ("../evil.txt", "outside"));
+        Assert.Throws<CorruptDataException>(() => NpmPackageFetcher.ExtractTarGz(tgz, Path.Combine(_temp, "dest")));
+        Assert.False(File.Exists(Path.Combine(_temp, "evil.txt")));
+    }
+
+    [Fact]
+    public void VerifyIntegrity_StrongestListedHashDecides()
+    {
+        var data = "payload"u8.ToArray();
+        var sha256 = "sha256-" + Convert.ToBase64String(SHA256.HashData(data));
+        // A correct sha256 does not rescue a wrong sha512 listed beside it.
+        Assert.Throws<CorruptDataException>(() => NpmPackageFetcher.VerifyIntegrity(data, $"{sha256} sha512-AAAA", "test"));
+        NpmPackageFetcher.VerifyIntegrity(data, $"sha256-AAAA {Sri(data)}", "test");
+    }
+}
