@@ -5,6 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian's chromium for the search page's browser test (Playwright drives it; no browser download). Idempotent.
+if [ ! -x /usr/bin/chromium ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo -n"; fi
+  $sudo_cmd apt-get update -qq >/dev/null
+  $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
 # Node reference implementations used by tests (exact versions from their lock files).
 for dir in tests/reference/*/; do
   if [ -f "$dir/package-lock.json" ]; then

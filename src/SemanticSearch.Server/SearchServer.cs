@@ -54,6 +54,9 @@ public static class SearchServer
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
         });
+        // Per-request info logs cost more than a lexical search; keep warnings and errors, and our own start line.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.Services.ConfigureHttpJsonOptions(j => Configure(j.SerializerOptions));
         builder.Services.AddProblemDetails();

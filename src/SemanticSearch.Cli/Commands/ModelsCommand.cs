@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
+using SemanticSearch.Embeddings;
 using SemanticSearch.Embeddings.Tokenization;
 using SemanticSearch.Engine.Models;
 using SemanticSearch.Onnx.Bert;
@@ -116,6 +117,7 @@ internal static class ModelsCommand
         {
             var name = parse.GetValue(model)!;
             IModelTokenizer tokenizer;
+            ITextEncoder? encoder = null;
             if (name == UseLiteModel.ModelId)
             {
                 var resolver = new ModelResolver();
@@ -124,16 +126,14 @@ internal static class ModelsCommand
                 {
                     throw new NotFoundException($"model 'use-lite' is not in the cache ({dir}); run: semsearch models pull use-lite");
                 }
-                tokenizer = SentencePieceUnigramTokenizer.Load(Path.Combine(dir, "vocab.json"));
-            }
-            else if (Directory.Exists(name) && File.Exists(Path.Combine(name, "vocab.json")) && !File.Exists(Path.Combine(name, "vocab.txt")) && !File.Exists(Path.Combine(name, "tokenizer.json")))
-            {
-                tokenizer = SentencePieceUnigramTokenizer.Load(Path.Combine(name, "vocab.json"));
+                encoder = UseLiteModel.OpenEncoder(dir);
+                tokenizer = (encoder as OnnxTextEncoder)?.Tokenizer ?? throw new SemanticSearchException("use-lite's encoder exposes no tokenizer");
             }
             else
             {
                 tokenizer = new ModelResolver().Catalog.OpenTokenizer(name);
             }
+            using var owned = encoder;
             Console.WriteLine("[" + string.Join(",", tokenizer.Encode(parse.GetValue(text)!, parse.GetValue(max))) + "]");
             return ExitCodes.Ok;
         }));

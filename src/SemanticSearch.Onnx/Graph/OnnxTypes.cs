@@ -56,7 +56,7 @@ public readonly record struct OnnxDim
 /// </summary>
 public sealed class OnnxValue
 {
-    internal OnnxValue(OnnxGraphBuilder owner, string name, OnnxValueKind kind)
+    internal OnnxValue(OnnxGraphBuilder? owner, string name, OnnxValueKind kind)
     {
         Owner = owner;
         Name = name;
@@ -64,12 +64,13 @@ public sealed class OnnxValue
     }
 
     /// <summary>The empty value, for an optional node input that is left out (written as "").</summary>
-    public static OnnxValue None { get; } = new(null!, "", OnnxValueKind.None);
+    public static OnnxValue None { get; } = new(null, "", OnnxValueKind.None);
 
     /// <summary>The name this value has in the graph.</summary>
     public string Name { get; internal set; }
 
-    internal OnnxGraphBuilder Owner { get; }
+    /// <summary>The builder that created this value; null only for <see cref="None"/>.</summary>
+    internal OnnxGraphBuilder? Owner { get; }
 
     internal OnnxValueKind Kind { get; }
 

@@ -202,6 +202,18 @@ public sealed class OnnxGraphBuilderTests
     }
 
     [Fact]
+    public void Node_NoneForOptionalInput_SkipsThatInput()
+    {
+        var g = new OnnxGraphBuilder("clip");
+        var x = g.Input("x", OnnxType.Float, 3);
+        g.Output(g.Node("Clip", [x, OnnxValue.None, g.Scalar(1f)]), "y", OnnxType.Float, 3); // no min, max = 1
+
+        var y = OrtRun.Run(g.ToModel(), ("x", OrtRun.Floats([-5, 0.5f, 3], 3)))["y"];
+
+        Near([-5, 0.5f, 1], y.Data);
+    }
+
+    [Fact]
     public void Input_DuplicateName_Throws()
     {
         var g = new OnnxGraphBuilder("dup");

@@ -24,6 +24,7 @@ internal static class CliRunner
         }
         psi.Environment["SEMSEARCH_INDEXES"] = indexesRoot;
         psi.Environment["NO_COLOR"] = "1";
+        psi.Environment["SEMSEARCH_MODELS"] = TestModels.CacheRoot; // never the user's cache
         if (env is not null)
         {
             foreach (var (k, v) in env)

@@ -8,7 +8,7 @@ public sealed class CliTests
     public void IndexThenSearch_Samples_JsonHitsHaveTheDocumentedShape()
     {
         using var root = new TempDir();
-        var index = CliRunner.Run(root.Path, "index", "samples", "--index", "samples");
+        var index = CliRunner.Run(root.Path, "index", "samples", "--index", "samples", "--model", "none");
         Assert.True(index.ExitCode == 0, index.Stderr);
         Assert.True(Directory.Exists(Path.Combine(root.Path, "samples", "lexical")));
         Assert.True(File.Exists(Path.Combine(root.Path, "samples", "metadata.db")));
@@ -33,7 +33,7 @@ public sealed class CliTests
         using var src = new TempDir();
         src.File("fine.md", "# Fine\nall good here");
         src.Bytes("corrupt.pdf", [0x25, 0x50, 0x44, 0x46, 0x00, 0x01]);
-        var result = CliRunner.Run(root.Path, "index", src.Path, "--index", "t");
+        var result = CliRunner.Run(root.Path, "index", src.Path, "--index", "t", "--model", "none");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("corrupt.pdf", result.Stderr);
         Assert.Contains("1 added", result.Stdout);
@@ -62,7 +62,7 @@ public sealed class CliTests
     public void Stats_Json_ReportsCountsAndNoModel()
     {
         using var root = new TempDir();
-        Assert.Equal(0, CliRunner.Run(root.Path, "index", "samples/docs", "--index", "s").ExitCode);
+        Assert.Equal(0, CliRunner.Run(root.Path, "index", "samples/docs", "--index", "s", "--model", "none").ExitCode);
         var stats = CliRunner.Run(root.Path, "stats", "--index", "s", "--json");
         Assert.Equal(0, stats.ExitCode);
         using var json = JsonDocument.Parse(stats.Stdout);
@@ -76,7 +76,7 @@ public sealed class CliTests
     public void Search_BadMode_ExitsOneNamingTheOption()
     {
         using var root = new TempDir();
-        Assert.Equal(0, CliRunner.Run(root.Path, "index", "samples/docs", "--index", "s").ExitCode);
+        Assert.Equal(0, CliRunner.Run(root.Path, "index", "samples/docs", "--index", "s", "--model", "none").ExitCode);
         var result = CliRunner.Run(root.Path, "search", "x", "--index", "s", "--mode", "psychic");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--mode", result.Stderr);
