@@ -3,7 +3,7 @@
 // pools) → L2 normalisation. Invariants: a text's vector does not depend on what it is batched with (padding is masked
 // out of attention and of the mean), results come back in the caller's order although batches are sorted by length
 // (so little padding is computed), and no text is silently truncated by the model: truncation to MaxTokens (prefix
-// and [CLS]/[SEP] included) happens here, explicitly.
+// and [CLS]/[SEP] included) happens here, explicitly. Batches of one call run side by side on all cores.
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using SemanticSearch.Core;
@@ -18,7 +18,12 @@ namespace SemanticSearch.Embeddings;
 /// <summary>Run-time choices for <see cref="OnnxTextEncoder"/>.</summary>
 /// <param name="BatchSize">Texts per graph run (sorted by length first).</param>
 /// <param name="IntraOpThreads">ONNX Runtime threads per run; 0 = <see cref="Environment.ProcessorCount"/>.</param>
-public sealed record OnnxEncoderOptions(int BatchSize = 32, int IntraOpThreads = 0);
+/// <param name="ParallelBatches">
+/// Batches of one call run at once; 0 = <see cref="Environment.ProcessorCount"/>. Small graphs leave ONNX Runtime's
+/// intra-op threads idle (too little work per operator to split), so running batches side by side is what keeps
+/// every core busy; 1 runs them one after another.
+/// </param>
+public sealed record OnnxEncoderOptions(int BatchSize = 32, int IntraOpThreads = 0, int ParallelBatches = 0);
 
 /// <summary>
 /// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/>, shared by every caller
@@ -219,18 +224,36 @@ public sealed class OnnxTextEncoder : ITextEncoder
 
         Array.Sort(lengths, order);
         var batchSize = _options.BatchSize;
-        var batch = new List<int[]>(batchSize);
-        for (var start = 0; start < order.Length; start += batchSize)
+        var batches = (order.Length + batchSize - 1) / batchSize;
+        var parallel = Math.Min(batches, _options.ParallelBatches > 0 ? _options.ParallelBatches : Environment.ProcessorCount);
+        if (parallel <= 1)
         {
-            var count = Math.Min(batchSize, order.Length - start);
-            batch.Clear();
-            for (var k = 0; k < count; k++)
+            for (var b = 0; b < batches; b++)
             {
-                batch.Add(sequences[order[start + k]]);
+                RunBatch(sequences, order, b, output);
             }
 
-            RunBatch(TokenBatch.FromSequences(batch, _tokenizer.PaddingId), order.AsSpan(start, count), output);
+            return;
         }
+
+        // Each batch writes its own rows, so batches run side by side into one array, then copy out (a span cannot be
+        // captured by the workers).
+        var rows = new float[sequences.Count * dim];
+        Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = parallel }, b => RunBatch(sequences, order, b, rows));
+        rows.CopyTo(output);
+    }
+
+    private void RunBatch(IReadOnlyList<int[]> sequences, int[] order, int index, Span<float> output)
+    {
+        var start = index * _options.BatchSize;
+        var count = Math.Min(_options.BatchSize, order.Length - start);
+        var batch = new int[count][];
+        for (var k = 0; k < count; k++)
+        {
+            batch[k] = sequences[order[start + k]];
+        }
+
+        RunBatch(TokenBatch.FromSequences(batch, _tokenizer.PaddingId), order.AsSpan(start, count), output);
     }
 
     /// <inheritdoc />

@@ -92,7 +92,7 @@ public sealed class SemanticIndex : IDisposable
                     throw new InvalidSettingException("model", $"{encoder.Info.ModelId} leaves only {modelBudget} tokens per passage.");
                 }
                 var max = Math.Min(chunking.MaxTokens, modelBudget);
-                chunking = new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, (max / 2) - 1));
+                chunking = new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, max / 8));
             }
             manifest = new IndexManifest
             {
@@ -196,7 +196,7 @@ public sealed class SemanticIndex : IDisposable
         }
         var titleTokens = Math.Min(TokenCounter.CountTokens(document.Title) + 1, _chunking.MaxTokens / 4);
         var max = _chunking.MaxTokens - titleTokens;
-        return new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, (max / 2) - 1))).Chunk(document.Text);
+        return new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, max / 8))).Chunk(document.Text);
     }
 
     /// <summary>Chunks <paramref name="document"/> and replaces any earlier version of it in every store.</summary>
@@ -235,6 +235,7 @@ public sealed class SemanticIndex : IDisposable
         }
 
         var row = 0;
+        var allIds = new long[total];
         foreach (var (document, chunks) in documents)
         {
             var nextId = Metadata.NextChunkId;
@@ -255,16 +256,20 @@ public sealed class SemanticIndex : IDisposable
                     document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
                 records);
             Metadata.NextChunkId = nextId;
-            if (_vectors is not null && embeddings is not null)
+            if (_vectors is not null)
             {
                 foreach (var id in removed)
                 {
                     _vectors.MarkDeleted(id);
                 }
-                var dims = _vectors.Dimensions;
-                _vectors.AddMany(ids, embeddings.AsSpan(row * dims, ids.Length * dims), 1);
             }
+            ids.CopyTo(allIds, row);
             row += chunks.Count;
+        }
+        if (_vectors is not null && embeddings is not null && total > 0)
+        {
+            // one parallel graph insertion for the whole batch
+            _vectors.AddMany(allIds, embeddings, Environment.ProcessorCount);
         }
         return total;
     }

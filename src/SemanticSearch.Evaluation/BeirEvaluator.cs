@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
+using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;
@@ -16,7 +17,9 @@ namespace SemanticSearch.Evaluation;
 /// <param name="Split">Qrels split (<c>qrels/&lt;split&gt;.tsv</c>).</param>
 /// <param name="Settings">Index settings (chunking, BM25).</param>
 /// <param name="RunDirectory">Where to write TREC run files, or null.</param>
-public sealed record EvaluationOptions(IReadOnlyList<SearchMode> Modes, string Split, IndexSettings Settings, string? RunDirectory = null);
+/// <param name="Encoder">The embedding model for dense and hybrid modes (null: lexical only).</param>
+/// <param name="Fusion">Fusion for hybrid mode; null uses the index's default.</param>
+public sealed record EvaluationOptions(IReadOnlyList<SearchMode> Modes, string Split, IndexSettings Settings, string? RunDirectory = null, ITextEncoder? Encoder = null, FusionOptions? Fusion = null);
 
 /// <summary>Averaged metrics of one mode.</summary>
 public sealed record ModeMetrics(double Ndcg10, double Recall100, double Mrr10, double Map100, double QueriesPerSecond);
@@ -34,7 +37,8 @@ public sealed record EvaluationResult(
     bool IndexReused,
     double IndexSeconds,
     int Documents,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PerQueryNdcg);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PerQueryNdcg,
+    string? Model);
 
 /// <summary>
 /// Runs every judged query of a BEIR dataset through the engine and scores the rankings. The corpus is indexed once
@@ -49,8 +53,8 @@ public sealed class BeirEvaluator
     public EvaluationResult Run(BeirDataset dataset, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Settings.Validate();
-        var (directory, reused, seconds, documents) = EnsureIndex(dataset, options.Settings, progress, cancellationToken);
-        using var index = SemanticIndex.OpenReadOnly(directory);
+        var (directory, reused, seconds, documents) = EnsureIndex(dataset, options.Settings, options.Encoder, progress, cancellationToken);
+        using var index = SemanticIndex.OpenReadOnly(directory, options.Encoder is null ? null : _ => options.Encoder);
         var searcher = new Searcher(index);
 
         var judged = dataset.Qrels.Keys.Where(dataset.Queries.ContainsKey).OrderBy(q => q, StringComparer.Ordinal).ToList();
@@ -67,7 +71,7 @@ public sealed class BeirEvaluator
                 new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
                 qid =>
                 {
-                    var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1);
+                    var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: options.Fusion);
                     // BEIR convention: a query never retrieves itself (matters where queries are also corpus documents)
                     runs[qid] = ranked.Where(r => r.DocId != qid).Take(Depth).Select(r => (r.DocId, r.Score)).ToList();
                     progress?.Report(new EvaluationProgress($"queries ({modeName})", Interlocked.Increment(ref done), judged.Count));
@@ -95,7 +99,7 @@ public sealed class BeirEvaluator
                 WriteTrecRun(Path.Combine(runDir, $"{dataset.Name}-{modeName}.trec"), judged, runs, $"semsearch-{modeName}");
             }
         }
-        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery);
+        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery, options.Encoder?.Info.ModelId);
     }
 
     /// <summary>Writes a run in TREC format: <c>qid Q0 docid rank score tag</c>, ranks from 1 in trec_eval order.</summary>
@@ -116,9 +120,9 @@ public sealed class BeirEvaluator
     }
 
     private static (string Directory, bool Reused, double Seconds, int Documents) EnsureIndex(
-        BeirDataset dataset, IndexSettings settings, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
+        BeirDataset dataset, IndexSettings settings, ITextEncoder? encoder, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
     {
-        var key = IndexKey(dataset, settings);
+        var key = IndexKey(dataset, settings, encoder?.Info);
         var directory = Path.Combine(IndexLocation.Root, $"eval-{dataset.Name}-{key}");
         var marker = Path.Combine(directory, "eval.complete");
         if (File.Exists(marker) && File.ReadAllText(marker).Trim() == key)
@@ -133,34 +137,47 @@ public sealed class BeirEvaluator
         var clock = Stopwatch.StartNew();
         var total = File.ReadLines(dataset.CorpusPath).Count(l => !string.IsNullOrWhiteSpace(l));
         var documents = 0;
-        using (var index = SemanticIndex.OpenOrCreate(directory, settings))
+        using (var index = SemanticIndex.OpenOrCreate(directory, settings, encoder))
         {
             var source = "beir:" + dataset.Name;
             var empty = new Dictionary<string, string>();
+            var pending = new List<(SourceDocument, IReadOnlyList<SemanticSearch.Core.Chunking.TextChunk>)>();
+            var pendingChunks = 0;
             index.BeginBatch();
             foreach (var doc in dataset.Corpus())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var bytes = Encoding.UTF8.GetBytes(doc.Title + "\n" + doc.Text);
-                index.Write(new SourceDocument(doc.Id, source, string.Empty, doc.Title, doc.Text, string.Empty, bytes.Length,
-                    DateTime.UnixEpoch, Convert.ToHexStringLower(XxHash128.Hash(bytes)), empty));
+                var source_ = new SourceDocument(doc.Id, source, string.Empty, doc.Title, doc.Text, string.Empty, bytes.Length,
+                    DateTime.UnixEpoch, Convert.ToHexStringLower(XxHash128.Hash(bytes)), empty);
+                var chunks = index.Chunk(source_);
+                pending.Add((source_, chunks));
+                pendingChunks += chunks.Count;
                 documents++;
-                progress?.Report(new EvaluationProgress("indexing", documents, total));
+                if (pendingChunks >= 256)
+                {
+                    index.Write(pending);
+                    pending.Clear();
+                    pendingChunks = 0;
+                    progress?.Report(new EvaluationProgress("indexing", documents, total));
+                }
             }
+            index.Write(pending);
+            progress?.Report(new EvaluationProgress("indexing", documents, total));
             index.Commit();
         }
         File.WriteAllText(marker, key);
         return (directory, false, clock.Elapsed.TotalSeconds, documents);
     }
 
-    private static string IndexKey(BeirDataset dataset, IndexSettings settings)
+    private static string IndexKey(BeirDataset dataset, IndexSettings settings, EncoderInfo? model)
     {
         var hash = new XxHash128();
         using (var corpus = File.OpenRead(dataset.CorpusPath))
         {
             hash.Append(corpus);
         }
-        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, Model = "none" }));
+        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, Model = (object?)model ?? "none" }));
         return Convert.ToHexStringLower(hash.GetCurrentHash())[..12];
     }
 }

@@ -61,8 +61,8 @@ public sealed record DocumentsWritten(string Index, int Documents, int Chunks);
 /// <summary>Body of <c>POST /indexes/{name}/jobs</c>.</summary>
 public sealed record JobBody(string? Folder);
 
-/// <summary>An entry of <c>GET /indexes</c>.</summary>
-public sealed record IndexSummary(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime UpdatedUtc);
+/// <summary>An entry of <c>GET /indexes</c>; <c>Error</c> is set (and counts are 0) when the manifest cannot be read.</summary>
+public sealed record IndexSummary(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime UpdatedUtc, string? Error = null);
 
 /// <summary>Answer of <c>GET /indexes/{name}</c>.</summary>
 public sealed record IndexDetails(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc,

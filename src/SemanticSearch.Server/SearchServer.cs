@@ -35,13 +35,15 @@ public static class SearchServer
     {
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.NumberHandling = JsonNumberHandling.Strict; // "k": "10" is a string, not a number: refuse it rather than guess
         o.MaxDepth = 32;
         return o;
     }
 
     /// <summary>
-    /// A configured, not yet started application. Call <c>RunAsync</c>/<c>StartAsync</c> on it; dispose it to close
-    /// every index (waiting for a running batch to commit).
+    /// A configured, not yet started application. Call <c>RunAsync</c>/<c>StartAsync</c> on it; stopping it
+    /// (<c>StopAsync</c>, Ctrl+C, SIGTERM) cancels running jobs, waits for their last batch to commit and closes every
+    /// index. <paramref name="logging"/> adjusts logging (the tests silence it).
     /// </summary>
     public static WebApplication Create(SearchServerOptions options, Action<ILoggingBuilder>? logging = null)
     {
@@ -68,9 +70,11 @@ public static class SearchServer
         var jobs = new IndexingJobs(catalog, options.NewIndexSettings, stopping.Token);
 
         var app = builder.Build();
-        app.Lifetime.ApplicationStopping.Register(() =>
+        // Stopping: tell running jobs to stop at their next file. Stopped (requests drained): wait for them, then close
+        // every index, so no request ever meets a disposed index and the last batch is committed whole.
+        app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
+        app.Lifetime.ApplicationStopped.Register(() =>
         {
-            stopping.Cancel();
             jobs.WaitAll(TimeSpan.FromSeconds(30));
             catalog.Dispose();
             stopping.Dispose();
@@ -123,11 +127,19 @@ public static class SearchServer
                 var now = DateTime.UtcNow;
                 var chunks = 0;
                 open.Index.BeginBatch();
-                foreach (var d in docs)
+                try
                 {
-                    chunks += open.Index.Write(ApiMapping.ToSource(d, now));
+                    foreach (var d in docs)
+                    {
+                        chunks += open.Index.Write(ApiMapping.ToSource(d, now));
+                    }
                 }
-                open.Index.Commit();
+                finally
+                {
+                    // Every document was validated up front, so a failure here is the disk's; close the batch either
+                    // way so the next writer starts clean (an upsert is safe to retry).
+                    open.Index.Commit();
+                }
                 return Results.Ok(new DocumentsWritten(name, docs.Count, chunks));
             }
             finally
@@ -177,8 +189,16 @@ public static class SearchServer
     private static IndexSummary Summary(IndexCatalog catalog, string name)
     {
         // The manifest's counts are those of the last commit: listing never opens (and so never locks) an index.
-        var m = IndexManifest.Read(catalog.DirectoryOf(name));
-        return new IndexSummary(name, m.Counts.Documents, m.Counts.Chunks, m.Counts.Bytes, m.Model?.ModelId, m.UpdatedUtc);
+        try
+        {
+            var m = IndexManifest.Read(catalog.DirectoryOf(name));
+            return new IndexSummary(name, m.Counts.Documents, m.Counts.Chunks, m.Counts.Bytes, m.Model?.ModelId, m.UpdatedUtc);
+        }
+        catch (Exception e) when (e is SemanticSearchException or IOException)
+        {
+            // One damaged index must not hide the others from the listing.
+            return new IndexSummary(name, 0, 0, 0, null, default, e.Message);
+        }
     }
 
     private static IndexDetails Details(OpenIndex open)

@@ -71,6 +71,23 @@ public sealed class ApiContractTests
     }
 
     [Fact]
+    public async Task ListIndexes_OneDamagedManifest_ListsItWithAnErrorAndTheOthersNormally()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.AddDocuments("good", Corpus);
+        var bad = Directory.CreateDirectory(Path.Combine(server.IndexesRoot, "bad")).FullName;
+        File.WriteAllText(Path.Combine(bad, "manifest.json"), "{ not json");
+
+        var list = JsonNode.Parse(await server.Client.GetStringAsync("/indexes"))!.AsArray();
+        Assert.Equal(["bad", "good"], list.Select(e => e!["name"]!.GetValue<string>()));
+        Assert.Contains("manifest", list[0]!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(list[1]!["error"]);
+        // Opening the damaged index names the file at fault, as a 500 problem.
+        using var response = await server.Client.GetAsync("/indexes/bad");
+        await TestServer.AssertProblem(response, 500, "manifest.json");
+    }
+
+    [Fact]
     public async Task UpsertDocuments_SameIdTwice_SecondVersionReplacesFirst()
     {
         await using var server = await TestServer.StartAsync();

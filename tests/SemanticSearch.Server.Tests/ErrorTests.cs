@@ -23,6 +23,7 @@ public sealed class ErrorTests : IAsyncLifetime
     [InlineData("{\"query\": \"beta\", \"k\": 0}", "k")]
     [InlineData("{\"query\": \"beta\", \"k\": 51}", "k")]
     [InlineData("{\"query\": \"beta\", \"k\": \"ten\"}", "k")]
+    [InlineData("{\"query\": \"beta\", \"k\": \"10\"}", "k")]
     [InlineData("{\"query\": \"beta\", \"offset\": -1}", "offset")]
     [InlineData("{\"query\": \"beta\", \"mode\": \"sideways\"}", "mode")]
     [InlineData("{\"query\": \"beta\", \"mode\": \"dense\"}", "mode")]
@@ -59,6 +60,16 @@ public sealed class ErrorTests : IAsyncLifetime
     public async Task Search_MissingIndex_Returns404()
     {
         using var response = await _server.PostJson("/indexes/nope/search", "{\"query\": \"x\"}");
+        await TestServer.AssertProblem(response, 404, "nope");
+    }
+
+    [Theory]
+    [InlineData("GET", "/indexes/nope")]
+    [InlineData("DELETE", "/indexes/nope/documents/a")]
+    public async Task OtherRoutes_MissingIndex_Return404(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        using var response = await _server.Client.SendAsync(request);
         await TestServer.AssertProblem(response, 404, "nope");
     }
 

@@ -3,7 +3,7 @@ using SemanticSearch.VectorIndex;
 
 namespace SemanticSearch.VectorIndex.Benchmarks;
 
-/// <summary>The similarity kernel: SIMD (TensorPrimitives) against the scalar reference, at model dimensions.</summary>
+/// <summary>The similarity kernel: our FMA kernel and TensorPrimitives against the scalar reference, at model dimensions.</summary>
 [MemoryDiagnoser]
 public class DotProductBenchmarks
 {
@@ -23,6 +23,9 @@ public class DotProductBenchmarks
 
     [Benchmark(Baseline = true)]
     public float Scalar() => VectorMath.DotScalar(_a, _b);
+
+    [Benchmark]
+    public float TensorPrimitivesDot() => VectorMath.DotTensorPrimitives(_a, _b);
 
     [Benchmark]
     public float Simd() => VectorMath.Dot(_a, _b);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SemanticSearch.Core;
 using SemanticSearch.Engine;
+using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Evaluation;
 
@@ -21,13 +22,16 @@ internal static class EvalCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var runDir = new Option<string?>("--run-dir") { Description = "Write TREC run files (qid Q0 docid rank score tag) here." };
+        var model = new Option<string?>("--model") { Description = "Embedding model for dense and hybrid modes (default: the default model; lexical-only runs load none)." };
 
-        var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.") { folder, mode, split, json, runDir };
+        var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.") { folder, mode, split, json, runDir, model };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var modes = ParseModes(parse.GetValue(mode)!);
             var dataset = BeirDataset.Load(parse.GetValue(folder)!, parse.GetValue(split)!);
-            var options = new EvaluationOptions(modes, parse.GetValue(split)!, new IndexSettings(), parse.GetValue(runDir));
+            var modelName = parse.GetValue(model) ?? (modes.All(m => m == SearchMode.Lexical) ? ModelResolver.NoModel : null);
+            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: parse.GetResult(json) is not null, ct);
+            var options = new EvaluationOptions(modes, parse.GetValue(split)!, new IndexSettings(), parse.GetValue(runDir), encoder);
             var result = new ProgressDisplay().Run($"eval {dataset.Name}", report =>
                 new BeirEvaluator().Run(dataset, options, new Progress(p => report(p.Stage, p.Done, p.Total)), ct));
 
@@ -69,6 +73,7 @@ internal static class EvalCommand
             ["dataset"] = r.Dataset,
             ["split"] = r.Split,
             ["queries"] = r.Queries,
+            ["model"] = r.Model,
         };
         if (r.Results.Count == 1)
         {

@@ -234,9 +234,9 @@ public static class BertOnnxConverter
 
         public OnnxValue Activation(OnnxValue x, string name) => name switch
         {
-            // Exact GELU: 0.5·x·(1 + erf(x/√2)).
-            "gelu" => g.Node("Mul", [g.Node("Mul", [x, g.Scalar(0.5f)]),
-                g.Node("Add", [g.Node("Erf", [g.Node("Mul", [x, g.Scalar((float)(1 / Math.Sqrt(2)))])]), g.Scalar(1f)])]),
+            // Exact GELU: (x·(1 + erf(x/√2)))·0.5, written in the order ONNX Runtime's GeluFusion recognises
+            // (Div → Erf → Add → Mul → Mul), so it runs as one fused Gelu kernel.
+            "gelu" => g.Node("Mul", [g.Node("Mul", [x, g.Node("Add", [g.Node("Erf", [g.Node("Div", [x, g.Scalar((float)Math.Sqrt(2))])]), g.Scalar(1f)])]), g.Scalar(0.5f)]),
             // Tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
             "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => TanhGelu(x),
             "relu" => g.Node("Relu", [x]),

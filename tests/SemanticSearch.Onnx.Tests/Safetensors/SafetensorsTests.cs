@@ -1,3 +1,4 @@
+using CsCheck;
 using System.Buffers.Binary;
 using System.Text;
 using SemanticSearch.Core;
@@ -101,5 +102,28 @@ public sealed class SafetensorsTests
         using var file = SafetensorsFile.Open(dir.File("x.safetensors"));
         var ex = Assert.Throws<CorruptDataException>(() => file.ReadFloat32("position_ids"));
         Assert.Contains("position_ids", ex.Message);
+    }
+}
+
+public sealed class SafetensorsPropertyTests
+{
+    [Fact]
+    public void WriteThenOpen_AnyTensorSet_ReadsBackSameNamesShapesAndValues()
+    {
+        var shape = Gen.Int[0, 4].Array[0, 3];
+        var tensor = shape.SelectMany(s => Gen.Float[-1e6f, 1e6f].Array[s.Aggregate(1, (a, b) => a * b)].Select(d => (Shape: s, Data: d)));
+        tensor.Array[0, 6].Sample(set =>
+        {
+            using var dir = new TempDir();
+            var tensors = set.Select((t, i) => SafetensorsTensor.FromFloats($"t{i}.weight", t.Data, t.Shape.Select(d => (long)d).ToArray())).ToList();
+            SafetensorsWriter.Write(dir.File("p.safetensors"), tensors);
+            using var file = SafetensorsFile.Open(dir.File("p.safetensors"));
+            Assert.Equal(set.Length, file.Tensors.Count);
+            for (int i = 0; i < set.Length; i++)
+            {
+                Assert.Equal(set[i].Shape.Select(d => (long)d), file.Tensors[$"t{i}.weight"].Shape);
+                Assert.Equal(set[i].Data, file.ReadFloat32($"t{i}.weight"));
+            }
+        }, iter: 50);
     }
 }

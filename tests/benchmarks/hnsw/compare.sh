@@ -19,5 +19,6 @@ dotnet build -c Release "$repo/tests/SemanticSearch.VectorIndex.Benchmarks" -v q
 ours="$repo/tests/SemanticSearch.VectorIndex.Benchmarks/bin/Release/net10.0/SemanticSearch.VectorIndex.Benchmarks.dll"
 
 # One benchmark at a time on this shared machine.
+export OMP_WAIT_POLICY=PASSIVE
 exec flock /tmp/semsearch-bench.lock /usr/bin/python3 "$here/compare.py" --ours "$ours" \
   --out "$repo/docs/benchmarks/vector-index.md" --command "tests/benchmarks/hnsw/compare.sh $*" "$@"

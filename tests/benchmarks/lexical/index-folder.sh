@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lexical indexing throughput: writes N small text files (SciFact abstracts, one per file, default 5,000) into a temp
+# Lexical (BM25-only, --model none) indexing throughput: writes N small text files (SciFact abstracts, one per file, default 5,000) into a temp
 # folder, builds semsearch in Release, and times `semsearch index` on a fresh index, then again (unchanged re-run).
 # Usage: tests/benchmarks/lexical/index-folder.sh [N]
 set -euo pipefail
@@ -25,6 +25,6 @@ dotnet build src/SemanticSearch.Cli -c Release -v q -nologo >/dev/null
 bin=src/SemanticSearch.Cli/bin/Release/net10.0/semsearch.dll
 export SEMSEARCH_INDEXES="$work/indexes"
 echo "files: $(find "$work/docs" -type f | wc -l), bytes: $(du -sb "$work/docs" | cut -f1)"
-/usr/bin/time -f "fresh index: %e s wall, %M KB max RSS" dotnet "$bin" index "$work/docs" --index bench 2>&1 >/dev/null | grep -v '^indexing'
-/usr/bin/time -f "unchanged re-run: %e s wall, %M KB max RSS" dotnet "$bin" index "$work/docs" --index bench 2>&1 >/dev/null | grep -v '^indexing'
+/usr/bin/time -f "fresh index: %e s wall, %M KB max RSS" dotnet "$bin" index "$work/docs" --index bench --model none 2>&1 >/dev/null | grep -v '^indexing'
+/usr/bin/time -f "unchanged re-run: %e s wall, %M KB max RSS" dotnet "$bin" index "$work/docs" --index bench --model none 2>&1 >/dev/null | grep -v '^indexing'
 dotnet "$bin" stats --index bench | sed -n '2,4p'
