@@ -15,10 +15,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # Node reference implementations used by tests (exact versions from their lock files).
-for dir in tests/reference/*/; do
-  if [ -f "$dir/package-lock.json" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+find tests -name package-lock.json -not -path '*/node_modules/*' | while read -r lock; do
+  (cd "$(dirname "$lock")" && npm ci --no-audit --no-fund --loglevel=error)
 done
 
 log=$(mktemp)

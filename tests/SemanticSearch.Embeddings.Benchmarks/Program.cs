@@ -25,35 +25,40 @@ internal static class Program
     }
 
     /// <summary>
-    /// Encodes 128-token passages for a while, <c>callers</c> threads at once, and prints process CPU time ÷ wall
-    /// time: a value near the core count means every core is busy.
+    /// Encodes 256 passages of 128 tokens per call (8 batches of 32) for a while, batches one after another and then
+    /// side by side, and prints passages/s and process CPU time ÷ wall time (near the core count = every core busy).
     /// </summary>
     private static void CpuCheck(double seconds)
     {
-        foreach (var (batch, callers) in new[] { (32, 1), (256, 1), (32, 2) })
+        var dir = Path.Combine(Path.GetTempPath(), "semsearch-cpu-check-" + Environment.ProcessId);
+        var files = TestEncoderModel.Create(dir, Path.Combine(BenchPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
+        var random = new Random(42);
+        var sequences = Enumerable.Range(0, 256).Select(_ =>
+            Enumerable.Range(0, 128).Select(i => i == 0 ? 101 : i == 127 ? 102 : random.Next(1996, 30522)).ToArray()).ToArray();
+        var output = new float[sequences.Length * files.Dimensions];
+        foreach (var parallelBatches in new[] { 1, 0 })
         {
-            var bench = new EncodingBenchmarks { Batch = batch, Tokens = 128 };
-            bench.Setup();
-            bench.EncodeBatch();
+            using var encoder = OnnxTextEncoder.Open(dir, new ModelProfile { Id = "test-bert", Dimensions = files.Dimensions },
+                new OnnxEncoderOptions(BatchSize: 32, ParallelBatches: parallelBatches));
+            encoder.EncodeTokens(sequences, output);
             var process = System.Diagnostics.Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var runs = 0;
-            Parallel.For(0, callers, _ =>
+            var calls = 0;
+            while (clock.Elapsed.TotalSeconds < seconds)
             {
-                while (clock.Elapsed.TotalSeconds < seconds)
-                {
-                    bench.EncodeBatch();
-                    Interlocked.Increment(ref runs);
-                }
-            });
+                encoder.EncodeTokens(sequences, output);
+                calls++;
+            }
+
             clock.Stop();
             process.Refresh();
             var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-            Console.WriteLine($"cores: {Environment.ProcessorCount}, call size: {batch}, concurrent callers: {callers}, passages/s: {runs * batch / clock.Elapsed.TotalSeconds:F0}, " +
-                $"CPU time / wall time: {cpu / clock.Elapsed.TotalSeconds:F2}");
-            bench.Cleanup();
+            Console.WriteLine($"cores: {Environment.ProcessorCount}, parallel batches: {(parallelBatches == 0 ? Environment.ProcessorCount : parallelBatches)}, " +
+                $"passages/s: {calls * sequences.Length / clock.Elapsed.TotalSeconds:F0}, CPU time / wall time: {cpu / clock.Elapsed.TotalSeconds:F2}");
         }
+
+        Directory.Delete(dir, recursive: true);
     }
 }
 
