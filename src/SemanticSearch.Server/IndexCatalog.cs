@@ -6,7 +6,9 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine;
+using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
 
@@ -37,10 +39,32 @@ internal sealed partial class IndexCatalog : IDisposable
     private readonly IndexSettings _newIndexSettings;
     private readonly Lock _createLock = new();
 
-    public IndexCatalog(string root, IndexSettings newIndexSettings)
+    public IndexCatalog(string root, IndexSettings newIndexSettings, string? newIndexModel = null)
     {
         Root = Path.GetFullPath(root);
         _newIndexSettings = newIndexSettings;
+        _newIndexModel = newIndexModel;
+    }
+
+    private readonly string? _newIndexModel;
+    private readonly ModelResolver _models = new();
+
+    // One encoder per model, shared by every index that uses it (an ONNX Runtime session is thread-safe).
+    private readonly ConcurrentDictionary<string, Lazy<ITextEncoder?>> _encoders = new(StringComparer.Ordinal);
+
+    private ITextEncoder? Encoder(string? model)
+    {
+        var key = model ?? "(default)";
+        var lazy = _encoders.GetOrAdd(key, _ => new Lazy<ITextEncoder?>(() => _models.Open(model), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            _encoders.TryRemove(new KeyValuePair<string, Lazy<ITextEncoder?>>(key, lazy));
+            throw;
+        }
     }
 
     /// <summary>The directory that holds the indexes.</summary>
@@ -122,7 +146,12 @@ internal sealed partial class IndexCatalog : IDisposable
     {
         try
         {
-            return new OpenIndex(name, SemanticIndex.OpenOrCreate(dir, _newIndexSettings));
+            // an existing index opens with the model its manifest names; a new one gets the configured model
+            var manifestPath = Path.Combine(dir, IndexManifest.FileName);
+            var model = File.Exists(manifestPath)
+                ? IndexManifest.Read(dir).Model?.ModelId ?? ModelResolver.NoModel
+                : _newIndexModel;
+            return new OpenIndex(name, SemanticIndex.OpenOrCreate(dir, _newIndexSettings, Encoder(model)));
         }
         catch (Exception e) when (IsLockConflict(e))
         {
@@ -159,5 +188,13 @@ internal sealed partial class IndexCatalog : IDisposable
             }
         }
         _open.Clear();
+        foreach (var lazy in _encoders.Values)
+        {
+            if (lazy.IsValueCreated)
+            {
+                lazy.Value?.Dispose();
+            }
+        }
+        _encoders.Clear();
     }
 }

@@ -64,7 +64,7 @@ public static class SearchServer
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
 
-        var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings);
+        var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings, options.NewIndexModel);
         var folders = new FolderPolicy(options.AllowedFolderRoots);
         var stopping = new CancellationTokenSource();
         var jobs = new IndexingJobs(catalog, options.NewIndexSettings, stopping.Token);

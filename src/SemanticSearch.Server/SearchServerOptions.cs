@@ -43,6 +43,12 @@ public sealed record SearchServerOptions
     /// <summary>Settings of indexes the service creates (first document or first job into a new name).</summary>
     public IndexSettings NewIndexSettings { get; init; } = new();
 
+    /// <summary>
+    /// Embedding model of indexes created through the API: a profile id, a model directory, <c>none</c> (BM25 only),
+    /// or null for the default model. Existing indexes always open with the model their manifest names.
+    /// </summary>
+    public string? NewIndexModel { get; init; }
+
     /// <summary>The API key in force: the option, else the environment variable, else none.</summary>
     public string? EffectiveApiKey =>
         ApiKey is { Length: > 0 } key ? key

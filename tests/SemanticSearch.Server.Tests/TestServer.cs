@@ -35,7 +35,7 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "semsearch-server-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
-        var options = new SearchServerOptions { Urls = "http://127.0.0.1:0", IndexesRoot = indexesRoot ?? Path.Combine(root, "indexes") };
+        var options = new SearchServerOptions { Urls = "http://127.0.0.1:0", IndexesRoot = indexesRoot ?? Path.Combine(root, "indexes"), NewIndexModel = "none" };
         options = configure?.Invoke(options) ?? options;
         var app = SearchServer.Create(options, l => l.ClearProviders().SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();

@@ -1,7 +1,3 @@
-// Compiled once SemanticSearch.Cli references SemanticSearch.Server: the lead adds the ProjectReference, defines
-// SEMSEARCH_SERVER (or deletes this #if and its #endif) and registers ServeCommand.Create() in Program.cs. Until then
-// the file is inert so the CLI keeps building for everyone else.
-#if SEMSEARCH_SERVER
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -43,7 +39,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new SearchServerOptions().MaxK,
         };
 
-        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Embedding model for indexes created through the API (a profile id, a model directory, or 'none'); default: the default model.",
+        };
+
+        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK, model };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var options = new SearchServerOptions
@@ -54,6 +55,7 @@ internal static class ServeCommand
                 ApiKey = parse.GetValue(apiKey),
                 MaxRequestBytes = parse.GetValue(maxRequest),
                 MaxK = parse.GetValue(maxK),
+                NewIndexModel = parse.GetValue(model),
             };
             var app = SearchServer.Create(options);
             try
@@ -73,4 +75,3 @@ internal static class ServeCommand
         return cmd;
     }
 }
-#endif
