@@ -140,6 +140,15 @@ public sealed class OnnxTextEncoderTests(TestModelFixture model) : IClassFixture
     }
 
     [Fact]
+    public void Encode_BatchesSideBySide_SameAsOneAtATime()
+    {
+        using var parallel = OnnxTextEncoder.Open(model.Directory, Profile(), new OnnxEncoderOptions(BatchSize: 2, ParallelBatches: 4));
+        using var sequential = Open(Profile(), batchSize: 1);
+        var inputs = Texts.Concat(Texts.Select(t => t.ToUpperInvariant() + " again")).ToArray();
+        AssertClose(sequential.Encode(inputs, TextRole.Query), parallel.Encode(inputs, TextRole.Query));
+    }
+
+    [Fact]
     public void Encode_ManyThreadsOneSession_EqualsSequential()
     {
         using var encoder = Open(Profile(), batchSize: 4);

@@ -57,7 +57,7 @@ public sealed class ModelCatalog
     public bool IsPresent(ModelProfile profile) => Cache.IsPresent(profile.Id);
 
     /// <summary>
-    /// Resolves a profile id or a local model directory to something the encoder factory can open.
+    /// Resolves a profile id or a local model directory to something <see cref="OnnxTextEncoder.Open(ResolvedModel, OnnxEncoderOptions?, Tokenization.IModelTokenizer?)"/> can open.
     /// A missing model is one clear error naming the pull command.
     /// </summary>
     public ResolvedModel Resolve(string idOrDirectory)

@@ -210,6 +210,14 @@ for t in search_threads:
     else:
         w(f"- Search, {t} thread(s): recall@10 >= 0.95 not reached by {'hnswlib' if not h else 'ours'} at the ef values tried.")
 w("")
+w("Caveats, read before quoting a ratio:")
+w("")
+w("- The Debian builds of the peers target baseline x86-64: the hnswlib module contains no AVX (ymm/zmm) instructions")
+w("  (`objdump -d` of the .so), while .NET JIT-compiles our kernel with AVX-512 on this CPU. Part of the search gap")
+w("  is that width; a `-march=native` build of hnswlib would narrow it. The comparison is still same-machine, same-run.")
+w("- The libraries run one after another, and the machine's load from other jobs changes between them; a 2-thread")
+w("  run slower than the 1-thread run of the same library shows where the second core was busy.")
+w("")
 w("The real set (SciFact corpus embedded with the default model) is not measured yet: the embedding model and corpus")
 w("pipeline do not exist at the time of writing; the comparison needs a loader for those vectors once they do.")
 w("")
@@ -219,6 +227,13 @@ w("```json")
 w(json.dumps(results, indent=1))
 w("```")
 os.makedirs(os.path.dirname(a.out), exist_ok=True)
+marker = "<!-- kept across reruns of compare.sh -->"
+kept = ""
+if os.path.exists(a.out):
+    with open(a.out) as f:
+        old = f.read()
+    if marker in old:
+        kept = "\n" + old[old.index(marker):]
 with open(a.out, "w") as f:
-    f.write("\n".join(lines) + "\n")
+    f.write("\n".join(lines) + "\n" + kept)
 log(f"wrote {a.out}")
