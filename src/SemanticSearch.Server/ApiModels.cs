@@ -30,19 +30,8 @@ public sealed record FusionBody(string? Method = null, double? K = null, Weights
 public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
 
 /// <summary>Answer of a search.</summary>
-public sealed record SearchResult(IReadOnlyList<HitBody> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion);
-
-/// <summary>One hit; <c>lexical</c>/<c>dense</c> are null where that retriever did not find it.</summary>
-public sealed record HitBody(
-    string DocId,
-    long ChunkId,
-    string Path,
-    string Title,
-    string Text,
-    string Snippet,
-    double Score,
-    RetrieverRank? Lexical,
-    RetrieverRank? Dense);
+/// <remarks>Hits are the engine's <see cref="SearchHit"/>: <c>lexical</c>/<c>dense</c> are null where that retriever did not find the hit.</remarks>
+public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion);
 
 /// <summary>Body of <c>POST /indexes/{name}/documents</c>.</summary>
 public sealed record DocumentsBody(IReadOnlyList<DocumentBody?>? Documents);
@@ -70,8 +59,6 @@ public sealed record IndexDetails(string Name, long Documents, long Chunks, long
 
 internal static class ApiMapping
 {
-    public static HitBody ToBody(SearchHit h) => new(h.DocId, h.ChunkId, h.Path, h.Title, h.Text, h.Snippet, h.Score, h.Lexical, h.Dense);
-
     public static SourceDocument ToSource(DocumentBody d, DateTime now)
     {
         var title = d.Title ?? string.Empty;

@@ -111,7 +111,7 @@ public static class SearchServer
             var open = catalog.Get(name);
             var search = SearchTranslation.ToRequest(body, options.MaxK, open.Index.Manifest.Model is not null);
             var response = open.Searcher.Search(search);
-            return Results.Ok(new SearchResult(response.Hits.Select(ApiMapping.ToBody).ToList(), response.Mode.ToString().ToLowerInvariant(),
+            return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
                 search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion));
         }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
 
