@@ -23,11 +23,12 @@ internal static class IndexCommand
         {
             Description = "Embedding model for a new index: a profile id (use-lite, e5-small-v2, gte-small, …), a model directory, or 'none' for BM25 only. Default: the strongest model available (see 'semsearch models list'). An existing index keeps its model.",
         };
+        var compactAt = new Option<double>("--compact-threshold") { Description = "Rebuild the vector index when more than this share of it is deleted.", DefaultValueFactory = _ => 0.2 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };
 
         var cmd = new Command("index", "Index the supported files of a folder (txt, md, html, pdf, docx, json, csv). Re-running it only processes what changed.")
         {
-            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery,
+            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery, compactAt,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -36,6 +37,7 @@ internal static class IndexCommand
                 Chunking = new ChunkingOptions(parse.GetValue(chunkTokens), parse.GetValue(overlap)),
                 MaxFileBytes = (long)(parse.GetValue(maxFileMb) * 1024 * 1024),
                 CommitEveryDocuments = parse.GetValue(commitEvery),
+                CompactDeletedFraction = parse.GetValue(compactAt),
             };
             var source = parse.GetValue(folder)!;
             if (!Directory.Exists(source))

@@ -26,7 +26,7 @@ public sealed class Searcher
         var clock = Stopwatch.StartNew();
         var wanted = request.Offset + request.K;
         var fusion = EffectiveFusion(request);
-        var candidates = Retrieve(request.Query, request.Mode, wanted, request.Filter, request.PerChunk, fusion);
+        var candidates = Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion);
 
         var page = candidates.Skip(request.Offset).Take(request.K).ToList();
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
@@ -61,7 +61,7 @@ public sealed class Searcher
     public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null)
     {
         var effective = fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
-        return Retrieve(query, mode, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth })
+        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth })
             .Take(depth)
             .Select(c => new RankedDocument(c.DocId, c.Score))
             .ToList();
@@ -77,7 +77,19 @@ public sealed class Searcher
 
     private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
 
-    private List<Candidate> Retrieve(string query, SearchMode mode, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion)
+    // The default candidate depth per retriever: max(100, 10·k), doubled until it covers offset + k. It depends on the
+    // page size, not the page, so consecutive pages are cut from the same fused list.
+    private static int CandidateDepth(int k, int wanted)
+    {
+        var depth = Math.Max(100, 10 * k);
+        while (depth < wanted)
+        {
+            depth *= 2;
+        }
+        return depth;
+    }
+
+    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion)
     {
         if (mode != SearchMode.Lexical && (_index.Vectors is null || _index.Encoder is null))
         {
@@ -95,7 +107,7 @@ public sealed class Searcher
                 return DenseDocuments(query, wanted, lexFilter, perChunk)
                     .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, null, i + 1, c.Score)).ToList();
             default:
-                var depth = fusion.Depth ?? Math.Max(100, 10 * wanted);
+                var depth = fusion.Depth ?? CandidateDepth(k, wanted);
                 var lexicalTask = Task.Run(() => LexicalDocuments(query, depth, lexFilter, perChunk));
                 var dense = DenseDocuments(query, depth, lexFilter, perChunk);
                 var lexical = lexicalTask.Result;

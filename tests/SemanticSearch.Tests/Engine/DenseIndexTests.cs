@@ -112,6 +112,20 @@ public sealed class DenseIndexTests : IDisposable
     }
 
     [Fact]
+    public void Search_HybridPages_ConcatenateToTheFullList()
+    {
+        using var dir = new TempDir();
+        BuildSamples(dir);
+        using var index = SemanticIndex.OpenReadOnly(dir.Path, _ => _encoder);
+        var searcher = new Searcher(index);
+        var all = searcher.Search(new SearchRequest("water and light for plants and bees", K: 12, Mode: SearchMode.Hybrid)).Hits;
+        Assert.Equal(12, all.Count);
+        var pages = Enumerable.Range(0, 4).SelectMany(p => searcher.Search(new SearchRequest("water and light for plants and bees", K: 3, Offset: p * 3, Mode: SearchMode.Hybrid)).Hits).ToList();
+        Assert.Equal(all.Select(h => h.DocId), pages.Select(h => h.DocId));
+        Assert.Equal(all.Count, all.Select(h => h.DocId).Distinct().Count());
+    }
+
+    [Fact]
     public void Delete_MarksTheDocumentsVectorsDeleted()
     {
         using var dir = new TempDir();

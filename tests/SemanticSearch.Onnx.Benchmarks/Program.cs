@@ -1,7 +1,7 @@
 // Int8 vs float32 encoder: the same seeded e5-small-shaped checkpoint (12 layers, hidden 384, 12 heads, FFN 1536,
 // vocab 30,522) converted twice, run over SciFact passages tokenised with the real uncased WordPiece vocabulary.
 // Reports passages/s for each graph and the cosine between the two sentence embeddings per passage.
-// Usage: dotnet run -c Release --project tests/SemanticSearch.Onnx.Tests/Benchmarks -- [passages=1000] [maxTokens=512] [batch=16]
+// Usage: dotnet run -c Release --project tests/SemanticSearch.Onnx.Benchmarks -- [passages=1000] [maxTokens=512] [batch=16]
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
