@@ -28,6 +28,14 @@ public sealed class SemanticIndex : IDisposable
     private IndexManifest _manifest;
     private IVectorIndex? _vectors;
 
+    // Chunk id → document id of every committed chunk, built on first use from the lexical store, so that vector hits
+    // are collapsed to documents without a metadata lookup per hit. Writes are applied at Commit, when they become
+    // visible everywhere else too.
+    private readonly Lock _chunkDocsLock = new();
+    private Dictionary<long, string>? _chunkDocs;
+    private readonly List<(long ChunkId, string DocumentId)> _pendingChunkDocs = [];
+    private readonly List<long> _pendingRemovedChunks = [];
+
     private SemanticIndex(string directory, IndexManifest manifest, MetadataStore metadata, LexicalIndex lexical, ITextEncoder? encoder, IVectorIndex? vectors, bool writable, double compactFraction)
     {
         Directory = directory;
@@ -181,6 +189,31 @@ public sealed class SemanticIndex : IDisposable
         }
     }
 
+    /// <summary>The document of each committed chunk in <paramref name="chunkIds"/> (unknown ids are left out).</summary>
+    public Dictionary<long, string> DocumentsOfChunks(IEnumerable<long> chunkIds)
+    {
+        var result = new Dictionary<long, string>();
+        lock (_chunkDocsLock)
+        {
+            if (_chunkDocs is null)
+            {
+                _chunkDocs = [];
+                foreach (var (id, doc) in Lexical.AllChunkDocuments())
+                {
+                    _chunkDocs[id] = doc;
+                }
+            }
+            foreach (var id in chunkIds)
+            {
+                if (_chunkDocs.TryGetValue(id, out var doc))
+                {
+                    result[id] = doc;
+                }
+            }
+        }
+        return result;
+    }
+
     /// <summary>The stored version of a document, or null.</summary>
     public DocumentRecord? GetDocument(string id) => Metadata.GetDocument(id);
 
@@ -256,12 +289,14 @@ public sealed class SemanticIndex : IDisposable
                     document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
                 records);
             Metadata.NextChunkId = nextId;
-            if (_vectors is not null)
+            foreach (var id in removed)
             {
-                foreach (var id in removed)
-                {
-                    _vectors.MarkDeleted(id);
-                }
+                _vectors?.MarkDeleted(id);
+            }
+            _pendingRemovedChunks.AddRange(removed);
+            foreach (var id in ids)
+            {
+                _pendingChunkDocs.Add((id, document.Id));
             }
             ids.CopyTo(allIds, row);
             row += chunks.Count;
@@ -307,6 +342,7 @@ public sealed class SemanticIndex : IDisposable
         foreach (var id in Metadata.Delete(documentId))
         {
             _vectors?.MarkDeleted(id);
+            _pendingRemovedChunks.Add(id);
         }
         return true;
     }
@@ -336,6 +372,22 @@ public sealed class SemanticIndex : IDisposable
         }
         Lexical.Commit();
         Metadata.Commit();
+        lock (_chunkDocsLock)
+        {
+            if (_chunkDocs is not null)
+            {
+                foreach (var id in _pendingRemovedChunks)
+                {
+                    _chunkDocs.Remove(id);
+                }
+                foreach (var (id, doc) in _pendingChunkDocs)
+                {
+                    _chunkDocs[id] = doc;
+                }
+            }
+            _pendingRemovedChunks.Clear();
+            _pendingChunkDocs.Clear();
+        }
         var counts = Metadata.Counts();
         var storedNow = _vectors is null ? 0 : _vectors.Count + _vectors.DeletedCount;
         _manifest = _manifest with

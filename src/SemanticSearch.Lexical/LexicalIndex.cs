@@ -213,6 +213,27 @@ public sealed class LexicalIndex : IDisposable
         });
     }
 
+    /// <summary>Every live chunk of the last commit with its document id (for the engine's chunk → document map).</summary>
+    public IReadOnlyList<(long ChunkId, string DocumentId)> AllChunkDocuments()
+    {
+        return WithSearcher(s =>
+        {
+            var reader = s.IndexReader;
+            var result = new List<(long, string)>(reader.NumDocs);
+            var live = MultiFields.GetLiveDocs(reader);
+            var fields = new HashSet<string> { ChunkIdField, DocIdField };
+            for (var i = 0; i < reader.MaxDoc; i++)
+            {
+                if (live is null || live.Get(i))
+                {
+                    var doc = reader.Document(i, fields);
+                    result.Add((doc.GetField(ChunkIdField).GetInt64Value() ?? -1, doc.Get(DocIdField)));
+                }
+            }
+            return (IReadOnlyList<(long, string)>)result;
+        });
+    }
+
     /// <summary>Ids of every chunk whose document meets <paramref name="filter"/> (for filtering other retrievers).</summary>
     public IReadOnlySet<long> MatchingChunkIds(LexicalFilter filter)
     {

@@ -166,9 +166,9 @@ public sealed class Searcher
         while (true)
         {
             var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, _index.Manifest.Vectors?.EfSearch ?? 64), allowed);
-            var docOf = _index.Metadata.GetChunks(hits.Select(h => h.Id));
+            var docOf = _index.DocumentsOfChunks(hits.Select(h => h.Id));
             var result = Collapse(
-                hits.Where(h => docOf.ContainsKey(h.Id)).Select(h => (h.Id, docOf[h.Id].DocumentId, (double)h.Score)),
+                hits.Where(h => docOf.ContainsKey(h.Id)).Select(h => (h.Id, docOf[h.Id], (double)h.Score)),
                 perChunk);
             if (result.Count >= depth || hits.Count < chunkDepth || chunkDepth >= vectors.Count)
             {
