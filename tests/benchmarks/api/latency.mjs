@@ -38,5 +38,5 @@ console.log("| mode | queries | p50 ms | p95 ms | p99 ms | mean ms | notes |");
 console.log("|---|---:|---:|---:|---:|---:|---|");
 for (const r of rows) console.log(r);
 
-// wrk replays lexical bodies (the mode every index answers today).
+// wrk replays these bodies; run.sh rewrites the mode for each wrk pass.
 writeFileSync(bodiesOut, queries.map((q) => JSON.stringify({ query: q, k, mode: "lexical" })).join("\n") + "\n");

@@ -43,5 +43,8 @@ curl -fs "$base/indexes/scifact" | node -e 'let s="";process.stdin.on("data",d=>
 echo "== single-client latency (all $(wc -l <"$data/queries.jsonl") SciFact queries per mode, k=10)"
 node "$here/latency.mjs" "$base" scifact "$data/queries.jsonl" "$work/bodies.txt" 10
 
-echo "== wrk -t2 -c${CONNECTIONS:-8} -d${DURATION:-30s} (lexical bodies)"
-wrk -t2 -c"${CONNECTIONS:-8}" -d"${DURATION:-30s}" --latency -s "$here/search.lua" "$base/indexes/scifact/search" -- "$work/bodies.txt"
+for mode in hybrid lexical; do
+  sed "s/\"mode\":\"lexical\"/\"mode\":\"$mode\"/" "$work/bodies.txt" > "$work/bodies-$mode.txt"
+  echo "== wrk -t2 -c${CONNECTIONS:-8} -d${DURATION:-30s} ($mode bodies)"
+  wrk -t2 -c"${CONNECTIONS:-8}" -d"${DURATION:-30s}" --latency -s "$here/search.lua" "$base/indexes/scifact/search" -- "$work/bodies-$mode.txt"
+done
