@@ -236,9 +236,6 @@ public sealed class SemanticIndex : IDisposable
     /// <returns>The number of chunks written (0 when the text holds no tokens).</returns>
     public int Write(SourceDocument document) => Write([(document, Chunk(document))]);
 
-    /// <summary>Replaces any earlier version of <paramref name="document"/> with the given chunks.</summary>
-    public int Write(SourceDocument document, IReadOnlyList<TextChunk> chunks) => Write([(document, chunks)]);
-
     /// <summary>
     /// Writes several chunked documents; their chunks are embedded in one call so the encoder can batch them.
     /// </summary>
@@ -397,15 +394,6 @@ public sealed class SemanticIndex : IDisposable
             Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, _vectors?.Count ?? 0),
             VectorDeletedFraction = storedNow == 0 ? 0 : Math.Round((double)_vectors!.DeletedCount / storedNow, 4),
         };
-        _manifest.Write(Directory);
-    }
-
-    /// <summary>Replaces the default fusion recorded in the manifest (e.g. after tuning).</summary>
-    public void SetDefaultFusion(FusionOptions fusion)
-    {
-        EnsureWritable();
-        fusion.Validate();
-        _manifest = _manifest with { Fusion = fusion };
         _manifest.Write(Directory);
     }
 

@@ -141,8 +141,7 @@ public sealed class BeirEvaluator
         {
             var source = "beir:" + dataset.Name;
             var empty = new Dictionary<string, string>();
-            var pending = new List<(SourceDocument, IReadOnlyList<SemanticSearch.Core.Chunking.TextChunk>)>();
-            var pendingChunks = 0;
+            var writer = new BatchedIndexWriter(index, chunksPerBatch: 256);
             index.BeginBatch();
             foreach (var doc in dataset.Corpus())
             {
@@ -150,19 +149,13 @@ public sealed class BeirEvaluator
                 var bytes = Encoding.UTF8.GetBytes(doc.Title + "\n" + doc.Text);
                 var document = new SourceDocument(doc.Id, source, string.Empty, doc.Title, doc.Text, string.Empty, bytes.Length,
                     DateTime.UnixEpoch, Convert.ToHexStringLower(XxHash128.Hash(bytes)), empty);
-                var chunks = index.Chunk(document);
-                pending.Add((document, chunks));
-                pendingChunks += chunks.Count;
                 documents++;
-                if (pendingChunks >= 256)
+                if (writer.Add(document, index.Chunk(document)))
                 {
-                    index.Write(pending);
-                    pending.Clear();
-                    pendingChunks = 0;
                     progress?.Report(new EvaluationProgress("indexing", documents, total));
                 }
             }
-            index.Write(pending);
+            writer.Flush();
             progress?.Report(new EvaluationProgress("indexing", documents, total));
             index.Commit();
         }

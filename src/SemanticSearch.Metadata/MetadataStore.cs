@@ -83,9 +83,6 @@ public sealed class MetadataStore : IDisposable
     /// <summary>Rolls the open transaction back.</summary>
     public void Rollback() => _db.Rollback();
 
-    /// <summary>Flushes the log into the data file.</summary>
-    public void Checkpoint() => _db.Checkpoint();
-
     /// <summary>The document with <paramref name="id"/>, or null.</summary>
     public DocumentRecord? GetDocument(string id)
     {

@@ -65,7 +65,6 @@ public sealed class FolderIndexer
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var skipped = new List<SkippedFile>();
         int added = 0, updated = 0, unchanged = 0, processed = 0, removed = 0, sinceCommit = 0;
-        long chunks = 0;
         var lastCommit = Stopwatch.StartNew();
         var knownHashes = _index.Metadata.HashesFromSource(root); // read once: preparation threads never touch the stores
 
@@ -76,18 +75,7 @@ public sealed class FolderIndexer
             .WithCancellation(cancellationToken)
             .Select(f => Prepare(root, f, knownHashes));
 
-        // Ready documents wait here until enough chunks are pending to embed them in one batch.
-        var pending = new List<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)>();
-        var pendingChunks = 0;
-        void Flush()
-        {
-            if (pending.Count > 0)
-            {
-                chunks += _index.Write(pending);
-                pending.Clear();
-                pendingChunks = 0;
-            }
-        }
+        var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks);
 
         _index.BeginBatch();
         try
@@ -113,12 +101,7 @@ public sealed class FolderIndexer
                         {
                             added++;
                         }
-                        pending.Add((r.Document, r.Chunks));
-                        pendingChunks += r.Chunks.Count;
-                        if (pendingChunks >= EmbeddingBatchChunks)
-                        {
-                            Flush();
-                        }
+                        writer.Add(r.Document, r.Chunks);
                         sinceCommit++;
                         break;
                 }
@@ -126,14 +109,14 @@ public sealed class FolderIndexer
                 progress?.Report(new IndexingProgress(processed, files.Count, item.Id));
                 if (sinceCommit >= _settings.CommitEveryDocuments || (sinceCommit > 0 && lastCommit.Elapsed >= _settings.CommitInterval))
                 {
-                    Flush();
+                    writer.Flush();
                     _index.Commit();
                     _index.BeginBatch();
                     sinceCommit = 0;
                     lastCommit.Restart();
                 }
             }
-            Flush();
+            writer.Flush();
 
             foreach (var id in _index.Metadata.DocumentIdsFromSource(root))
             {
@@ -152,7 +135,7 @@ public sealed class FolderIndexer
             throw;
         }
 
-        return new IndexingReport(root, files.Count, added, updated, unchanged, removed, chunks, skipped, clock.Elapsed);
+        return new IndexingReport(root, files.Count, added, updated, unchanged, removed, writer.ChunksWritten, skipped, clock.Elapsed);
     }
 
     /// <summary>

@@ -67,14 +67,6 @@ public sealed class Searcher
             .ToList();
     }
 
-    /// <summary>The dense and lexical evidence for a query at a given depth, for fusion tuning (no hydration).</summary>
-    public (IReadOnlyList<Ranked<string>> Lexical, IReadOnlyList<Ranked<string>> Dense) Candidates(string query, int depth)
-    {
-        var lexical = Task.Run(() => LexicalDocuments(query, depth, null, perChunk: false));
-        var dense = DenseDocuments(query, depth, null, perChunk: false);
-        return (lexical.Result.Select(c => new Ranked<string>(c.Key, c.Score)).ToList(), dense.Select(c => new Ranked<string>(c.Key, c.Score)).ToList());
-    }
-
     private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
 
     // The default candidate depth per retriever: max(100, 10·k), doubled until it covers offset + k. It depends on the
