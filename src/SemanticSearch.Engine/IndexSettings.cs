@@ -17,6 +17,9 @@ public sealed record IndexSettings
     /// <summary>HNSW parameters for the vector index (indexes with a model only).</summary>
     public HnswParameters Vectors { get; init; } = new();
 
+    /// <summary>Default fusion recorded in a new index's manifest; null takes the model profile's (<see cref="Search.FusionDefaults"/>).</summary>
+    public Search.FusionOptions? Fusion { get; init; }
+
     /// <summary>Compact the vector index when more than this share of its nodes are deleted.</summary>
     public double CompactDeletedFraction { get; init; } = 0.2;
 
@@ -34,6 +37,7 @@ public sealed record IndexSettings
     {
         Chunking.Validate();
         Lexical.Validate();
+        Fusion?.Validate();
         if (CompactDeletedFraction is <= 0 or > 1)
         {
             throw new InvalidSettingException("compactDeletedFraction", $"must be in (0, 1] (got {CompactDeletedFraction}).");

@@ -92,6 +92,7 @@ public sealed class SemanticIndex : IDisposable
         {
             var now = DateTime.UtcNow;
             var chunking = settings.Chunking;
+            int? windowTokens = null;
             if (encoder is not null)
             {
                 var modelBudget = encoder.Info.MaxTokens - encoder.PassageOverheadTokens;
@@ -99,8 +100,18 @@ public sealed class SemanticIndex : IDisposable
                 {
                     throw new InvalidSettingException("model", $"{encoder.Info.ModelId} leaves only {modelBudget} tokens per passage.");
                 }
-                var max = Math.Min(chunking.MaxTokens, modelBudget);
-                chunking = new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, max / 8));
+                if (modelBudget * 2 <= chunking.MaxTokens)
+                {
+                    // A short-context model (use-lite reads 128 tokens): chunks keep the configured size, counted
+                    // with the model's tokenizer, so BM25 sees passages as long as with any other model, and each
+                    // chunk is embedded as overlapping windows the model can read whole (see docs/eval).
+                    windowTokens = modelBudget;
+                }
+                else
+                {
+                    var max = Math.Min(chunking.MaxTokens, modelBudget);
+                    chunking = new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, max / 8));
+                }
             }
             manifest = new IndexManifest
             {
@@ -111,7 +122,8 @@ public sealed class SemanticIndex : IDisposable
                 Lexical = settings.Lexical,
                 Model = encoder?.Info,
                 Vectors = encoder is null ? null : settings.Vectors,
-                Fusion = encoder is null ? null : new FusionOptions(),
+                Fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info),
+                WindowTokens = windowTokens,
                 MaxFileBytes = settings.MaxFileBytes,
             };
             manifest.Write(directory);
@@ -223,7 +235,7 @@ public sealed class SemanticIndex : IDisposable
     /// </summary>
     public IReadOnlyList<TextChunk> Chunk(SourceDocument document)
     {
-        if (Encoder is null || document.Title.Length == 0)
+        if (Encoder is null || document.Title.Length == 0 || _manifest.WindowTokens is not null)
         {
             return Chunker.Chunk(document.Text);
         }
@@ -249,18 +261,27 @@ public sealed class SemanticIndex : IDisposable
         {
             total += chunks.Count;
         }
+        // The texts embedded for each chunk, in order: the chunk itself, or its windows on a short-context model;
+        // each with the document's title in front.
+        var windowCounts = new int[total];
+        var texts = new List<string>(total);
         if (Encoder is not null && total > 0)
         {
-            var texts = new List<string>(total);
+            var at = 0;
             foreach (var (doc, chunks) in documents)
             {
                 var title = EmbeddingTitle(doc.Title);
                 foreach (var c in chunks)
                 {
-                    texts.Add(title.Length == 0 ? c.Text : title + "\n\n" + c.Text);
+                    var windows = Windows(c.Text, title);
+                    windowCounts[at++] = windows.Count;
+                    foreach (var w in windows)
+                    {
+                        texts.Add(title.Length == 0 ? w : title + "\n\n" + w);
+                    }
                 }
             }
-            embeddings = new float[total * Encoder.Info.Dimensions];
+            embeddings = new float[texts.Count * Encoder.Info.Dimensions];
             Encoder.Encode(texts, TextRole.Passage, embeddings);
         }
 
@@ -288,7 +309,7 @@ public sealed class SemanticIndex : IDisposable
             Metadata.NextChunkId = nextId;
             foreach (var id in removed)
             {
-                _vectors?.MarkDeleted(id);
+                MarkVectorsDeleted(id);
             }
             _pendingRemovedChunks.AddRange(removed);
             foreach (var id in ids)
@@ -300,20 +321,81 @@ public sealed class SemanticIndex : IDisposable
         }
         if (_vectors is not null && embeddings is not null && total > 0)
         {
+            var vectorIds = new long[texts.Count];
+            var v = 0;
+            for (var i = 0; i < total; i++)
+            {
+                for (var w = 0; w < windowCounts[i]; w++)
+                {
+                    vectorIds[v++] = VectorId(allIds[i], w);
+                }
+            }
             // one parallel graph insertion for the whole batch
-            _vectors.AddMany(allIds, embeddings, Environment.ProcessorCount);
+            _vectors.AddMany(vectorIds, embeddings, Environment.ProcessorCount);
         }
         return total;
     }
 
-    // The title as it is embedded with every chunk: at most a quarter of the chunk budget (whole words).
+    /// <summary>
+    /// Vectors per chunk are at most this many windows; vector id = chunk id &lt;&lt; <see cref="WindowIdBits"/> | window
+    /// on a windowed index (the manifest's <c>windowTokens</c> is set), and the chunk id itself otherwise.
+    /// </summary>
+    public const int WindowIdBits = 4;
+
+    /// <summary>The chunk a vector id belongs to.</summary>
+    public long ChunkOfVector(long vectorId) => _manifest.WindowTokens is null ? vectorId : vectorId >> WindowIdBits;
+
+    /// <summary>Every vector id a chunk may have.</summary>
+    public IEnumerable<long> VectorsOfChunk(long chunkId)
+    {
+        if (_manifest.WindowTokens is null)
+        {
+            yield return chunkId;
+            yield break;
+        }
+        for (var w = 0; w < 1 << WindowIdBits; w++)
+        {
+            yield return VectorId(chunkId, w);
+        }
+    }
+
+    private long VectorId(long chunkId, int window) => _manifest.WindowTokens is null ? chunkId : (chunkId << WindowIdBits) | (uint)window;
+
+    // What is embedded for one chunk: the chunk whole, or on a windowed index overlapping windows of it that fit the
+    // model with the title in front (at most 2^WindowIdBits; a longer chunk's tail is left to BM25).
+    private List<string> Windows(string chunkText, string title)
+    {
+        if (_manifest.WindowTokens is not { } windowTokens)
+        {
+            return [chunkText];
+        }
+        var titleTokens = title.Length == 0 ? 0 : TokenCounter.CountTokens(title) + 1;
+        var max = Math.Max(windowTokens - titleTokens, 8);
+        var windows = new TextChunker(TokenCounter, new ChunkingOptions(max, max / 8)).Chunk(chunkText);
+        var result = new List<string>(Math.Min(windows.Count, 1 << WindowIdBits));
+        foreach (var w in windows)
+        {
+            if (result.Count == 1 << WindowIdBits)
+            {
+                break;
+            }
+            result.Add(w.Text);
+        }
+        if (result.Count == 0)
+        {
+            result.Add(chunkText);
+        }
+        return result;
+    }
+
+    // The title as it is embedded with every chunk (or window): at most a quarter of its budget (whole words).
     private string EmbeddingTitle(string title)
     {
         if (title.Length == 0)
         {
             return title;
         }
-        var budget = _chunking.MaxTokens / 4;
+        var budget = (_manifest.WindowTokens ?? _chunking.MaxTokens) / 4;
         if (TokenCounter.CountTokens(title) < budget)
         {
             return title;
@@ -338,10 +420,38 @@ public sealed class SemanticIndex : IDisposable
         Lexical.DeleteDocument(documentId);
         foreach (var id in Metadata.Delete(documentId))
         {
-            _vectors?.MarkDeleted(id);
+            MarkVectorsDeleted(id);
             _pendingRemovedChunks.Add(id);
         }
         return true;
+    }
+
+    private void MarkVectorsDeleted(long chunkId)
+    {
+        if (_vectors is null)
+        {
+            return;
+        }
+        foreach (var v in VectorsOfChunk(chunkId))
+        {
+            _vectors.MarkDeleted(v);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="fusion"/> the default of hybrid queries on this index (e.g. a setting tuned on labelled
+    /// queries); it is recorded in the manifest at the next <see cref="Commit"/>.
+    /// </summary>
+    public void SetDefaultFusion(FusionOptions fusion)
+    {
+        ArgumentNullException.ThrowIfNull(fusion);
+        EnsureWritable();
+        if (_manifest.Model is null)
+        {
+            throw new InvalidSettingException("fusion", $"index {Directory} is lexical only; fusion applies to indexes with an embedding model.");
+        }
+        fusion.Validate();
+        _manifest = _manifest with { Fusion = fusion };
     }
 
     /// <summary>Starts a write batch; everything up to <see cref="Commit"/> becomes visible at once.</summary>

@@ -19,7 +19,41 @@ public sealed class BeirDataset
         Name = name;
         Queries = queries;
         Qrels = qrels;
+        _queriesAreDocuments = new Lazy<bool>(DetectQueriesAreDocuments);
     }
+
+    private readonly Lazy<bool> _queriesAreDocuments;
+
+    /// <summary>
+    /// True when the queries are themselves corpus documents under the same ids (ArguAna, Quora): then a query's own
+    /// id is left out of its results, as BEIR does. Detected from the data: most queries whose id is also a corpus id
+    /// have that document's text (or title). Cranfield and MEDLINE reuse small numbers for unrelated queries and
+    /// documents, so their ids collide without the texts matching, and nothing is left out there.
+    /// </summary>
+    public bool QueriesAreDocuments => _queriesAreDocuments.Value;
+
+    private bool DetectQueriesAreDocuments()
+    {
+        int shared = 0, same = 0;
+        foreach (var doc in Corpus())
+        {
+            if (!Queries.TryGetValue(doc.Id, out var query))
+            {
+                continue;
+            }
+            shared++;
+            var q = Normalise(query);
+            if (q.Length > 0 && (Normalise(doc.Text).StartsWith(q, StringComparison.Ordinal) || Normalise(doc.Title) == q
+                || Normalise(doc.Title + " " + doc.Text).StartsWith(q, StringComparison.Ordinal)))
+            {
+                same++;
+            }
+        }
+        return shared > 0 && same * 2 >= shared;
+    }
+
+    private static string Normalise(string text) =>
+        string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
 
     /// <summary>The dataset folder.</summary>
     public string Folder { get; }

@@ -19,7 +19,17 @@ namespace SemanticSearch.Evaluation;
 /// <param name="RunDirectory">Where to write TREC run files, or null.</param>
 /// <param name="Encoder">The embedding model for dense and hybrid modes (null: lexical only).</param>
 /// <param name="Fusion">Fusion for hybrid mode; null uses the index's default.</param>
-public sealed record EvaluationOptions(IReadOnlyList<SearchMode> Modes, string Split, IndexSettings Settings, string? RunDirectory = null, ITextEncoder? Encoder = null, FusionOptions? Fusion = null);
+/// <param name="QueryIds">Score only these judged queries (a held-out part); null: every judged query.</param>
+/// <param name="ExtraHybrids">More hybrid runs to score, by result name (e.g. <c>hybrid-tuned</c>).</param>
+public sealed record EvaluationOptions(
+    IReadOnlyList<SearchMode> Modes,
+    string Split,
+    IndexSettings Settings,
+    string? RunDirectory = null,
+    ITextEncoder? Encoder = null,
+    FusionOptions? Fusion = null,
+    IReadOnlyCollection<string>? QueryIds = null,
+    IReadOnlyDictionary<string, FusionOptions>? ExtraHybrids = null);
 
 /// <summary>Averaged metrics of one mode.</summary>
 public sealed record ModeMetrics(double Ndcg10, double Recall100, double Mrr10, double Map100, double QueriesPerSecond);
@@ -28,6 +38,17 @@ public sealed record ModeMetrics(double Ndcg10, double Recall100, double Mrr10, 
 public sealed record EvaluationProgress(string Stage, int Done, int Total);
 
 /// <summary>The result of evaluating a dataset.</summary>
+/// <param name="Dataset">Dataset name.</param>
+/// <param name="Split">Qrels split scored.</param>
+/// <param name="Queries">Judged queries scored.</param>
+/// <param name="Results">Averaged metrics by result name (a mode, or an extra hybrid run).</param>
+/// <param name="IndexDirectory">The evaluation index.</param>
+/// <param name="IndexReused">True when the index was reused from an earlier run.</param>
+/// <param name="IndexSeconds">Time spent building the index (0 when reused).</param>
+/// <param name="Documents">Corpus documents indexed.</param>
+/// <param name="PerQueryNdcg">nDCG@10 by query id, by result name.</param>
+/// <param name="Model">The embedding model, or null for lexical-only runs.</param>
+/// <param name="Fusions">The fusion each hybrid result was ranked with.</param>
 public sealed record EvaluationResult(
     string Dataset,
     string Split,
@@ -38,7 +59,8 @@ public sealed record EvaluationResult(
     double IndexSeconds,
     int Documents,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PerQueryNdcg,
-    string? Model);
+    string? Model,
+    IReadOnlyDictionary<string, FusionOptions> Fusions);
 
 /// <summary>
 /// Runs every judged query of a BEIR dataset through the engine and scores the rankings. The corpus is indexed once
@@ -57,12 +79,21 @@ public sealed class BeirEvaluator
         using var index = SemanticIndex.OpenReadOnly(directory, options.Encoder is null ? null : _ => options.Encoder);
         var searcher = new Searcher(index);
 
-        var judged = dataset.Qrels.Keys.Where(dataset.Queries.ContainsKey).OrderBy(q => q, StringComparer.Ordinal).ToList();
+        var judged = JudgedQueries(dataset, options.QueryIds);
         var results = new Dictionary<string, ModeMetrics>(StringComparer.Ordinal);
         var perQuery = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
-        foreach (var mode in options.Modes)
+        var fusions = new Dictionary<string, FusionOptions>(StringComparer.Ordinal);
+        var runsToScore = options.Modes.Select(m => (Name: m.ToString().ToLowerInvariant(), Mode: m, Fusion: options.Fusion)).ToList();
+        foreach (var (name, fusion) in options.ExtraHybrids ?? new Dictionary<string, FusionOptions>())
         {
-            var modeName = mode.ToString().ToLowerInvariant();
+            runsToScore.Add((name, SearchMode.Hybrid, fusion));
+        }
+        foreach (var (modeName, mode, fusion) in runsToScore)
+        {
+            if (mode == SearchMode.Hybrid)
+            {
+                fusions[modeName] = fusion ?? index.Manifest.Fusion ?? new FusionOptions();
+            }
             var runs = new ConcurrentDictionary<string, IReadOnlyList<(string DocId, double Score)>>(StringComparer.Ordinal);
             var done = 0;
             var clock = Stopwatch.StartNew();
@@ -71,9 +102,9 @@ public sealed class BeirEvaluator
                 new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
                 qid =>
                 {
-                    var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: options.Fusion);
-                    // BEIR convention: a query never retrieves itself (matters where queries are also corpus documents)
-                    runs[qid] = ranked.Where(r => r.DocId != qid).Take(Depth).Select(r => (r.DocId, r.Score)).ToList();
+                    var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion);
+                    // BEIR convention: a query never retrieves itself, where queries are corpus documents (ArguAna, Quora)
+                    runs[qid] = ranked.Where(r => !dataset.QueriesAreDocuments || r.DocId != qid).Take(Depth).Select(r => (r.DocId, r.Score)).ToList();
                     progress?.Report(new EvaluationProgress($"queries ({modeName})", Interlocked.Increment(ref done), judged.Count));
                 });
             var qps = judged.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -99,7 +130,51 @@ public sealed class BeirEvaluator
                 WriteTrecRun(Path.Combine(runDir, $"{dataset.Name}-{modeName}.trec"), judged, runs, $"semsearch-{modeName}");
             }
         }
-        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery, options.Encoder?.Info.ModelId);
+        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery, options.Encoder?.Info.ModelId, fusions);
+    }
+
+    /// <summary>
+    /// Tunes hybrid fusion on <paramref name="tuneSet"/>'s judged queries (or the <paramref name="queryIds"/> among
+    /// them): both retrievers run once per query, then <see cref="FusionTuner"/> replays every setting.
+    /// </summary>
+    public FusionTuning TuneFusion(BeirDataset tuneSet, IReadOnlyCollection<string>? queryIds, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (options.Encoder is null)
+        {
+            throw new Core.InvalidSettingException("model", "fusion tuning needs an embedding model (not --model none).");
+        }
+        var (directory, _, _, _) = EnsureIndex(tuneSet, options.Settings, options.Encoder, progress, cancellationToken);
+        using var index = SemanticIndex.OpenReadOnly(directory, _ => options.Encoder);
+        var searcher = new Searcher(index);
+        var judged = JudgedQueries(tuneSet, queryIds);
+        var sides = new ConcurrentDictionary<string, QuerySides>(StringComparer.Ordinal);
+        var done = 0;
+        var depth = FusionTuner.MaxDepth;
+        Parallel.ForEach(
+            judged,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            qid =>
+            {
+                var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
+                sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
+                progress?.Report(new EvaluationProgress("tuning queries", Interlocked.Increment(ref done), judged.Count));
+            });
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid().Count} settings)", 0, 1));
+        var tuning = FusionTuner.Tune(sides, tuneSet.Qrels, index.Manifest.Fusion ?? new FusionOptions(), cancellationToken: cancellationToken);
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid().Count} settings)", 1, 1));
+        return tuning;
+    }
+
+    private static List<RankedDocument> WithoutSelf(BeirDataset dataset, string qid, IReadOnlyList<RankedDocument> list, int depth) =>
+        list.Where(r => !dataset.QueriesAreDocuments || r.DocId != qid).Take(depth).ToList();
+
+    private static List<string> JudgedQueries(BeirDataset dataset, IReadOnlyCollection<string>? only)
+    {
+        var set = only is null ? null : new HashSet<string>(only, StringComparer.Ordinal);
+        return dataset.Qrels.Keys
+            .Where(q => dataset.Queries.ContainsKey(q) && (set is null || set.Contains(q)))
+            .OrderBy(q => q, StringComparer.Ordinal)
+            .ToList();
     }
 
     /// <summary>Writes a run in TREC format: <c>qid Q0 docid rank score tag</c>, ranks from 1 in trec_eval order.</summary>
@@ -119,15 +194,29 @@ public sealed class BeirEvaluator
         File.WriteAllText(path, sb.ToString());
     }
 
-    private static (string Directory, bool Reused, double Seconds, int Documents) EnsureIndex(
+    private readonly Dictionary<string, (double Seconds, int Documents)> _built = new(StringComparer.Ordinal);
+
+    private (string Directory, bool Reused, double Seconds, int Documents) EnsureIndex(
         BeirDataset dataset, IndexSettings settings, ITextEncoder? encoder, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
     {
         var key = IndexKey(dataset, settings, encoder?.Info);
         var directory = Path.Combine(IndexLocation.Root, $"eval-{dataset.Name}-{key}");
+        if (_built.TryGetValue(directory, out var built))
+        {
+            return (directory, false, built.Seconds, built.Documents); // built by this evaluator moments ago: report that build
+        }
         var marker = Path.Combine(directory, "eval.complete");
         if (File.Exists(marker) && File.ReadAllText(marker).Trim() == key)
         {
             var manifest = IndexManifest.Read(directory);
+            // the fusion default is not part of the key (it changes no stored data): bring a reused index up to date
+            var fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info);
+            if (fusion is not null && manifest.Fusion != fusion)
+            {
+                using var index = SemanticIndex.OpenOrCreate(directory, settings, encoder);
+                index.SetDefaultFusion(fusion);
+                index.Commit();
+            }
             return (directory, true, 0, (int)manifest.Counts.Documents);
         }
         if (Directory.Exists(directory))
@@ -160,6 +249,7 @@ public sealed class BeirEvaluator
             index.Commit();
         }
         File.WriteAllText(marker, key);
+        _built[directory] = (clock.Elapsed.TotalSeconds, documents);
         return (directory, false, clock.Elapsed.TotalSeconds, documents);
     }
 

@@ -49,6 +49,11 @@ public sealed class ModelProfileTests
     [InlineData("""{"id":"m","dimensions":8,"source":{"hfRepo":"a/b","files":{"vocab":"v.txt"}}}""", "source.files.onnx")]
     [InlineData("""{"id":"m","dimensions":8,"source":{"hfRepo":"a/b","files":{"onnx":"m.onnx"}}}""", "source.files.tokenizer")]
     [InlineData("""{"id":"a/b"}""", "id")]
+    [InlineData("""{"id":"m","fusion":{"method":"max"}}""", "fusion.method")]
+    [InlineData("""{"id":"m","fusion":{"method":"rrf","k":-1}}""", "fusion.k")]
+    [InlineData("""{"id":"m","fusion":{"method":"rrf","depth":0}}""", "fusion.depth")]
+    [InlineData("""{"id":"m","fusion":{"lexicalWeight":0,"denseWeight":0}}""", "fusion")]
+    [InlineData("""{"id":"m","fusion":"rrf"}""", "fusion")]
     public void LoadFile_InvalidField_ErrorNamesFileAndField(string json, string field)
     {
         using var dir = new TempDirectory();
@@ -56,6 +61,16 @@ public sealed class ModelProfileTests
         File.WriteAllText(path, json);
         var e = Assert.Throws<InvalidSettingException>(() => ModelProfile.LoadFile(path));
         Assert.Equal($"{path}: {field}", e.Setting);
+    }
+
+    [Fact]
+    public void LoadFile_Fusion_ReadAsWrittenWithDefaultsForMissingFields()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "mine.json");
+        File.WriteAllText(path, """{"id":"m","fusion":{"method":"convex","lexicalWeight":0.7,"denseWeight":0.3,"depth":150}}""");
+        Assert.Equal(new ProfileFusion("convex", 60, 0.7, 0.3, 150), ModelProfile.LoadFile(path).Fusion);
+        Assert.All(ModelCatalog.BuiltInProfiles, p => Assert.Equal(new ProfileFusion("rrf", 60, 1, 1), p.Fusion));
     }
 
     [Fact]

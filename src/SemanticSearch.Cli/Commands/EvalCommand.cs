@@ -1,14 +1,19 @@
 using System.CommandLine;
 using System.Text.Json;
 using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Search;
+using SemanticSearch.Engine.Storage;
 using SemanticSearch.Evaluation;
 
 namespace SemanticSearch.Cli.Commands;
 
-/// <summary><c>semsearch eval &lt;beir-folder&gt; [--mode lexical|dense|hybrid|all] [--split test] [--json [file]]</c></summary>
+/// <summary>
+/// <c>semsearch eval &lt;beir-folder&gt; [--mode lexical|dense|hybrid|all] [--split test] [--tune-fusion]
+/// [--compare a,b] [--report dir] [--json [file]]</c>
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
@@ -23,21 +28,80 @@ internal static class EvalCommand
         };
         var runDir = new Option<string?>("--run-dir") { Description = "Write TREC run files (qid Q0 docid rank score tag) here." };
         var model = new Option<string?>("--model") { Description = "Embedding model for dense and hybrid modes (default: the default model; lexical-only runs load none)." };
+        var tune = new Option<bool>("--tune-fusion")
+        {
+            Description = "Fit the hybrid fusion (method, RRF k, weights, depth) on the train split — or on half of the queries when there is " +
+                          "none, scoring the other half — and report it as 'hybrid-tuned' beside the index default.",
+        };
+        var tuneSplit = new Option<string?>("--tune-split") { Description = "The qrels split to tune on (default: train when the folder has one)." };
+        var saveFusion = new Option<string?>("--save-fusion") { Description = "With --tune-fusion: store the tuned setting as the default of this index (built with the same model)." };
+        var compare = new Option<string?>("--compare") { Description = "Two runs, e.g. lexical,hybrid: list the queries where their nDCG@10 differs most." };
+        var report = new Option<string?>("--report") { Description = "Write a Markdown report with plots into this folder (e.g. docs/eval)." };
 
-        var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.") { folder, mode, split, json, runDir, model };
+        var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.")
+        {
+            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report,
+        };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var modes = ParseModes(parse.GetValue(mode)!);
-            var dataset = BeirDataset.Load(parse.GetValue(folder)!, parse.GetValue(split)!);
-            var modelName = parse.GetValue(model) ?? (modes.All(m => m == SearchMode.Lexical) ? ModelResolver.NoModel : null);
-            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: parse.GetResult(json) is not null, ct);
-            var options = new EvaluationOptions(modes, parse.GetValue(split)!, new IndexSettings(), parse.GetValue(runDir), encoder);
-            var result = new ProgressDisplay().Run($"eval {dataset.Name}", report =>
-                new BeirEvaluator().Run(dataset, options, new Progress(p => report(p.Stage, p.Done, p.Total)), ct));
-
+            var tuneFusion = parse.GetValue(tune);
+            if (parse.GetValue(saveFusion) is not null && !tuneFusion)
+            {
+                throw new InvalidSettingException("--save-fusion", "needs --tune-fusion.");
+            }
+            var pair = ParsePair(parse.GetValue(compare));
+            var splitName = parse.GetValue(split)!;
+            var dataset = BeirDataset.Load(parse.GetValue(folder)!, splitName);
+            var lexicalOnly = modes.All(m => m == SearchMode.Lexical) && !tuneFusion;
+            var modelName = parse.GetValue(model) ?? (lexicalOnly ? ModelResolver.NoModel : null);
             var jsonGiven = parse.GetResult(json) is not null;
+            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: jsonGiven, ct);
+            if (tuneFusion && encoder is null)
+            {
+                throw new InvalidSettingException("--tune-fusion", "needs an embedding model (not --model none).");
+            }
+            var settings = new IndexSettings();
+            var display = new ProgressDisplay();
+            var evaluator = new BeirEvaluator();
+
+            FusionTuning? tuning = null;
+            string? tuningSource = null;
+            IReadOnlyCollection<string>? scored = null;
+            var extra = new Dictionary<string, FusionOptions>(StringComparer.Ordinal);
+            if (tuneFusion)
+            {
+                var (tuneSet, tuneIds, heldOut, source) = TuningQueries(dataset, parse.GetValue(tuneSplit), splitName);
+                tuningSource = source;
+                scored = heldOut;
+                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder);
+                tuning = display.Run($"tune fusion {dataset.Name}", r =>
+                    evaluator.TuneFusion(tuneSet, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
+                extra["hybrid-tuned"] = tuning.Best;
+                if (!modes.Contains(SearchMode.Hybrid))
+                {
+                    modes.Add(SearchMode.Hybrid);
+                }
+            }
+
+            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, QueryIds: scored, ExtraHybrids: extra);
+            var result = display.Run($"eval {dataset.Name}", r =>
+                evaluator.Run(dataset, evalOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
+
+            if (tuning is not null && parse.GetValue(saveFusion) is { } target)
+            {
+                SaveFusion(target, tuning.Best, encoder!);
+            }
+            var deltas = pair is { } p2 ? EvaluationReport.Compare(result, dataset, p2.First, p2.Second, 10) : null;
+            string? reportPath = null;
+            if (parse.GetValue(report) is { } reportDir)
+            {
+                var reportPair = pair ?? (result.Results.ContainsKey("hybrid") && result.Results.ContainsKey("lexical") ? ("lexical", "hybrid") : null);
+                reportPath = EvaluationReport.Write(reportDir, result, dataset, CommandLine(), tuning, tuningSource, reportPair);
+            }
+
             var jsonFile = parse.GetValue(json);
-            var payload = ToJson(result);
+            var payload = ToJson(result, tuning, tuningSource, deltas, pair, reportPath);
             if (jsonGiven && jsonFile is null)
             {
                 CommonOptions.PrintJson(payload);
@@ -47,10 +111,47 @@ internal static class EvalCommand
             {
                 File.WriteAllText(jsonFile, JsonSerializer.Serialize(payload, CommonOptions.JsonOptions));
             }
-            PrintTable(result);
+            PrintTable(result, tuning, tuningSource, deltas, pair, reportPath);
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    // Where tuning queries come from: another split's qrels (train), or — when the folder has only the evaluation
+    // split — a stable half of its queries, the other half being what gets scored.
+    private static (BeirDataset Set, IReadOnlyCollection<string>? TuneIds, IReadOnlyCollection<string>? HeldOut, string Source) TuningQueries(
+        BeirDataset evaluated, string? tuneSplit, string evalSplit)
+    {
+        var split = tuneSplit ?? (File.Exists(Path.Combine(evaluated.Folder, "qrels", "train.tsv")) && evalSplit != "train" ? "train" : null);
+        if (split is not null && split != evalSplit)
+        {
+            return (BeirDataset.Load(evaluated.Folder, split), null, null, $"the '{split}' split");
+        }
+        var (tuneIds, heldOut) = FusionTuner.HoldOut(evaluated.Qrels.Keys.Where(evaluated.Queries.ContainsKey));
+        return (evaluated, tuneIds, heldOut, $"held-out: half of the '{evalSplit}' queries (by id hash); the other half is scored");
+    }
+
+    private static void SaveFusion(string target, FusionOptions fusion, ITextEncoder encoder)
+    {
+        var directory = IndexLocation.Resolve(target);
+        using var index = SemanticIndex.OpenOrCreate(directory, new IndexSettings(), encoder);
+        index.SetDefaultFusion(fusion);
+        index.Commit();
+        Console.Error.WriteLine($"saved fusion ({EvaluationReport.Describe(fusion)}) as the default of {directory}");
+    }
+
+    private static string CommandLine() => "semsearch " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+
+    private static (string First, string Second)? ParsePair(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length == 2
+            ? (parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant())
+            : throw new InvalidSettingException("--compare", $"expects two runs separated by a comma, e.g. lexical,hybrid (got '{value}').");
     }
 
     private static List<SearchMode> ParseModes(string value) =>
@@ -58,7 +159,10 @@ internal static class EvalCommand
             ? [SearchMode.Lexical, SearchMode.Dense, SearchMode.Hybrid]
             : [SearchCommand.ParseMode(value)];
 
-    private static Dictionary<string, object?> ToJson(EvaluationResult r)
+    // the same shape as the "fusion" of a search response, so a tuned setting can be pasted into a request
+    private static object FusionJson(FusionOptions f) => f;
+
+    private static Dictionary<string, object?> ToJson(EvaluationResult r, FusionTuning? tuning, string? tuningSource, IReadOnlyList<QueryDelta>? deltas, (string First, string Second)? pair, string? reportPath)
     {
         var results = r.Results.ToDictionary(kv => kv.Key, kv => (object)new Dictionary<string, double>
         {
@@ -83,17 +187,79 @@ internal static class EvalCommand
             json["recall@100"] = Math.Round(m.Recall100, 5);
         }
         json["results"] = results;
-        json["index"] = new { directory = r.IndexDirectory, reused = r.IndexReused, documents = r.Documents, buildSeconds = Math.Round(r.IndexSeconds, 2) };
+        json["fusion"] = r.Fusions.ToDictionary(kv => kv.Key, kv => FusionJson(kv.Value));
+        json["index"] = new
+        {
+            directory = r.IndexDirectory,
+            reused = r.IndexReused,
+            documents = r.Documents,
+            buildSeconds = Math.Round(r.IndexSeconds, 2),
+            documentsPerSecond = r.IndexReused ? (double?)null : Math.Round(r.Documents / Math.Max(r.IndexSeconds, 1e-9), 1),
+        };
+        if (tuning is not null)
+        {
+            json["tuning"] = new Dictionary<string, object?>
+            {
+                ["source"] = tuningSource,
+                ["queries"] = tuning.Queries,
+                ["settingsTried"] = tuning.SettingsTried,
+                ["best"] = FusionJson(tuning.Best),
+                ["onTuningQueries"] = new Dictionary<string, object>
+                {
+                    ["lexical"] = Pair(tuning.Lexical),
+                    ["dense"] = Pair(tuning.Dense),
+                    ["default"] = Pair(tuning.Baseline),
+                    ["best"] = Pair(tuning.BestScore),
+                },
+            };
+        }
+        if (deltas is not null && pair is { } p)
+        {
+            json["compare"] = new
+            {
+                first = p.First,
+                second = p.Second,
+                queries = deltas.Select(d => new { id = d.QueryId, query = d.Query, first = Math.Round(d.First, 5), second = Math.Round(d.Second, 5), delta = Math.Round(d.Delta, 5) }),
+            };
+        }
+        if (reportPath is not null)
+        {
+            json["report"] = reportPath;
+        }
         return json;
     }
 
-    private static void PrintTable(EvaluationResult r)
+    private static Dictionary<string, double> Pair(FusionScore s) => new() { ["ndcg@10"] = Math.Round(s.Ndcg10, 5), ["recall@100"] = Math.Round(s.Recall100, 5) };
+
+    private static void PrintTable(EvaluationResult r, FusionTuning? tuning, string? tuningSource, IReadOnlyList<QueryDelta>? deltas, (string First, string Second)? pair, string? reportPath)
     {
-        Console.WriteLine($"{r.Dataset} ({r.Split}, {r.Queries} judged queries, {r.Documents:N0} documents, index {(r.IndexReused ? "reused" : $"built in {r.IndexSeconds:F1} s")})");
-        Console.WriteLine($"{"mode",-10} {"nDCG@10",9} {"R@100",9} {"MRR@10",9} {"MAP@100",9} {"q/s",9}");
+        var build = r.IndexReused ? "reused" : $"built in {r.IndexSeconds:F1} s, {r.Documents / Math.Max(r.IndexSeconds, 1e-9):F0} docs/s";
+        Console.WriteLine($"{r.Dataset} ({r.Split}, {r.Queries} judged queries, {r.Documents:N0} documents, index {build})");
+        Console.WriteLine($"{"run",-13} {"nDCG@10",9} {"R@100",9} {"MRR@10",9} {"MAP@100",9} {"q/s",9}");
         foreach (var (mode, m) in r.Results)
         {
-            Console.WriteLine($"{mode,-10} {m.Ndcg10,9:F4} {m.Recall100,9:F4} {m.Mrr10,9:F4} {m.Map100,9:F4} {m.QueriesPerSecond,9:F1}");
+            Console.WriteLine($"{mode,-13} {m.Ndcg10,9:F4} {m.Recall100,9:F4} {m.Mrr10,9:F4} {m.Map100,9:F4} {m.QueriesPerSecond,9:F1}");
+        }
+        foreach (var (name, f) in r.Fusions)
+        {
+            Console.WriteLine($"  {name}: {EvaluationReport.Describe(f)}");
+        }
+        if (tuning is not null)
+        {
+            Console.WriteLine($"tuned on {tuningSource}: {tuning.Queries} queries, {tuning.SettingsTried} settings; there nDCG@10 lexical {tuning.Lexical.Ndcg10:F4}, default {tuning.Baseline.Ndcg10:F4}, tuned {tuning.BestScore.Ndcg10:F4}");
+        }
+        if (deltas is not null && pair is { } p)
+        {
+            Console.WriteLine($"queries where {p.First} and {p.Second} differ most (nDCG@10):");
+            foreach (var d in deltas)
+            {
+                var text = d.Query.Length > 70 ? d.Query[..70] + "…" : d.Query;
+                Console.WriteLine($"  {d.QueryId,-8} {d.First,6:F3} → {d.Second,6:F3} ({d.Delta:+0.000;-0.000})  {text}");
+            }
+        }
+        if (reportPath is not null)
+        {
+            Console.WriteLine($"report: {reportPath}");
         }
     }
 

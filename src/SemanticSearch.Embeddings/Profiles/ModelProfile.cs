@@ -28,6 +28,14 @@ public enum PoolingMode
 /// <param name="Weights">Path of <c>model.safetensors</c> (converted to ONNX when <paramref name="Onnx"/> is missing).</param>
 public sealed record ModelSource(string HfRepo, string Revision, string Onnx, string? Tokenizer, string? Vocab, string? Config, string? Weights);
 
+/// <summary>A profile's default fusion of hybrid search (see <c>FusionOptions</c> in the engine).</summary>
+/// <param name="Method"><c>rrf</c> or <c>convex</c>.</param>
+/// <param name="K">RRF's rank constant.</param>
+/// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
+/// <param name="DenseWeight">Weight of this model's ranking.</param>
+/// <param name="Depth">Candidates per retriever; null: the engine's page-size rule.</param>
+public sealed record ProfileFusion(string Method, double K, double LexicalWeight, double DenseWeight, int? Depth = null);
+
 /// <summary>
 /// Everything the engine needs to know about an embedding model, as data: where to fetch it, how to tokenize,
 /// pool and normalise, which prefixes each role gets, and its licence. Built-in profiles ship as an embedded
@@ -67,6 +75,12 @@ public sealed record ModelProfile
 
     /// <summary>Licence of the weights.</summary>
     public string Licence { get; init; } = "unknown";
+
+    /// <summary>
+    /// How hybrid search should fuse BM25 with this model's ranking by default; null means reciprocal rank fusion with
+    /// k = 60 and equal weights. Recorded in the manifest of every index built with the model.
+    /// </summary>
+    public ProfileFusion? Fusion { get; init; }
 
     /// <summary>Graph output to read; null: <c>last_hidden_state</c> when pooling here, else the first output.</summary>
     public string? Output { get; init; }
@@ -185,9 +199,16 @@ public sealed record ModelProfile
             };
         }
 
+        ProfileFusion? fusion = null;
+        if (element.TryGetProperty("fusion", out var fu) && fu.ValueKind != JsonValueKind.Null)
+        {
+            fusion = ParseFusion(fu, origin);
+        }
+
         return new ModelProfile
         {
             Id = id,
+            Fusion = fusion,
             Description = OptionalString(element, "description", origin) ?? "",
             Source = source,
             Dimensions = dimensions,
@@ -227,7 +248,50 @@ public sealed record ModelProfile
         node["maxTokens"] = MaxTokens;
         node["licence"] = Licence;
         AddIf(node, "output", Output);
+        if (Fusion is { } fusion)
+        {
+            var f = new JsonObject { ["method"] = fusion.Method, ["k"] = fusion.K, ["lexicalWeight"] = fusion.LexicalWeight, ["denseWeight"] = fusion.DenseWeight };
+            if (fusion.Depth is { } depth)
+            {
+                f["depth"] = depth;
+            }
+            node["fusion"] = f;
+        }
         return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    private static ProfileFusion ParseFusion(JsonElement e, string origin)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidSettingException($"{origin}: fusion", "must be an object with method, k, lexicalWeight, denseWeight and optionally depth");
+        }
+        var method = OptionalString(e, "method", origin, "fusion.") ?? "rrf";
+        if (method is not ("rrf" or "convex"))
+        {
+            throw new InvalidSettingException($"{origin}: fusion.method", $"'{method}' is not one of rrf, convex");
+        }
+        double Number(string name, double fallback)
+        {
+            if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            {
+                return fallback;
+            }
+            return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && d >= 0 && d <= 10_000
+                ? d
+                : throw new InvalidSettingException($"{origin}: fusion.{name}", "must be a number from 0 to 10000");
+        }
+        var depth = OptionalInt(e, "depth", origin);
+        if (depth is < 1 or > 10_000)
+        {
+            throw new InvalidSettingException($"{origin}: fusion.depth", $"must be from 1 to 10000, was {depth}");
+        }
+        var fusion = new ProfileFusion(method, Number("k", 60), Number("lexicalWeight", 1), Number("denseWeight", 1), depth);
+        if (fusion.LexicalWeight + fusion.DenseWeight <= 0)
+        {
+            throw new InvalidSettingException($"{origin}: fusion", "lexicalWeight and denseWeight must not both be 0");
+        }
+        return fusion;
     }
 
     private static void AddIf(JsonObject node, string name, string? value)

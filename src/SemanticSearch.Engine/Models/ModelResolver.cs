@@ -29,20 +29,60 @@ public sealed class ModelResolver
     }
 
     /// <summary>A resolver over a given catalog (tests point it at a temporary cache).</summary>
-    public ModelResolver(ModelCatalog catalog) => _catalog = catalog;
+    /// <param name="catalog">Profiles and the model cache.</param>
+    /// <param name="hubEndpoint">The Hugging Face host to probe and pull from; null: <c>HF_ENDPOINT</c>, else huggingface.co.</param>
+    public ModelResolver(ModelCatalog catalog, string? hubEndpoint = null)
+    {
+        _catalog = catalog;
+        _endpoint = hubEndpoint ?? HuggingFaceDownloader.EndpointFromEnvironment();
+        _hubReachable = new Lazy<bool>(ProbeHub);
+    }
+
+    private readonly string _endpoint;
+
+    /// <summary>How long the default-model policy waits for the Hugging Face host.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>The strongest built-in model, the default wherever it can be had.</summary>
+    public const string PreferredModel = "e5-small-v2";
+
+    private readonly Lazy<bool> _hubReachable;
+
+    // "Does the hub answer?", asked once per resolver with a short timeout; HF_HUB_OFFLINE=1 or SEMSEARCH_OFFLINE=1
+    // answers "no" without asking.
+    private bool ProbeHub()
+    {
+        if (Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") == "1" || Environment.GetEnvironmentVariable("SEMSEARCH_OFFLINE") == "1")
+        {
+            return false;
+        }
+        using var downloader = new HuggingFaceDownloader(_endpoint);
+        return downloader.IsReachableAsync(ProbeTimeout).GetAwaiter().GetResult();
+    }
 
     /// <summary>The model catalog (built-in profiles plus the cache).</summary>
     public ModelCatalog Catalog => _catalog;
 
-    /// <summary>The model used when none is configured, and why.</summary>
+    /// <summary>
+    /// The model used when none is configured, and why: the strongest one that is present or reachable —
+    /// e5-small-v2 when cached; else e5-small-v2 when the Hugging Face host answers a short probe (it is pulled on
+    /// first use); else the offline default, use-lite, with the reason naming the stronger model and how to get it.
+    /// </summary>
     public (string ModelId, string Reason) DefaultModel()
     {
-        var e5 = _catalog.Find("e5-small-v2");
+        var e5 = _catalog.Find(PreferredModel);
         if (e5 is not null && _catalog.IsPresent(e5))
         {
-            return ("e5-small-v2", "e5-small-v2 is in the model cache");
+            return (PreferredModel, $"{PreferredModel} is in the model cache");
         }
-        return (UseLiteModel.ModelId, "the offline default (no stronger model is cached); get e5-small-v2 with: semsearch models pull e5-small-v2");
+        var endpoint = _endpoint;
+        if (e5 is not null && _hubReachable.Value)
+        {
+            return (PreferredModel, $"{PreferredModel} is not cached but {endpoint} answers: it is downloaded on first use");
+        }
+        return (UseLiteModel.ModelId,
+            $"the offline default: {PreferredModel} (stronger on technical text) is not cached and {endpoint} did not answer within {ProbeTimeout.TotalSeconds:0} s; " +
+            $"get it with 'semsearch models pull {PreferredModel}' where that host (or an HF_ENDPOINT mirror) is reachable");
     }
 
     /// <summary>
@@ -80,7 +120,7 @@ public sealed class ModelResolver
                 cancellationToken).GetAwaiter().GetResult();
         }
         var profile = _catalog.Get(id);
-        using var downloader = new HuggingFaceDownloader();
+        using var downloader = new HuggingFaceDownloader(_endpoint);
         var puller = new ModelPuller(downloader, _catalog.Cache);
         return puller.PullAsync(profile,
             progress is null ? null : new ForwardProgress<DownloadProgress>(p => progress.Report(new ModelProgress(p.File, p.BytesReceived, p.TotalBytes))),

@@ -67,6 +67,24 @@ public sealed class Searcher
             .ToList();
     }
 
+    /// <summary>
+    /// The lexical and the dense document rankings of <paramref name="query"/>, each <paramref name="depth"/> deep,
+    /// before fusion: what fusion tuning replays under many settings. Fusing the first <c>d</c> of each with
+    /// <see cref="RankFusion"/> gives what a hybrid query with fusion depth <c>d</c> returns (up to the approximate
+    /// vector search, which a deeper search can only make more exact).
+    /// </summary>
+    public (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<RankedDocument> Dense) RankSides(string query, int depth)
+    {
+        if (_index.Vectors is null || _index.Encoder is null)
+        {
+            throw new InvalidSettingException("mode", "fusion needs an index built with an embedding model, opened with it.");
+        }
+        var lexicalTask = Task.Run(() => LexicalDocuments(query, depth, null, perChunk: false));
+        var dense = DenseDocuments(query, depth, null, perChunk: false);
+        return (lexicalTask.Result.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
+                dense.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList());
+    }
+
     private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
 
     // The default candidate depth per retriever: max(100, 10·k), doubled until it covers offset + k. It depends on the
@@ -152,15 +170,18 @@ public sealed class Searcher
         if (filter is not null)
         {
             var set = _index.Lexical.MatchingChunkIds(filter);
-            allowed = set.Contains;
+            allowed = v => set.Contains(_index.ChunkOfVector(v));
         }
         var chunkDepth = depth;
         while (true)
         {
+            // vector ids are chunk ids, or chunk windows on a short-context model's index: a chunk scores as its best window
             var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, _index.Manifest.Vectors?.EfSearch ?? 64), allowed);
-            var docOf = _index.DocumentsOfChunks(hits.Select(h => h.Id));
+            var docOf = _index.DocumentsOfChunks(hits.Select(h => _index.ChunkOfVector(h.Id)));
             var result = Collapse(
-                hits.Where(h => docOf.ContainsKey(h.Id)).Select(h => (h.Id, docOf[h.Id], (double)h.Score)),
+                hits.Select(h => (Chunk: _index.ChunkOfVector(h.Id), h.Score))
+                    .Where(h => docOf.ContainsKey(h.Chunk))
+                    .Select(h => (h.Chunk, docOf[h.Chunk], (double)h.Score)),
                 perChunk);
             if (result.Count >= depth || hits.Count < chunkDepth || chunkDepth >= vectors.Count)
             {
@@ -174,10 +195,15 @@ public sealed class Searcher
     {
         var result = new List<Side>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seenChunks = new HashSet<long>();
         foreach (var (chunkId, docId, score) in hits)
         {
             if (perChunk)
             {
+                if (!seenChunks.Add(chunkId))
+                {
+                    continue; // a later window of a chunk already listed
+                }
                 result.Add(new Side(chunkId.ToString(System.Globalization.CultureInfo.InvariantCulture), docId, chunkId, score));
             }
             else if (seen.Add(docId))

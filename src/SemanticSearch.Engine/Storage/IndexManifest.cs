@@ -37,6 +37,12 @@ public sealed record IndexManifest
     /// <summary>HNSW parameters; null for a lexical-only index.</summary>
     public HnswParameters? Vectors { get; init; }
 
+    /// <summary>
+    /// Set on an index of a short-context model: chunks keep the configured size and each is embedded as overlapping
+    /// windows of at most this many tokens (vector id = chunk id &lt;&lt; 4 | window). Null: one vector per chunk.
+    /// </summary>
+    public int? WindowTokens { get; init; }
+
     /// <summary>Default fusion of hybrid queries on this index (from the model's profile, or tuned).</summary>
     public FusionOptions? Fusion { get; init; }
 

@@ -25,6 +25,7 @@ internal static class CliRunner
         psi.Environment["SEMSEARCH_INDEXES"] = indexesRoot;
         psi.Environment["NO_COLOR"] = "1";
         psi.Environment["SEMSEARCH_MODELS"] = TestModels.CacheRoot; // never the user's cache
+        psi.Environment["SEMSEARCH_OFFLINE"] = "1"; // the default-model policy never probes the network unless a test asks
         if (env is not null)
         {
             foreach (var (k, v) in env)
