@@ -17,6 +17,12 @@ public sealed record IndexSettings
     /// <summary>HNSW parameters for the vector index (indexes with a model only).</summary>
     public HnswParameters Vectors { get; init; } = new();
 
+    /// <summary>
+    /// Embed each chunk as windows of at most this many model tokens (prefix and special tokens excluded); null: only
+    /// for a short-context model, at its full length. For experiments with how much text one vector should hold.
+    /// </summary>
+    public int? WindowTokens { get; init; }
+
     /// <summary>Default fusion recorded in a new index's manifest; null takes the model profile's (<see cref="Search.FusionDefaults"/>).</summary>
     public Search.FusionOptions? Fusion { get; init; }
 
@@ -38,6 +44,10 @@ public sealed record IndexSettings
         Chunking.Validate();
         Lexical.Validate();
         Fusion?.Validate();
+        if (WindowTokens is < 8)
+        {
+            throw new InvalidSettingException("windowTokens", $"must be at least 8 (got {WindowTokens}).");
+        }
         if (CompactDeletedFraction is <= 0 or > 1)
         {
             throw new InvalidSettingException("compactDeletedFraction", $"must be in (0, 1] (got {CompactDeletedFraction}).");

@@ -100,7 +100,11 @@ public sealed class SemanticIndex : IDisposable
                 {
                     throw new InvalidSettingException("model", $"{encoder.Info.ModelId} leaves only {modelBudget} tokens per passage.");
                 }
-                if (modelBudget * 2 <= chunking.MaxTokens)
+                if (settings.WindowTokens is { } asked && asked < Math.Min(modelBudget, chunking.MaxTokens))
+                {
+                    windowTokens = asked; // windows shorter than the model reads, as asked
+                }
+                else if (modelBudget * 2 <= chunking.MaxTokens)
                 {
                     // A short-context model (use-lite reads 128 tokens): chunks keep the configured size, counted
                     // with the model's tokenizer, so BM25 sees passages as long as with any other model, and each

@@ -260,7 +260,7 @@ public sealed class BeirEvaluator
         {
             hash.Append(corpus);
         }
-        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, Model = (object?)model ?? "none" }));
+        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none" }));
         return Convert.ToHexStringLower(hash.GetCurrentHash())[..12];
     }
 }

@@ -37,10 +37,12 @@ internal static class EvalCommand
         var saveFusion = new Option<string?>("--save-fusion") { Description = "With --tune-fusion: store the tuned setting as the default of this index (built with the same model)." };
         var compare = new Option<string?>("--compare") { Description = "Two runs, e.g. lexical,hybrid: list the queries where their nDCG@10 differs most." };
         var report = new Option<string?>("--report") { Description = "Write a Markdown report with plots into this folder (e.g. docs/eval)." };
+        var chunkTokens = new Option<int?>("--chunk-tokens") { Description = "Experiment: chunk size in model tokens (default 512, capped by the model)." };
+        var windowTokens = new Option<int?>("--window-tokens") { Description = "Experiment: embed chunks as windows of at most this many tokens (default: only for short-context models)." };
 
         var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.")
         {
-            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report,
+            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report, chunkTokens, windowTokens,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -62,6 +64,11 @@ internal static class EvalCommand
                 throw new InvalidSettingException("--tune-fusion", "needs an embedding model (not --model none).");
             }
             var settings = new IndexSettings();
+            if (parse.GetValue(chunkTokens) is { } ct2)
+            {
+                settings = settings with { Chunking = new Core.Chunking.ChunkingOptions(ct2, Math.Min(settings.Chunking.OverlapTokens, ct2 / 8)) };
+            }
+            settings = settings with { WindowTokens = parse.GetValue(windowTokens) };
             var display = new ProgressDisplay();
             var evaluator = new BeirEvaluator();
 
