@@ -17,6 +17,8 @@ internal static class Program
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(RepairCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

@@ -12,7 +12,7 @@ namespace SemanticSearch.Engine;
 
 /// <summary>
 /// One index directory, opened: its manifest and its stores — <c>metadata.db</c> (LiteDB), <c>lexical/</c> (Lucene)
-/// and, when the index has an embedding model, <c>vectors.hnsw</c> (our HNSW graph). Writes go through <c>Write</c>
+/// and, when the index has an embedding model, <c>vectors.&lt;generation&gt;.hnsw</c> (our HNSW graph). Writes go through <c>Write</c>
 /// and <see cref="Delete"/> and become visible together at <see cref="Commit"/>. One instance may serve any number of
 /// concurrent searches; writes must come from one thread at a time.
 /// </summary>
@@ -20,9 +20,10 @@ public sealed class SemanticIndex : IDisposable
 {
     private const string MetadataFile = "metadata.db";
     private const string LexicalDirectory = "lexical";
-    private const string VectorFile = "vectors.hnsw";
+    private const string LegacyVectorFile = "vectors.hnsw";
 
     private readonly bool _writable;
+    private IndexWriteLock? _writeLock; // set at open; a new index gets it once its manifest is written
     private readonly ChunkingOptions _chunking;
     private readonly double _compactFraction;
     private IndexManifest _manifest;
@@ -36,8 +37,9 @@ public sealed class SemanticIndex : IDisposable
     private readonly List<(long ChunkId, string DocumentId)> _pendingChunkDocs = [];
     private readonly List<long> _pendingRemovedChunks = [];
 
-    private SemanticIndex(string directory, IndexManifest manifest, MetadataStore metadata, LexicalIndex lexical, ITextEncoder? encoder, IVectorIndex? vectors, bool writable, double compactFraction)
+    private SemanticIndex(string directory, IndexManifest manifest, MetadataStore metadata, LexicalIndex lexical, ITextEncoder? encoder, IVectorIndex? vectors, bool writable, double compactFraction, IndexWriteLock? writeLock)
     {
+        _writeLock = writeLock;
         Directory = directory;
         _manifest = manifest;
         Metadata = metadata;
@@ -82,6 +84,20 @@ public sealed class SemanticIndex : IDisposable
     {
         settings.Validate();
         System.IO.Directory.CreateDirectory(directory);
+        var writeLock = IndexWriteLock.Acquire(directory);
+        try
+        {
+            return OpenOrCreateLocked(directory, settings, encoder, writeLock);
+        }
+        catch
+        {
+            writeLock.Dispose();
+            throw;
+        }
+    }
+
+    private static SemanticIndex OpenOrCreateLocked(string directory, IndexSettings settings, ITextEncoder? encoder, IndexWriteLock writeLock)
+    {
         IndexManifest manifest;
         if (File.Exists(Path.Combine(directory, IndexManifest.FileName)))
         {
@@ -130,9 +146,21 @@ public sealed class SemanticIndex : IDisposable
                 WindowTokens = windowTokens,
                 MaxFileBytes = settings.MaxFileBytes,
             };
-            manifest.Write(directory);
+            // the stores exist before the manifest does, so a reader never finds a manifest without them
+            var created = Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction, null, repairing: false);
+            try
+            {
+                manifest.Write(directory);
+            }
+            catch
+            {
+                created.Dispose();
+                throw;
+            }
+            created._writeLock = writeLock;
+            return created;
         }
-        return Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction);
+        return Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction, writeLock, repairing: false);
     }
 
     /// <summary>
@@ -145,13 +173,43 @@ public sealed class SemanticIndex : IDisposable
         {
             throw new NotFoundException($"index not found: {directory}");
         }
-        var manifest = IndexManifest.Read(directory);
-        var encoder = manifest.Model is { } info && encoderFor is not null ? encoderFor(info) : null;
-        if (encoder is not null)
+        ITextEncoder? encoder = null;
+        for (var attempt = 0; ; attempt++)
         {
-            CheckModel(directory, manifest, encoder);
+            var manifest = IndexManifest.Read(directory);
+            if (encoder is null && manifest.Model is { } info && encoderFor is not null)
+            {
+                encoder = encoderFor(info);
+            }
+            if (encoder is not null)
+            {
+                CheckModel(directory, manifest, encoder);
+            }
+            try
+            {
+                return Open(directory, manifest, encoder, writable: false, 1.0, null, repairing: false);
+            }
+            catch (Exception e) when (attempt < 10 && IsStale(e) && IndexManifest.Read(directory).Generation != manifest.Generation)
+            {
+                // A writer committed (and dropped this generation's files) while we opened: take the new manifest.
+            }
         }
-        return Open(directory, manifest, encoder, writable: false, 1.0);
+    }
+
+    private static bool IsStale(Exception e) => e is StaleGenerationException || e is NotFoundException || e is FileNotFoundException;
+
+    /// <summary>The vector file name of generation <paramref name="generation"/>.</summary>
+    internal static string VectorFileName(long generation) => $"vectors.{generation.ToString(System.Globalization.CultureInfo.InvariantCulture)}.hnsw";
+
+    /// <summary>The generation in a vector file name, or null when the name is not one.</summary>
+    internal static long? VectorFileGeneration(string fileName)
+    {
+        if (!fileName.StartsWith("vectors.", StringComparison.Ordinal) || !fileName.EndsWith(".hnsw", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var middle = fileName["vectors.".Length..^".hnsw".Length];
+        return middle.Length > 0 && long.TryParse(middle, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : null;
     }
 
     private static void CheckModel(string directory, IndexManifest manifest, ITextEncoder? encoder)
@@ -173,35 +231,252 @@ public sealed class SemanticIndex : IDisposable
         }
     }
 
-    private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction)
+    // Opens the stores at the manifest's generation. A writer first reconciles them (see "Commit protocol" in
+    // docs/architecture.md): metadata one generation ahead of the manifest means the last commit reached its decision
+    // point (the LiteDB commit) and only the manifest rename was lost, so the manifest is rolled forward; anything else
+    // newer than the manifest (a Lucene commit, a vector file) belongs to an interrupted commit and is discarded.
+    private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction, IndexWriteLock? writeLock, bool repairing)
     {
         var metadata = MetadataStore.Open(Path.Combine(directory, MetadataFile), readOnly: !writable);
         LexicalIndex? lexical = null;
         try
         {
+            var generation = manifest.Generation;
+            var rollForward = false;
+            if (writable)
+            {
+                var stored = metadata.Generation;
+                if (stored == generation + 1)
+                {
+                    generation = stored;
+                    rollForward = true;
+                }
+                else if (stored > generation + 1 || (stored != 0 && stored < generation))
+                {
+                    throw new CorruptDataException(Path.Combine(directory, MetadataFile),
+                        $"metadata is at generation {stored} but the manifest at {manifest.Generation}; run 'semsearch repair --index {directory}'");
+                }
+            }
             var lexicalPath = Path.Combine(directory, LexicalDirectory);
+            if (repairing && System.IO.Directory.Exists(lexicalPath) && (LexicalIndex.Check(lexicalPath) is not null || !HasLexicalCommit(lexicalPath, generation)))
+            {
+                // damaged: start it empty; Repair rebuilds it from the metadata
+                System.IO.Directory.Delete(lexicalPath, recursive: true);
+            }
             lexical = writable
-                ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical)
-                : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical);
+                ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
+                : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
             IVectorIndex? vectors = null;
+            string? vectorFile = null;
             if (manifest.Model is { } model)
             {
-                var path = Path.Combine(directory, VectorFile);
-                vectors = File.Exists(path)
-                    ? HnswIndex.Open(path)
-                    : new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
+                vectorFile = rollForward ? VectorFileName(generation) : manifest.VectorFile;
+                var path = Path.Combine(directory, vectorFile ?? LegacyVectorFile);
+                if (repairing)
+                {
+                    try
+                    {
+                        vectors = HnswIndex.Open(path);
+                    }
+                    catch (SemanticSearchException)
+                    {
+                        vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters()); // rebuilt by Repair
+                    }
+                }
+                else if (vectorFile is not null || File.Exists(path))
+                {
+                    vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                }
+                else
+                {
+                    vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
+                }
                 if (vectors.Dimensions != model.Dimensions)
                 {
                     throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
                 }
             }
-            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction);
+            if (rollForward)
+            {
+                var counts = metadata.Counts();
+                var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
+                manifest = manifest with
+                {
+                    UpdatedUtc = DateTime.UtcNow,
+                    Generation = generation,
+                    VectorFile = vectorFile,
+                    LexicalCommit = lexical.CommitNumber,
+                    Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectors?.Count ?? 0),
+                    VectorDeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
+                };
+                manifest.Write(directory);
+            }
+            if (writable)
+            {
+                DeleteUnusedVectorFiles(directory, generation);
+            }
+            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction, writeLock);
         }
         catch
         {
             lexical?.Dispose();
             metadata.Dispose();
             throw;
+        }
+    }
+
+    private static bool HasLexicalCommit(string path, long generation)
+    {
+        var gens = System.IO.Directory.Exists(path) ? LexicalIndex.CommitGenerations(path) : [];
+        return gens.Count > 0 && (gens.Contains(generation) || gens[^1] is null);
+    }
+
+    /// <summary>
+    /// Rebuilds the derived stores of the index at <paramref name="directory"/> from its metadata (the source of
+    /// truth): the lexical index when it is damaged or disagrees with the metadata, the vectors (re-embedded with
+    /// <paramref name="encoder"/>, which must be the index's model) likewise; then commits a new generation.
+    /// </summary>
+    /// <returns>The stores that were rebuilt (empty when nothing needed it).</returns>
+    public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new NotFoundException($"index not found: {directory}");
+        }
+        var writeLock = IndexWriteLock.Acquire(directory);
+        SemanticIndex index;
+        try
+        {
+            var manifest = IndexManifest.Read(directory);
+            CheckModel(directory, manifest, encoder);
+            index = Open(directory, manifest, encoder, writable: true, 1.0, writeLock, repairing: true);
+        }
+        catch
+        {
+            writeLock.Dispose();
+            throw;
+        }
+        using (index)
+        {
+            return index.RebuildDerivedStores();
+        }
+    }
+
+    private List<string> RebuildDerivedStores()
+    {
+        var rebuilt = new List<string>();
+        var chunkIds = new HashSet<long>();
+        foreach (var c in Metadata.AllChunks())
+        {
+            chunkIds.Add(c.Id);
+        }
+        var lexicalIds = Lexical.AllChunkIds();
+        var lexicalOk = lexicalIds.Count == chunkIds.Count && chunkIds.SetEquals(lexicalIds);
+        var vectorsOk = true;
+        if (_vectors is HnswIndex hnsw)
+        {
+            var live = hnsw.LiveIds();
+            vectorsOk = live.Count == chunkIds.Count && chunkIds.SetEquals(live);
+        }
+        if (lexicalOk && vectorsOk)
+        {
+            return rebuilt;
+        }
+        BeginBatch();
+        if (!vectorsOk)
+        {
+            _vectors = new HnswIndex(_manifest.Model!.Dimensions, _manifest.Vectors ?? new HnswParameters());
+        }
+        var batch = new List<(DocumentRecord Doc, ChunkRecord Chunk)>();
+        foreach (var doc in Metadata.AllDocuments())
+        {
+            var chunks = Metadata.GetChunks(doc.ChunkIds);
+            if (!lexicalOk)
+            {
+                Lexical.DeleteDocument(doc.Id);
+            }
+            var lexicalChunks = new List<LexicalChunk>();
+            foreach (var id in doc.ChunkIds)
+            {
+                if (!chunks.TryGetValue(id, out var chunk))
+                {
+                    continue;
+                }
+                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, chunk.Text, doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                batch.Add((doc, chunk));
+            }
+            if (!lexicalOk)
+            {
+                Lexical.Add(lexicalChunks);
+            }
+            if (!vectorsOk && batch.Count >= 64)
+            {
+                EmbedForRepair(batch);
+            }
+            if (vectorsOk)
+            {
+                batch.Clear();
+            }
+        }
+        if (!vectorsOk)
+        {
+            EmbedForRepair(batch);
+            rebuilt.Add("vectors");
+        }
+        if (!lexicalOk)
+        {
+            rebuilt.Add("lexical");
+        }
+        lock (_chunkDocsLock)
+        {
+            _chunkDocs = null;
+        }
+        Commit();
+        return rebuilt;
+    }
+
+    // Embeds chunks exactly as Write does (title, blank line, chunk text) so a rebuilt vector store equals the original.
+    private void EmbedForRepair(List<(DocumentRecord Doc, ChunkRecord Chunk)> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        var encoder = Encoder ?? throw new ModelMismatchException($"index {Directory} needs its model to rebuild the vectors");
+        var texts = new List<string>(batch.Count);
+        var ids = new long[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var title = EmbeddingTitle(batch[i].Doc.Title);
+            texts.Add(title.Length == 0 ? batch[i].Chunk.Text : title + "\n\n" + batch[i].Chunk.Text);
+            ids[i] = batch[i].Chunk.Id;
+        }
+        var embeddings = new float[batch.Count * encoder.Info.Dimensions];
+        encoder.Encode(texts, TextRole.Passage, embeddings);
+        _vectors!.AddMany(ids, embeddings, Environment.ProcessorCount);
+        batch.Clear();
+    }
+
+    // Keeps the vector files of this generation and the one before (readers that opened it may still be loading it);
+    // deletes older ones, newer ones (an interrupted commit) and temporary files.
+    private static void DeleteUnusedVectorFiles(string directory, long generation)
+    {
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "vectors.*"))
+        {
+            var name = Path.GetFileName(file);
+            var g = VectorFileGeneration(name);
+            var drop = name.EndsWith(".tmp", StringComparison.Ordinal) || (g is { } n && (n > generation || n < generation - 1));
+            if (drop)
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // harmless: retried at the next commit
+                }
+            }
         }
     }
 
@@ -472,6 +747,9 @@ public sealed class SemanticIndex : IDisposable
     public void Commit()
     {
         EnsureWritable();
+        var next = _manifest.Generation + 1;
+        string? vectorFile = null;
+        // 1. the vector file of the new generation (temp file, fsync, rename; then the directory entry)
         if (_vectors is not null)
         {
             var stored = _vectors.Count + _vectors.DeletedCount;
@@ -479,9 +757,16 @@ public sealed class SemanticIndex : IDisposable
             {
                 _vectors = _vectors.Compact();
             }
-            _vectors.Save(Path.Combine(Directory, VectorFile));
+            vectorFile = VectorFileName(next);
+            _vectors.Save(Path.Combine(Directory, vectorFile));
+            DurableDirectory.Flush(Directory);
         }
-        Lexical.Commit();
+        // 2. the Lucene commit, labelled with the generation (Lucene fsyncs its files)
+        Lexical.Commit(next);
+        DurableDirectory.Flush(Path.Combine(Directory, LexicalDirectory));
+        // 3. the decision point: the LiteDB transaction that records the generation
+        CommitHook?.Invoke(CommitStep.BeforeMetadata);
+        Metadata.Generation = next;
         Metadata.Commit();
         lock (_chunkDocsLock)
         {
@@ -499,17 +784,36 @@ public sealed class SemanticIndex : IDisposable
             _pendingRemovedChunks.Clear();
             _pendingChunkDocs.Clear();
         }
+        // 4. publication: the manifest naming the generation, renamed atomically (readers switch here)
         var counts = Metadata.Counts();
         var storedNow = _vectors is null ? 0 : _vectors.Count + _vectors.DeletedCount;
         _manifest = _manifest with
         {
             UpdatedUtc = DateTime.UtcNow,
-            Generation = _manifest.Generation + 1,
+            Generation = next,
+            VectorFile = vectorFile,
+            LexicalCommit = Lexical.CommitNumber,
             Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, _vectors?.Count ?? 0),
             VectorDeletedFraction = storedNow == 0 ? 0 : Math.Round((double)_vectors!.DeletedCount / storedNow, 4),
         };
+        CommitHook?.Invoke(CommitStep.BeforeManifest);
         _manifest.Write(Directory);
+        // 5. files of generations before the previous one are no longer needed by anyone
+        DeleteUnusedVectorFiles(Directory, next);
     }
+
+    /// <summary>Points inside <see cref="Commit"/> where tests inject a failure.</summary>
+    internal enum CommitStep
+    {
+        /// <summary>The vector file and the Lucene commit of the new generation are written; LiteDB is not.</summary>
+        BeforeMetadata,
+
+        /// <summary>LiteDB has committed the new generation (the decision point); the manifest is not renamed yet.</summary>
+        BeforeManifest,
+    }
+
+    /// <summary>Test hook: called at each <see cref="CommitStep"/>; throwing there simulates a crash at that point.</summary>
+    internal Action<CommitStep>? CommitHook { get; set; }
 
     /// <summary>Statistics for display.</summary>
     public IndexStats Stats()
@@ -529,8 +833,15 @@ public sealed class SemanticIndex : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_writable)
+        {
+            // Lucene's IndexWriter would commit pending changes on close, under the last commit's generation label;
+            // uncommitted writes must vanish instead, as they do from LiteDB.
+            Lexical.Rollback();
+        }
         Lexical.Dispose();
         Metadata.Dispose();
+        _writeLock?.Dispose();
     }
 }
 

@@ -64,6 +64,21 @@ public sealed record LexicalFilter(
 /// <summary>A lexical match: chunk id, its document and its BM25 score.</summary>
 public readonly record struct LexicalHit(long ChunkId, string DocumentId, float Score);
 
+/// <summary>A read-only open asked for a commit that a writer has since deleted; re-read the manifest and open again.</summary>
+public sealed class StaleGenerationException : SemanticSearchException
+{
+    /// <summary>Creates the exception for <paramref name="path"/> and the generation that was asked for.</summary>
+    public StaleGenerationException(string path, long generation)
+        : base($"{path}: the commit of generation {generation} is gone (a writer committed since); open again") => Generation = generation;
+
+    /// <summary>Creates the exception for <paramref name="path"/> with the error that showed the commit is gone.</summary>
+    public StaleGenerationException(string path, long generation, Exception inner)
+        : base($"{path}: the commit of generation {generation} is gone (a writer committed since); open again", inner) => Generation = generation;
+
+    /// <summary>The generation that was asked for.</summary>
+    public long Generation { get; }
+}
+
 /// <summary>The BM25 store of an index: add, delete by document, search, commit.</summary>
 public sealed class LexicalIndex : IDisposable
 {
@@ -80,10 +95,12 @@ public sealed class LexicalIndex : IDisposable
     private readonly Analyzer _analyzer;
     private readonly BM25Similarity _similarity;
     private readonly IndexWriter? _writer;
-    private readonly SearcherManager _searchers;
+    private readonly SearcherManager? _searchers;      // writable: refreshed at every commit
+    private readonly DirectoryReader? _reader;         // read-only: the commit of the manifest's generation, fixed
+    private readonly IndexSearcher? _fixedSearcher;
     private readonly string _path;
 
-    private LexicalIndex(string path, LexicalOptions options, bool readOnly)
+    private LexicalIndex(string path, LexicalOptions options, bool readOnly, long generation)
     {
         options.Validate();
         _path = path;
@@ -91,22 +108,168 @@ public sealed class LexicalIndex : IDisposable
         _analyzer = new EnglishAnalyzer(Version);
         System.IO.Directory.CreateDirectory(path);
         _directory = FSDirectory.Open(path);
-        if (!readOnly)
+        try
         {
-            var config = new IndexWriterConfig(Version, _analyzer)
+            if (!readOnly)
             {
-                Similarity = _similarity,
-                OpenMode = OpenMode.CREATE_OR_APPEND,
-                RAMBufferSizeMB = 64,
-            };
-            _writer = new IndexWriter(_directory, config);
-            _writer.Commit(); // an empty index has a commit point, so readers can always open one
+                var config = new IndexWriterConfig(Version, _analyzer)
+                {
+                    Similarity = _similarity,
+                    OpenMode = OpenMode.CREATE_OR_APPEND,
+                    RAMBufferSizeMB = 64,
+                    IndexDeletionPolicy = new KeepLastCommits(2),
+                    // merges only adjacent segments, so document order stays insertion order whatever the commit
+                    // points were: ties in score break the same way in an index built in one go or resumed after kills
+                    MergePolicy = new LogByteSizeMergePolicy(),
+                };
+                var newest = NewestCommit(_directory);
+                if (newest is not null && GenerationOf(newest) is { } behind && behind < generation)
+                {
+                    throw new CorruptDataException(path, $"the newest lexical commit is generation {behind}, older than the manifest's {generation}; run 'semsearch repair'");
+                }
+                if (newest is not null && GenerationOf(newest) is { } g && g > generation)
+                {
+                    // A commit newer than the manifest's generation is an interrupted commit: reopen at the manifest's
+                    // commit; the commit below relabels that state as the newest one.
+                    config.IndexCommit = CommitOf(_directory, generation)
+                        ?? throw new CorruptDataException(path, $"no lexical commit for generation {generation} (newest is {g}); run 'semsearch repair'");
+                }
+                _writer = new IndexWriter(_directory, config);
+                if (newest is null || GenerationOf(newest) != generation)
+                {
+                    // An empty index has a commit point too, so readers can always open one.
+                    _writer.SetCommitData(new Dictionary<string, string> { [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                    _writer.Commit();
+                }
+                _searchers = new SearcherManager(_directory, new BM25SearcherFactory(_similarity));
+            }
+            else
+            {
+                if (!DirectoryReader.IndexExists(_directory))
+                {
+                    throw new NotFoundException($"lexical index not found: {path}");
+                }
+                var commit = CommitOf(_directory, generation)
+                    ?? throw new StaleGenerationException(path, generation);
+                _reader = DirectoryReader.Open(commit);
+                _fixedSearcher = new IndexSearcher(_reader) { Similarity = _similarity };
+            }
         }
-        else if (!DirectoryReader.IndexExists(_directory))
+        catch
         {
-            throw new NotFoundException($"lexical index not found: {path}");
+            _writer?.Dispose();
+            _reader?.Dispose();
+            _directory.Dispose();
+            _analyzer.Dispose();
+            throw;
         }
-        _searchers = new SearcherManager(_directory, new BM25SearcherFactory(_similarity));
+    }
+
+    private const string GenerationKey = "semsearch.generation";
+
+    /// <summary>
+    /// The generation named in a commit's user data; null for a commit written before generations were recorded
+    /// (such a commit matches any generation, so older indexes keep opening).
+    /// </summary>
+    private static long? GenerationOf(IndexCommit commit) =>
+        commit.UserData.TryGetValue(GenerationKey, out var v) && long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : null;
+
+    private static IndexCommit? NewestCommit(LuceneDirectory directory)
+    {
+        if (!DirectoryReader.IndexExists(directory))
+        {
+            return null;
+        }
+        var commits = DirectoryReader.ListCommits(directory);
+        return commits.Count == 0 ? null : commits[commits.Count - 1];
+    }
+
+    // The newest commit labelled with generation (commits are listed oldest first); an unlabelled newest commit is
+    // taken as the generation asked for.
+    private static IndexCommit? CommitOf(LuceneDirectory directory, long generation)
+    {
+        if (!DirectoryReader.IndexExists(directory))
+        {
+            return null;
+        }
+        var commits = DirectoryReader.ListCommits(directory);
+        for (var i = commits.Count - 1; i >= 0; i--)
+        {
+            var g = GenerationOf(commits[i]);
+            if (g == generation || (g is null && i == commits.Count - 1))
+            {
+                return commits[i];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The generations named by the commits in the lexical directory at <paramref name="path"/>, oldest first (for checks).</summary>
+    public static IReadOnlyList<long?> CommitGenerations(string path)
+    {
+        using var dir = FSDirectory.Open(path);
+        if (!DirectoryReader.IndexExists(dir))
+        {
+            return [];
+        }
+        var result = new List<long?>();
+        foreach (var c in DirectoryReader.ListCommits(dir))
+        {
+            result.Add(GenerationOf(c));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs Lucene's CheckIndex over the directory at <paramref name="path"/> (every segment read, checksums verified);
+    /// returns null when clean, else a one-line description of what is wrong.
+    /// </summary>
+    public static string? Check(string path)
+    {
+        try
+        {
+            using var dir = FSDirectory.Open(path);
+            var checker = new CheckIndex(dir);
+            var status = checker.DoCheckIndex();
+            if (status.Clean)
+            {
+                return null;
+            }
+            if (status.MissingSegments)
+            {
+                return "no readable segments file";
+            }
+            foreach (var seg in status.SegmentInfos)
+            {
+                if (seg.OpenReaderPassed == false || seg.FieldNormStatus?.Error is not null || seg.TermIndexStatus?.Error is not null
+                    || seg.StoredFieldStatus?.Error is not null || seg.DocValuesStatus?.Error is not null || seg.TermVectorStatus?.Error is not null)
+                {
+                    return $"segment {seg.Name} is damaged";
+                }
+            }
+            return $"{status.NumBadSegments} damaged segment(s)";
+        }
+        catch (Exception e) when (e is IOException or CorruptIndexException or IndexFormatTooOldException or IndexFormatTooNewException or EndOfStreamException or InvalidOperationException or IndexOutOfRangeException or ArgumentException)
+        {
+            return $"unreadable: {e.Message}";
+        }
+    }
+
+    /// <summary>Keeps the newest <c>count</c> commits, so a reader opening the previous generation still finds it.</summary>
+    private sealed class KeepLastCommits(int count) : IndexDeletionPolicy
+    {
+        public override void OnInit<T>(IList<T> commits)
+        {
+            // nothing is deleted at open: an interrupted newer commit is dropped by the commits that follow
+        }
+
+        public override void OnCommit<T>(IList<T> commits)
+        {
+            for (var i = 0; i < commits.Count - count; i++)
+            {
+                commits[i].Delete();
+            }
+        }
     }
 
     // Every searcher the manager hands out scores with the index's BM25 parameters.
@@ -115,11 +278,17 @@ public sealed class LexicalIndex : IDisposable
         public override IndexSearcher NewSearcher(IndexReader reader) => new(reader) { Similarity = similarity };
     }
 
-    /// <summary>Opens a writable index at <paramref name="path"/>, creating it when absent.</summary>
-    public static LexicalIndex OpenWritable(string path, LexicalOptions options) => Wrap(path, () => new LexicalIndex(path, options, false));
+    /// <summary>
+    /// Opens a writable index at <paramref name="path"/>, creating it when absent, at the commit labelled
+    /// <paramref name="generation"/>: newer commits (from an interrupted index commit) are superseded.
+    /// </summary>
+    public static LexicalIndex OpenWritable(string path, LexicalOptions options, long generation = 0) => Wrap(path, () => new LexicalIndex(path, options, false, generation));
 
-    /// <summary>Opens the last commit of the index at <paramref name="path"/> for searching only.</summary>
-    public static LexicalIndex OpenReadOnly(string path, LexicalOptions options) => Wrap(path, () => new LexicalIndex(path, options, true));
+    /// <summary>
+    /// Opens the commit labelled <paramref name="generation"/> of the index at <paramref name="path"/> for searching
+    /// only; throws <see cref="StaleGenerationException"/> when that commit is gone (a writer moved on).
+    /// </summary>
+    public static LexicalIndex OpenReadOnly(string path, LexicalOptions options, long generation = 0) => Wrap(path, () => new LexicalIndex(path, options, true, generation));
 
     private static LexicalIndex Wrap(string path, Func<LexicalIndex> open)
     {
@@ -131,13 +300,18 @@ public sealed class LexicalIndex : IDisposable
         {
             throw new SemanticSearchException($"{path}: the lexical index is locked by another writer ({e.Message})", e);
         }
+        catch (FileNotFoundException e)
+        {
+            // a commit's files vanish when a writer deletes an old commit while we open it
+            throw new StaleGenerationException(path, -1, e);
+        }
         catch (Exception e) when (e is CorruptIndexException or IndexFormatTooOldException or IndexFormatTooNewException or EndOfStreamException)
         {
             throw new CorruptDataException(path, $"lexical index is damaged: {e.Message}", e);
         }
     }
 
-    /// <summary>Adds chunks (uncommitted until <see cref="Commit"/>).</summary>
+    /// <summary>Adds chunks (uncommitted until <see cref="Commit(long)"/>).</summary>
     public void Add(IEnumerable<LexicalChunk> chunks)
     {
         var writer = Writer;
@@ -147,18 +321,40 @@ public sealed class LexicalIndex : IDisposable
         }
     }
 
-    /// <summary>Removes every chunk of <paramref name="documentId"/> (uncommitted until <see cref="Commit"/>).</summary>
+    /// <summary>Removes every chunk of <paramref name="documentId"/> (uncommitted until <see cref="Commit(long)"/>).</summary>
     public void DeleteDocument(string documentId) => Writer.DeleteDocuments(new Term(DocIdField, documentId));
 
-    /// <summary>Makes all changes durable and visible to new searches.</summary>
+    /// <summary>Makes all changes durable and visible to new searches, keeping the generation label of the last commit.</summary>
     public void Commit()
     {
         Writer.Commit();
-        _searchers.MaybeRefreshBlocking();
+        _searchers!.MaybeRefreshBlocking();
     }
 
+    /// <summary>Makes all changes durable (Lucene fsyncs the commit) and visible to new searches, labelled <paramref name="generation"/>.</summary>
+    public void Commit(long generation)
+    {
+        var writer = Writer;
+        writer.SetCommitData(new Dictionary<string, string> { [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        writer.Commit();
+        _searchers!.MaybeRefreshBlocking();
+    }
+
+    /// <summary>Lucene's own number (segments_N) of the newest commit in the directory.</summary>
+    public long CommitNumber => SegmentInfos.GetLastCommitGeneration(_directory);
+
     /// <summary>Discards uncommitted changes.</summary>
-    public void Rollback() => Writer.Rollback();
+    public void Rollback()
+    {
+        try
+        {
+            Writer.Rollback();
+        }
+        catch (ObjectDisposedException)
+        {
+            // already rolled back (and so closed)
+        }
+    }
 
     /// <summary>Live chunks in the last commit.</summary>
     public int Count => WithSearcher(s => s.IndexReader.NumDocs);
@@ -365,7 +561,11 @@ public sealed class LexicalIndex : IDisposable
     // Searches hold a reference on the searcher they started with, so a commit never closes a reader under them.
     private T WithSearcher<T>(Func<IndexSearcher, T> use)
     {
-        var searcher = _searchers.Acquire();
+        if (_fixedSearcher is not null)
+        {
+            return use(_fixedSearcher);
+        }
+        var searcher = _searchers!.Acquire();
         try
         {
             return use(searcher);
@@ -379,7 +579,8 @@ public sealed class LexicalIndex : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _searchers.Dispose();
+        _searchers?.Dispose();
+        _reader?.Dispose();
         _writer?.Dispose();
         _analyzer.Dispose();
         _directory.Dispose();

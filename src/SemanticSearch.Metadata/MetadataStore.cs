@@ -33,6 +33,10 @@ public sealed class MetadataStore : IDisposable
             _chunks.EnsureIndex("doc");
             _docs.EnsureIndex("source");
             _docs.EnsureIndex("hash");
+            if (_docs.LongCount() == 0 && _state.FindById("contentSum") is null)
+            {
+                ContentSum = 0; // a new store keeps a content checksum from the start
+            }
         }
     }
 
@@ -45,11 +49,20 @@ public sealed class MetadataStore : IDisposable
         }
         try
         {
+            if (readOnly)
+            {
+                // A reader must never touch the writer's files (LiteDB opened by file name deletes an empty log file
+                // when it closes, which breaks a writer using it), and must not read pages lazily from a data file
+                // that the writer's checkpoints keep rewriting (it would follow new pages from an old header). So a
+                // reader works on a private snapshot: the log, then the data file, copied into memory; if the data
+                // file changed during the copy, again. Pages in the log copy replay over a half-done checkpoint.
+                return new MetadataStore(SnapshotOf(path), readOnly);
+            }
             var cs = new ConnectionString
             {
                 Filename = path,
                 Connection = ConnectionType.Direct,
-                ReadOnly = readOnly,
+                ReadOnly = false,
                 Upgrade = false,
             };
             return new MetadataStore(new LiteDatabase(cs), readOnly);
@@ -58,6 +71,46 @@ public sealed class MetadataStore : IDisposable
         {
             throw new CorruptDataException(path, $"cannot open metadata store: {e.Message}", e);
         }
+    }
+
+    private static LiteDatabase SnapshotOf(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = new FileInfo(path);
+            var log = CopyOfLog(path);
+            var data = new MemoryStream();
+            using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                fs.CopyTo(data);
+            }
+            var after = new FileInfo(path);
+            if (attempt < 20 && (before.Length != after.Length || before.LastWriteTimeUtc != after.LastWriteTimeUtc))
+            {
+                continue; // a checkpoint wrote while we copied
+            }
+            data.Position = 0;
+            return new LiteDatabase(data, null, log);
+        }
+    }
+
+    private static MemoryStream CopyOfLog(string path)
+    {
+        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
+        var copy = new MemoryStream();
+        try
+        {
+            using var fs = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            fs.CopyTo(copy);
+            copy.Position = 0;
+        }
+        catch (FileNotFoundException)
+        {
+            // no log: everything is in the data file
+        }
+        // LiteDB reads the log in whole pages; a page the writer was still appending is cut off
+        copy.SetLength(copy.Length - copy.Length % 8192);
+        return copy;
     }
 
     /// <summary>The next chunk id to hand out; persisted with each commit.</summary>
@@ -74,11 +127,68 @@ public sealed class MetadataStore : IDisposable
         set => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value });
     }
 
+    /// <summary>
+    /// The index generation this store's last commit belongs to (0 for a store written before generations were
+    /// recorded). Set inside the transaction that the index commit then commits, so it is exact.
+    /// </summary>
+    public long Generation
+    {
+        get => _state.FindById("generation")?["value"].AsInt64 ?? 0;
+        set => _state.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value });
+    }
+
+    // Order-independent checksum of every document and chunk record (a wrapping sum of per-record XxHash64 values),
+    // kept up to date in the same transaction as the records, so that 'verify' can detect a damaged record that LiteDB
+    // itself would read back without complaint. Null for a store written before the checksum existed.
+    private ulong? ContentSum
+    {
+        get => _state.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : null;
+        set => _state.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) });
+    }
+
+    private void AddToSum(ulong add, ulong remove)
+    {
+        if (ContentSum is { } sum)
+        {
+            ContentSum = unchecked(sum + add - remove);
+        }
+    }
+
+    /// <summary>
+    /// Reads every record back and compares the checksum of their content with the one maintained at each write;
+    /// returns null when they agree (or the store predates the checksum), else what differs.
+    /// </summary>
+    public string? VerifyContent()
+    {
+        var stored = ContentSum;
+        ulong sum = 0;
+        foreach (var d in _docs.FindAll())
+        {
+            sum = unchecked(sum + RecordHash.Of(d));
+        }
+        foreach (var c in _chunks.FindAll())
+        {
+            sum = unchecked(sum + RecordHash.Of(c));
+        }
+        if (stored is null || stored == sum)
+        {
+            return null;
+        }
+        return $"content checksum mismatch (stored {stored:x16}, computed {sum:x16}): a document or chunk record is damaged";
+    }
+
     /// <summary>Starts a transaction; <see cref="Commit"/> makes everything since visible at once.</summary>
     public void BeginTransaction() => _db.BeginTrans();
 
-    /// <summary>Commits the open transaction.</summary>
-    public void Commit() => _db.Commit();
+    /// <summary>
+    /// Commits the open transaction and checkpoints, so the commit is in the data file (flushed to disk) before the
+    /// index's manifest names it: LiteDB writes its log from a background queue, which a killed process would lose.
+    /// </summary>
+    public void Commit()
+    {
+        _db.Commit();
+        _db.Checkpoint();
+    }
 
     /// <summary>Rolls the open transaction back.</summary>
     public void Rollback() => _db.Rollback();
@@ -126,19 +236,24 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<long> Upsert(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
     {
         EnsureWritable();
-        var removed = DeleteChunksOf(document.Id);
+        var (removed, removedSum) = DeleteChunksOf(document.Id);
         var previous = _docs.FindById(document.Id);
         TotalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
-        _docs.Upsert(FromDocument(document));
+        var bsonDoc = FromDocument(document);
+        _docs.Upsert(bsonDoc);
+        ulong added = RecordHash.Of(bsonDoc);
         if (chunks.Count > 0)
         {
             var bson = new List<BsonDocument>(chunks.Count);
             foreach (var c in chunks)
             {
-                bson.Add(FromChunk(c));
+                var b = FromChunk(c);
+                added = unchecked(added + RecordHash.Of(b));
+                bson.Add(b);
             }
             _chunks.InsertBulk(bson);
         }
+        AddToSum(added, unchecked(removedSum + (previous is null ? 0 : RecordHash.Of(previous))));
         return removed;
     }
 
@@ -147,13 +262,14 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<long> Delete(string documentId)
     {
         EnsureWritable();
-        var removed = DeleteChunksOf(documentId);
+        var (removed, removedSum) = DeleteChunksOf(documentId);
         var previous = _docs.FindById(documentId);
         if (previous is not null)
         {
             TotalBytes -= previous["size"].AsInt64;
             _docs.Delete(documentId);
         }
+        AddToSum(0, unchecked(removedSum + (previous is null ? 0 : RecordHash.Of(previous))));
         return removed;
     }
 
@@ -194,18 +310,20 @@ public sealed class MetadataStore : IDisposable
     /// <inheritdoc />
     public void Dispose() => _db.Dispose();
 
-    private List<long> DeleteChunksOf(string documentId)
+    private (List<long> Ids, ulong Sum) DeleteChunksOf(string documentId)
     {
         var removed = new List<long>();
+        ulong sum = 0;
         foreach (var c in _chunks.Find(Query.EQ("doc", documentId)))
         {
             removed.Add(c["_id"].AsInt64);
+            sum = unchecked(sum + RecordHash.Of(c));
         }
         if (removed.Count > 0)
         {
             _chunks.DeleteMany(Query.EQ("doc", documentId));
         }
-        return removed;
+        return (removed, sum);
     }
 
     private void EnsureWritable()

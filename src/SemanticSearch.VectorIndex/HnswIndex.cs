@@ -833,6 +833,12 @@ public sealed class HnswIndex : IVectorIndex
 
     // ---------------------------------------------------------------- persistence
 
+    /// <summary>The ids of every live vector, in no particular order (for cross-store checks).</summary>
+    public IReadOnlyList<long> LiveIds()
+    {
+        lock (_mapLock) return [.. _map.Keys];
+    }
+
     /// <inheritdoc/>
     public void Save(string path)
     {

@@ -25,10 +25,11 @@ internal static class IndexCommand
         };
         var compactAt = new Option<double>("--compact-threshold") { Description = "Rebuild the vector index when more than this share of it is deleted.", DefaultValueFactory = _ => 0.2 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };
+        var commitInterval = new Option<double>("--commit-interval") { Description = "...or after this many seconds, whichever comes first.", DefaultValueFactory = _ => 10 };
 
         var cmd = new Command("index", "Index the supported files of a folder (txt, md, html, pdf, docx, json, csv). Re-running it only processes what changed.")
         {
-            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery, compactAt,
+            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -37,6 +38,9 @@ internal static class IndexCommand
                 Chunking = new ChunkingOptions(parse.GetValue(chunkTokens), parse.GetValue(overlap)),
                 MaxFileBytes = (long)(parse.GetValue(maxFileMb) * 1024 * 1024),
                 CommitEveryDocuments = parse.GetValue(commitEvery),
+                CommitInterval = parse.GetValue(commitInterval) is > 0 and < 1e7 and var seconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new InvalidSettingException("--commit-interval", $"must be a positive number of seconds (got {parse.GetValue(commitInterval)})."),
                 CompactDeletedFraction = parse.GetValue(compactAt),
             };
             var source = parse.GetValue(folder)!;

@@ -128,10 +128,24 @@ public sealed class FolderIndexer
             }
             _index.Commit();
         }
-        catch
+        catch (Exception e)
         {
-            _index.Metadata.Rollback();
+            // Uncommitted work is discarded everywhere; what is on disk stays at the last commit (see "Commit
+            // protocol" in docs/architecture.md). A failed rollback must not hide the error that caused it.
+            try
+            {
+                _index.Metadata.Rollback();
+            }
+            catch (Exception rollback) when (rollback is not OutOfMemoryException)
+            {
+                // the store is closed with the process; its uncommitted pages are never confirmed
+            }
             _index.Lexical.Rollback();
+            if (e is IOException || e.GetType().Namespace == "LiteDB")
+            {
+                throw new SemanticSearchException(
+                    $"index {_index.Directory}: writing failed ({e.Message}); the index keeps its last commit (generation {_index.Manifest.Generation}, {_index.Manifest.Counts.Documents} documents)", e);
+            }
             throw;
         }
 

@@ -29,6 +29,15 @@ public sealed record IndexManifest
     public DateTime CreatedUtc { get; init; }
     public DateTime UpdatedUtc { get; init; }
     public long Generation { get; init; }
+
+    /// <summary>
+    /// The vector file of this generation (<c>vectors.&lt;generation&gt;.hnsw</c>); null for a lexical-only index, or for
+    /// an index written before generations named their files (which uses <c>vectors.hnsw</c>).
+    /// </summary>
+    public string? VectorFile { get; init; }
+
+    /// <summary>Lucene's own number of the lexical commit that is labelled with <see cref="Generation"/> (for checks and display).</summary>
+    public long LexicalCommit { get; init; }
     public required ChunkingOptions Chunking { get; init; }
     public required string TokenCounter { get; init; }
     public required LexicalOptions Lexical { get; init; }
@@ -139,6 +148,7 @@ internal static class AtomicFile
             fs.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
+        DurableDirectory.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     public static void WriteText(string path, string text) => Write(path, Encoding.UTF8.GetBytes(text));

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Models;
+using SemanticSearch.Engine.Storage;
+
+namespace SemanticSearch.Cli.Commands;
+
+/// <summary><c>semsearch repair --index &lt;name&gt;</c>: rebuilds damaged derived stores (lexical, vectors) from the metadata.</summary>
+internal static class RepairCommand
+{
+    public static Command Create()
+    {
+        var index = CommonOptions.Index();
+        var json = CommonOptions.Json();
+        var model = new Option<string?>("--model") { Description = "Where to find the index's model when it is not in the model cache (a model directory)." };
+        var cmd = new Command("repair", "Rebuild an index's lexical store and vectors from its metadata (the source of truth) when they are damaged or disagree with it; vectors are re-embedded with the index's model.")
+        {
+            index, json, model,
+        };
+        cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
+        {
+            var directory = IndexLocation.Resolve(parse.GetValue(index)!);
+            var manifest = IndexManifest.Read(directory);
+            using var encoder = manifest.Model is { } info
+                ? ModelLoading.OpenEncoder(new ModelResolver(), parse.GetValue(model) ?? info.ModelId, quiet: true, ct)
+                : null;
+            var rebuilt = SemanticIndex.Repair(directory, encoder);
+            var after = IndexVerifier.Verify(directory);
+            if (parse.GetValue(json))
+            {
+                CommonOptions.PrintJson(new { index = directory, rebuilt, clean = after.Clean, after.Problems });
+            }
+            else
+            {
+                Console.WriteLine(rebuilt.Count == 0
+                    ? $"nothing to rebuild in {directory}"
+                    : $"rebuilt {string.Join(" and ", rebuilt)} of {directory}");
+                foreach (var p in after.Problems)
+                {
+                    Console.WriteLine($"still wrong: {p.Store}: {p.Path}: {p.Message}");
+                }
+            }
+            return after.Clean ? ExitCodes.Ok : ExitCodes.Fatal;
+        }));
+        return cmd;
+    }
+}

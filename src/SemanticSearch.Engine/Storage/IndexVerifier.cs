@@ -1,0 +1,206 @@
+// 'semsearch verify': every checksum and the cross-store invariant of the commit protocol.
+//
+// Invariant checked (docs/architecture.md, "Commit protocol"): at the manifest's generation, the set of live chunk ids
+// is the same in the metadata (chunks collection, and each document's chunk list), in the Lucene commit labelled with
+// that generation, and in the vector file the manifest names; the manifest's counts are those of the metadata.
+// Checksums: the manifest's CRC-32, the vector file's XxHash64 footer, Lucene's CheckIndex (codec checksums), and the
+// metadata's content checksum (an order-independent sum of record hashes kept at every write).
+using SemanticSearch.Core;
+using SemanticSearch.Lexical;
+using SemanticSearch.Metadata;
+using SemanticSearch.VectorIndex;
+
+namespace SemanticSearch.Engine.Storage;
+
+/// <summary>One problem found by <see cref="IndexVerifier"/>.</summary>
+/// <param name="Store">manifest, vectors, lexical, metadata or agreement (the stores disagree).</param>
+/// <param name="Path">The file or directory at fault.</param>
+/// <param name="Message">What is wrong.</param>
+public sealed record VerificationProblem(string Store, string Path, string Message);
+
+/// <summary>The outcome of <see cref="IndexVerifier.Verify"/>.</summary>
+/// <param name="Directory">The index directory.</param>
+/// <param name="Generation">The manifest's generation (-1 when the manifest is unreadable).</param>
+/// <param name="Documents">Documents in the metadata.</param>
+/// <param name="Chunks">Chunks in the metadata.</param>
+/// <param name="Problems">Everything found; empty when the index is clean.</param>
+public sealed record VerificationReport(string Directory, long Generation, long Documents, long Chunks, IReadOnlyList<VerificationProblem> Problems)
+{
+    /// <summary>True when nothing is wrong.</summary>
+    public bool Clean => Problems.Count == 0;
+}
+
+/// <summary>Checks an index directory without changing it (safe beside a running writer).</summary>
+public static class IndexVerifier
+{
+    private const string MetadataFile = "metadata.db";
+    private const string LexicalDirectory = "lexical";
+
+    /// <summary>Verifies the index at <paramref name="directory"/>.</summary>
+    public static VerificationReport Verify(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new NotFoundException($"index not found: {directory}");
+        }
+        var problems = new List<VerificationProblem>();
+        IndexManifest? manifest = null;
+        var manifestPath = Path.Combine(directory, IndexManifest.FileName);
+        try
+        {
+            manifest = IndexManifest.Read(directory);
+        }
+        catch (SemanticSearchException e)
+        {
+            problems.Add(new("manifest", manifestPath, WithoutPath(e.Message, manifestPath)));
+        }
+
+        // metadata: readable, content checksum, generation
+        HashSet<long>? metadataIds = null;
+        long documents = 0, chunks = 0;
+        var metadataPath = Path.Combine(directory, MetadataFile);
+        try
+        {
+            using var metadata = MetadataStore.Open(metadataPath, readOnly: true);
+            metadataIds = [];
+            var fromDocuments = new HashSet<long>();
+            foreach (var d in metadata.AllDocuments())
+            {
+                documents++;
+                foreach (var id in d.ChunkIds)
+                {
+                    fromDocuments.Add(id);
+                }
+            }
+            foreach (var c in metadata.AllChunks())
+            {
+                chunks++;
+                metadataIds.Add(c.Id);
+            }
+            if (metadata.VerifyContent() is { } damage)
+            {
+                problems.Add(new("metadata", metadataPath, damage));
+            }
+            if (!fromDocuments.SetEquals(metadataIds))
+            {
+                problems.Add(new("metadata", metadataPath, $"documents list {fromDocuments.Count} chunk ids, the chunks collection holds {metadataIds.Count}, and they differ"));
+            }
+            var generation = metadata.Generation;
+            if (manifest is not null && generation != 0 && generation != manifest.Generation)
+            {
+                problems.Add(new("agreement", metadataPath, generation == manifest.Generation + 1
+                    ? $"metadata is at generation {generation}, the manifest at {manifest.Generation}: the last commit was interrupted before its manifest was written (opening the index for writing completes it)"
+                    : $"metadata is at generation {generation}, the manifest at {manifest.Generation}"));
+            }
+            if (manifest is not null && (manifest.Counts.Documents != documents || manifest.Counts.Chunks != chunks) && generation == manifest.Generation)
+            {
+                problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Documents} documents and {manifest.Counts.Chunks} chunks, the metadata holds {documents} and {chunks}"));
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            metadataIds = null;
+            problems.Add(new("metadata", metadataPath, $"unreadable: {e.Message}"));
+        }
+
+        // lexical: CheckIndex, then the chunk ids of the commit the manifest names
+        var lexicalPath = Path.Combine(directory, LexicalDirectory);
+        if (!Directory.Exists(lexicalPath))
+        {
+            problems.Add(new("lexical", lexicalPath, "missing"));
+        }
+        else if (LexicalIndex.Check(lexicalPath) is { } lexicalDamage)
+        {
+            problems.Add(new("lexical", lexicalPath, lexicalDamage));
+        }
+        else if (manifest is not null)
+        {
+            try
+            {
+                using var lexical = LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, manifest.Generation);
+                CompareIds("lexical", lexicalPath, lexical.AllChunkIds(), metadataIds, problems);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                problems.Add(new("lexical", lexicalPath, e.Message));
+            }
+        }
+
+        // vectors: the file the manifest names (footer checksum, structure), then its live ids
+        if (manifest?.Model is not null)
+        {
+            var vectorPath = Path.Combine(directory, manifest.VectorFile ?? "vectors.hnsw");
+            if (manifest.VectorFile is null && !File.Exists(vectorPath))
+            {
+                if (manifest.Counts.Vectors > 0)
+                {
+                    problems.Add(new("vectors", vectorPath, "missing"));
+                }
+            }
+            else
+            {
+                try
+                {
+                    var vectors = HnswIndex.Open(vectorPath);
+                    var ids = new List<long>(vectors.Count);
+                    foreach (var id in vectors.LiveIds())
+                    {
+                        ids.Add(ChunkOfVector(id));
+                    }
+                    CompareIds("vectors", vectorPath, ids, metadataIds, problems);
+                    if (vectors.Count != manifest.Counts.Vectors)
+                    {
+                        problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Vectors} vectors, {vectorPath} holds {vectors.Count}"));
+                    }
+                }
+                catch (SemanticSearchException e)
+                {
+                    problems.Add(new("vectors", vectorPath, WithoutPath(e.Message, vectorPath)));
+                }
+            }
+        }
+        return new VerificationReport(directory, manifest?.Generation ?? -1, documents, chunks, problems);
+    }
+
+    // CorruptDataException messages start with the file; the problem names it already.
+    private static string WithoutPath(string message, string path)
+    {
+        var full = Path.GetFullPath(path) + ": ";
+        return message.StartsWith(full, StringComparison.Ordinal) ? message[full.Length..]
+            : message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
+    }
+
+    // The chunk a vector id belongs to. Today one vector per chunk, so the ids are equal; when chunks carry several
+    // vectors ("windows"), this is where the vector id is mapped back to its chunk.
+    private static long ChunkOfVector(long vectorId) => vectorId;
+
+    private static void CompareIds(string store, string path, IReadOnlyCollection<long> ids, HashSet<long>? metadataIds, List<VerificationProblem> problems)
+    {
+        if (metadataIds is null)
+        {
+            return;
+        }
+        var set = new HashSet<long>(ids);
+        var missing = 0;
+        foreach (var id in metadataIds)
+        {
+            if (!set.Contains(id))
+            {
+                missing++;
+            }
+        }
+        var extra = 0;
+        foreach (var id in set)
+        {
+            if (!metadataIds.Contains(id))
+            {
+                extra++;
+            }
+        }
+        if (missing > 0 || extra > 0 || set.Count != ids.Count)
+        {
+            problems.Add(new("agreement", path,
+                $"{store} holds {set.Count} chunk ids: {missing} chunk(s) of the metadata are missing, {extra} are not in the metadata" + (set.Count != ids.Count ? $", {ids.Count - set.Count} duplicated" : "")));
+        }
+    }
+}
