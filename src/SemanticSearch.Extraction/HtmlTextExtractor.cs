@@ -7,10 +7,18 @@ namespace SemanticSearch.Extraction;
 /// <summary>
 /// HTML: the visible text of the body (scripts, styles, templates and navigation menus dropped), block elements separated by line
 /// breaks. The walk is iterative, so a deeply nested page cannot overflow the stack. Title: &lt;title&gt;, else the
-/// first &lt;h1&gt;, else the file name.
+/// first &lt;h1&gt;, else the file name. A page whose tags nest deeper than <see cref="MaxTreeDepth"/> (the tree builder
+/// is quadratic in the depth) or longer than <see cref="MaxTreeChars"/> (its DOM costs about 20 bytes per input byte)
+/// is not given to the tree builder but read by a linear tag scanner that keeps the same text.
 /// </summary>
 public sealed class HtmlTextExtractor : ITextExtractor
 {
+    /// <summary>Deepest nesting handed to the HTML5 tree builder; deeper pages are read by a linear scan instead.</summary>
+    public const int MaxTreeDepth = 1024;
+
+    /// <summary>Longest page (in characters) handed to the tree builder; longer pages are read by a linear scan instead.</summary>
+    public const int MaxTreeChars = 8 * 1024 * 1024;
+
     private static readonly HashSet<string> Skipped = new(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "nav",
@@ -30,6 +38,11 @@ public sealed class HtmlTextExtractor : ITextExtractor
     public ExtractedText Extract(ReadOnlyMemory<byte> content, string fileName)
     {
         var html = TextDecoding.Decode(content.Span);
+        if (html.Length > MaxTreeChars || LinearHtmlText.NestingDepth(html) > MaxTreeDepth)
+        {
+            var (scanned, scannedTitle) = LinearHtmlText.Extract(html, Skipped, Blocks);
+            return new ExtractedText(Titles.Clip(scannedTitle ?? Titles.FromFileName(fileName)), scanned);
+        }
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var doc = parser.ParseDocument(html);
 

@@ -61,9 +61,9 @@ public sealed class FolderIndexer
             throw new NotFoundException(File.Exists(root) ? $"not a folder: {folder}" : $"folder not found: {folder}");
         }
         var clock = Stopwatch.StartNew();
-        var files = Enumerate(root);
+        var files = Enumerate(root, out var unlistable);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var skipped = new List<SkippedFile>();
+        var skipped = new List<SkippedFile>(unlistable);
         int added = 0, updated = 0, unchanged = 0, processed = 0, removed = 0, sinceCommit = 0;
         var lastCommit = Stopwatch.StartNew();
         var knownHashes = _index.Metadata.HashesFromSource(root); // read once: preparation threads never touch the stores
@@ -120,7 +120,7 @@ public sealed class FolderIndexer
 
             foreach (var id in _index.Metadata.DocumentIdsFromSource(root))
             {
-                if (!seen.Contains(id))
+                if (!seen.Contains(id) && !InUnlistedFolder(root, id, unlistable))
                 {
                     _index.Delete(id);
                     removed++;
@@ -154,37 +154,67 @@ public sealed class FolderIndexer
 
     /// <summary>
     /// Supported files under <paramref name="root"/>, sorted by ordinal path. Hidden entries (a name starting with a
-    /// dot) and symbolic links are not followed: links could loop or lead outside the folder.
+    /// dot) and symbolic links are not followed: links could loop or lead outside the folder. A folder that cannot be
+    /// listed (no permission) is reported in <paramref name="unlistable"/> rather than silently left out, so the
+    /// report accounts for every file the job could not see.
     /// </summary>
-    private List<string> Enumerate(string root)
+    private List<string> Enumerate(string root, out List<SkippedFile> unlistable)
     {
         var options = new EnumerationOptions
         {
-            RecurseSubdirectories = true,
-            IgnoreInaccessible = true,
+            RecurseSubdirectories = false,
+            IgnoreInaccessible = false,
             AttributesToSkip = FileAttributes.ReparsePoint | FileAttributes.Device,
             ReturnSpecialDirectories = false,
             MatchType = MatchType.Simple,
         };
         var list = new List<string>();
-        foreach (var f in Directory.EnumerateFiles(root, "*", options))
+        unlistable = [];
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.Count > 0)
         {
-            var rel = Path.GetRelativePath(root, f);
-            if (IsHidden(rel) || !_extractor.Supports(f))
+            var dir = pending.Pop();
+            try
             {
-                continue;
+                foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", options))
+                {
+                    if (entry.Name.StartsWith('.'))
+                    {
+                        continue;
+                    }
+                    if (entry is DirectoryInfo)
+                    {
+                        pending.Push(entry.FullName);
+                    }
+                    else if (_extractor.Supports(entry.FullName))
+                    {
+                        list.Add(entry.FullName);
+                    }
+                }
             }
-            list.Add(f);
+            catch (UnauthorizedAccessException)
+            {
+                unlistable.Add(new SkippedFile(dir, "permission denied: folder cannot be listed, its files were not indexed"));
+            }
+            catch (IOException e) when (dir != root)
+            {
+                // gone or replaced while the walk ran
+                unlistable.Add(new SkippedFile(dir, $"folder cannot be listed: {e.Message}"));
+            }
         }
         list.Sort(StringComparer.Ordinal);
         return list;
     }
 
-    private static bool IsHidden(string relativePath)
+    // A document under a folder that could not be listed this time is kept, like a file that became unreadable:
+    // a passing permission problem must not delete what was indexed.
+    private static bool InUnlistedFolder(string root, string id, List<SkippedFile> unlistable)
     {
-        foreach (var part in relativePath.Split(Path.DirectorySeparatorChar))
+        foreach (var folder in unlistable)
         {
-            if (part.StartsWith('.'))
+            var prefix = Path.GetRelativePath(root, folder.Path).Replace(Path.DirectorySeparatorChar, '/');
+            if (prefix == "." || id.StartsWith(prefix + "/", StringComparison.Ordinal))
             {
                 return true;
             }
@@ -206,7 +236,12 @@ public sealed class FolderIndexer
             {
                 return new Prepared.Skipped(id, file, "empty file");
             }
-            var bytes = File.ReadAllBytes(file);
+            // The size is checked again on the open handle: the file may have been replaced or grown since it was listed.
+            var bytes = ReadAtMost(file, _settings.MaxFileBytes);
+            if (bytes is null)
+            {
+                return new Prepared.Skipped(id, file, $"file grew past the {_settings.MaxFileBytes:N0}-byte limit (maxFileBytes) while being read");
+            }
             var hash = Convert.ToHexStringLower(XxHash128.Hash(bytes));
             if (knownHashes.TryGetValue(id, out var known) && known == hash)
             {
@@ -234,6 +269,31 @@ public sealed class FolderIndexer
         {
             return new Prepared.Skipped(id, file, $"cannot read: {e.Message}");
         }
+    }
+
+    // The whole file when it holds at most maxBytes on the open handle, else null. Reads only the length found at
+    // open time, so a file that keeps growing cannot make the read unbounded.
+    private static byte[]? ReadAtMost(string file, long maxBytes)
+    {
+        using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+        var length = fs.Length;
+        if (length > maxBytes)
+        {
+            return null;
+        }
+        var bytes = new byte[length];
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = fs.Read(bytes, read, bytes.Length - read);
+            if (n == 0)
+            {
+                Array.Resize(ref bytes, read); // shrank while being read
+                break;
+            }
+            read += n;
+        }
+        return bytes;
     }
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
