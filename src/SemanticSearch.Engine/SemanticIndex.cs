@@ -376,7 +376,8 @@ public sealed class SemanticIndex : IDisposable
         if (_vectors is HnswIndex hnsw)
         {
             var live = hnsw.LiveIds();
-            vectorsOk = live.Count == chunkIds.Count && chunkIds.SetEquals(live);
+            var liveChunks = live.Select(ChunkOfVector).ToHashSet();
+            vectorsOk = (_manifest.WindowTokens is not null || live.Count == chunkIds.Count) && chunkIds.SetEquals(liveChunks);
         }
         if (lexicalOk && vectorsOk)
         {
@@ -435,7 +436,8 @@ public sealed class SemanticIndex : IDisposable
         return rebuilt;
     }
 
-    // Embeds chunks exactly as Write does (title, blank line, chunk text) so a rebuilt vector store equals the original.
+    // Embeds chunks exactly as Write does (title, blank line, chunk text or each of its windows) so a rebuilt vector
+    // store equals the original.
     private void EmbedForRepair(List<(DocumentRecord Doc, ChunkRecord Chunk)> batch)
     {
         if (batch.Count == 0)
@@ -444,16 +446,20 @@ public sealed class SemanticIndex : IDisposable
         }
         var encoder = Encoder ?? throw new ModelMismatchException($"index {Directory} needs its model to rebuild the vectors");
         var texts = new List<string>(batch.Count);
-        var ids = new long[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        var ids = new List<long>(batch.Count);
+        foreach (var (doc, chunk) in batch)
         {
-            var title = EmbeddingTitle(batch[i].Doc.Title);
-            texts.Add(title.Length == 0 ? batch[i].Chunk.Text : title + "\n\n" + batch[i].Chunk.Text);
-            ids[i] = batch[i].Chunk.Id;
+            var title = EmbeddingTitle(doc.Title);
+            var windows = Windows(chunk.Text, title);
+            for (var w = 0; w < windows.Count; w++)
+            {
+                texts.Add(title.Length == 0 ? windows[w] : title + "\n\n" + windows[w]);
+                ids.Add(VectorId(chunk.Id, w));
+            }
         }
-        var embeddings = new float[batch.Count * encoder.Info.Dimensions];
+        var embeddings = new float[texts.Count * encoder.Info.Dimensions];
         encoder.Encode(texts, TextRole.Passage, embeddings);
-        _vectors!.AddMany(ids, embeddings, Environment.ProcessorCount);
+        _vectors!.AddMany(ids.ToArray(), embeddings, Environment.ProcessorCount);
         batch.Clear();
     }
 

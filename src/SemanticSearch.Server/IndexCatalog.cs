@@ -1,7 +1,7 @@
 // One writable SemanticIndex per index name for the life of the server. Searches and writes share that instance:
 // Lucene's SearcherManager and LiteDB let readers run beside a writer in-process, and readers see the last commit.
 // Writes (document upserts, deletes, folder jobs) are serialised by a per-index SemaphoreSlim, because the stores
-// take one writer at a time. Only one *process* can write an index (Lucene's write.lock, LiteDB's exclusive file),
+// take one writer at a time. Only one *process* can write an index (the index's own write.lock, IndexLockedException),
 // so an index held by another process is reported as busy (409) rather than opened read-only behind its back.
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
@@ -159,13 +159,13 @@ internal sealed partial class IndexCatalog : IDisposable
         }
     }
 
-    // Lucene reports LockObtainFailedException (wrapped by the lexical store); LiteDB's exclusive file open surfaces
-    // as an IOException somewhere in the chain. Match on the chain, not on one layer's wrapping.
+    // The index's write lock throws IndexLockedException; below it Lucene (LockObtainFailedException) and LiteDB (an
+    // IOException on its exclusive open) can still refuse. Match on the chain, not on one layer's wrapping.
     private static bool IsLockConflict(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
         {
-            if (x.GetType().Name == "LockObtainFailedException" || x is IOException and not FileNotFoundException and not DirectoryNotFoundException
+            if (x is IndexLockedException || x.GetType().Name == "LockObtainFailedException" || x is IOException and not FileNotFoundException and not DirectoryNotFoundException
                 || x.Message.Contains("locked by another", StringComparison.OrdinalIgnoreCase))
             {
                 return true;

@@ -37,12 +37,16 @@ internal static class EvalCommand
         var saveFusion = new Option<string?>("--save-fusion") { Description = "With --tune-fusion: store the tuned setting as the default of this index (built with the same model)." };
         var compare = new Option<string?>("--compare") { Description = "Two runs, e.g. lexical,hybrid: list the queries where their nDCG@10 differs most." };
         var report = new Option<string?>("--report") { Description = "Write a Markdown report with plots into this folder (e.g. docs/eval)." };
+        var fusionMethod = new Option<string?>("--fusion") { Description = "Hybrid: rrf or convex (default: the model's fusion)." };
+        var rrfK = new Option<double?>("--rrf-k") { Description = "Hybrid: RRF rank constant." };
+        var weights = new Option<string?>("--weights") { Description = "Hybrid: lexical,dense weights, e.g. 1,1." };
+        var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever." };
         var chunkTokens = new Option<int?>("--chunk-tokens") { Description = "Experiment: chunk size in model tokens (default 512, capped by the model)." };
         var windowTokens = new Option<int?>("--window-tokens") { Description = "Experiment: embed chunks as windows of at most this many tokens (default: only for short-context models)." };
 
         var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.")
         {
-            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report, chunkTokens, windowTokens,
+            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report, chunkTokens, windowTokens, fusionMethod, rrfK, weights, depth,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -91,7 +95,10 @@ internal static class EvalCommand
                 }
             }
 
-            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, QueryIds: scored, ExtraHybrids: extra);
+            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info), parse.GetValue(fusionMethod),
+                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth));
+            fusion?.Validate();
+            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra);
             var result = display.Run($"eval {dataset.Name}", r =>
                 evaluator.Run(dataset, evalOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
 

@@ -84,13 +84,21 @@ internal static class SearchCommand
     private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";
 
     // Fusion flags override the index's defaults field by field.
-    private static FusionOptions? FusionFrom(SemanticIndex index, string? method, double? k, string? weights)
+    private static FusionOptions? FusionFrom(SemanticIndex index, string? method, double? k, string? weights) =>
+        FusionFrom(index.Manifest.Fusion ?? new FusionOptions(), method, k, weights, depth: null);
+
+    /// <summary>Fusion flags over <paramref name="baseline"/>, field by field; null when no flag is given.</summary>
+    internal static FusionOptions? FusionFrom(FusionOptions baseline, string? method, double? k, string? weights, int? depth)
     {
-        if (method is null && k is null && weights is null)
+        if (method is null && k is null && weights is null && depth is null)
         {
             return null;
         }
-        var f = index.Manifest.Fusion ?? new FusionOptions();
+        var f = baseline;
+        if (depth is { } d)
+        {
+            f = f with { Depth = d };
+        }
         if (method is not null)
         {
             f = f with

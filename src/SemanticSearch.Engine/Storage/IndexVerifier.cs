@@ -142,10 +142,10 @@ public static class IndexVerifier
                 try
                 {
                     var vectors = HnswIndex.Open(vectorPath);
-                    var ids = new List<long>(vectors.Count);
+                    var ids = new HashSet<long>();
                     foreach (var id in vectors.LiveIds())
                     {
-                        ids.Add(ChunkOfVector(id));
+                        ids.Add(ChunkOfVector(manifest, id)); // several windows of one chunk count once
                     }
                     CompareIds("vectors", vectorPath, ids, metadataIds, problems);
                     if (vectors.Count != manifest.Counts.Vectors)
@@ -170,9 +170,10 @@ public static class IndexVerifier
             : message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
     }
 
-    // The chunk a vector id belongs to. Today one vector per chunk, so the ids are equal; when chunks carry several
-    // vectors ("windows"), this is where the vector id is mapped back to its chunk.
-    private static long ChunkOfVector(long vectorId) => vectorId;
+    // The chunk a vector id belongs to: the id itself, or on a windowed index (a short-context model) the id without
+    // its window bits.
+    private static long ChunkOfVector(IndexManifest manifest, long vectorId) =>
+        manifest.WindowTokens is null ? vectorId : vectorId >> SemanticIndex.WindowIdBits;
 
     private static void CompareIds(string store, string path, IReadOnlyCollection<long> ids, HashSet<long>? metadataIds, List<VerificationProblem> problems)
     {

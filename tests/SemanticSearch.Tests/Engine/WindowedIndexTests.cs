@@ -5,6 +5,7 @@ using SemanticSearch.Embeddings.Models;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;
+using SemanticSearch.Engine.Storage;
 
 namespace SemanticSearch.Tests.Engine;
 
@@ -117,6 +118,39 @@ public sealed class WindowedIndexTests : IDisposable
 
         Assert.All(vectorIds, id => Assert.False(writable.Vectors!.Contains(id)));
         Assert.Equal(before - vectorIds.Count, writable.Vectors!.Count);
+    }
+
+    [Fact]
+    public void VerifyAndRepair_WindowedIndex_CleanThenRebuildsEveryWindow()
+    {
+        List<(string, double)> Dense()
+        {
+            using var index = SemanticIndex.OpenReadOnly(_dir.Path, _ => _encoder);
+            return new Searcher(index).Search(new SearchRequest("bees and flowers", K: 5, Mode: SearchMode.Dense)).Hits
+                .Select(h => (h.DocId, Math.Round(h.Score, 4))).ToList();
+        }
+        Build().Dispose();
+        var clean = IndexVerifier.Verify(_dir.Path);
+        Assert.True(clean.Clean, string.Join("\n", clean.Problems));
+        var before = Dense();
+        var vectorFile = Path.Combine(_dir.Path, IndexManifest.Read(_dir.Path).VectorFile!);
+        int count;
+        using (var index = SemanticIndex.OpenReadOnly(_dir.Path, _ => _encoder))
+        {
+            count = index.Vectors!.Count;
+        }
+        File.Delete(vectorFile);
+        Assert.False(IndexVerifier.Verify(_dir.Path).Clean);
+
+        Assert.Equal(["vectors"], SemanticIndex.Repair(_dir.Path, _encoder));
+
+        var after = IndexVerifier.Verify(_dir.Path);
+        Assert.True(after.Clean, string.Join("\n", after.Problems));
+        using (var index = SemanticIndex.OpenReadOnly(_dir.Path, _ => _encoder))
+        {
+            Assert.Equal(count, index.Vectors!.Count);
+        }
+        Assert.Equal(before, Dense());
     }
 
     private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
