@@ -62,7 +62,7 @@ internal static class EvalCommand
             var lexicalOnly = modes.All(m => m == SearchMode.Lexical) && !tuneFusion;
             var modelName = parse.GetValue(model) ?? (lexicalOnly ? ModelResolver.NoModel : null);
             var jsonGiven = parse.GetResult(json) is not null;
-            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: jsonGiven, ct);
+            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: false, ct);
             if (tuneFusion && encoder is null)
             {
                 throw new InvalidSettingException("--tune-fusion", "needs an embedding model (not --model none).");

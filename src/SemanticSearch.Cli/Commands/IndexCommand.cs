@@ -56,7 +56,7 @@ internal static class IndexCommand
             {
                 requested = existing.Model?.ModelId ?? ModelResolver.NoModel; // an existing index keeps its model
             }
-            using var encoder = ModelLoading.OpenEncoder(resolver, requested, quiet: parse.GetValue(json), ct);
+            using var encoder = ModelLoading.OpenEncoder(resolver, requested, quiet: false, ct);
             using var semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoder);
             var indexer = new FolderIndexer(semanticIndex, settings);
             var report = new ProgressDisplay().Run("indexing", report =>

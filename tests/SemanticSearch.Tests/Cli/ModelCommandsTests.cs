@@ -24,6 +24,48 @@ public sealed class ModelCommandsTests
     }
 
     [Fact]
+    public void ModelsList_HubAnswers_DefaultIsE5PulledOnFirstUse()
+    {
+        using var root = new TempDir();
+        using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
+        var env = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = hub.Endpoint,
+            ["SEMSEARCH_OFFLINE"] = "0",
+            ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
+        };
+
+        var result = CliRunner.Run(root.Path, env, "models", "list", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var chosen = json.RootElement.GetProperty("default");
+        Assert.Equal("e5-small-v2", chosen.GetProperty("id").GetString());
+        Assert.Contains(hub.Endpoint, chosen.GetProperty("reason").GetString());
+        Assert.NotEmpty(hub.Requests); // it asked the host
+    }
+
+    [Fact]
+    public void ModelsList_HubDoesNotAnswer_DefaultIsUseLiteNamingE5()
+    {
+        using var root = new TempDir();
+        var env = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}",
+            ["SEMSEARCH_OFFLINE"] = "0",
+            ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
+        };
+
+        var result = CliRunner.Run(root.Path, env, "models", "list", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var chosen = json.RootElement.GetProperty("default");
+        Assert.Equal("use-lite", chosen.GetProperty("id").GetString());
+        Assert.Contains("semsearch models pull e5-small-v2", chosen.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public void ConvertThenTokenizeAndEmbed_SeededCheckpoint_WorksAsALocalModel()
     {
         using var root = new TempDir();
