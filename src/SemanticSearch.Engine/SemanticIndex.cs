@@ -298,17 +298,7 @@ public sealed class SemanticIndex : IDisposable
             }
             if (rollForward)
             {
-                var counts = metadata.Counts();
-                var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
-                manifest = manifest with
-                {
-                    UpdatedUtc = DateTime.UtcNow,
-                    Generation = generation,
-                    VectorFile = vectorFile,
-                    LexicalCommit = lexical.CommitNumber,
-                    Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectors?.Count ?? 0),
-                    VectorDeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
-                };
+                manifest = Published(manifest, generation, vectorFile, lexical.CommitNumber, metadata, vectors);
                 manifest.Write(directory);
             }
             if (writable)
@@ -791,17 +781,7 @@ public sealed class SemanticIndex : IDisposable
             _pendingChunkDocs.Clear();
         }
         // 4. publication: the manifest naming the generation, renamed atomically (readers switch here)
-        var counts = Metadata.Counts();
-        var storedNow = _vectors is null ? 0 : _vectors.Count + _vectors.DeletedCount;
-        _manifest = _manifest with
-        {
-            UpdatedUtc = DateTime.UtcNow,
-            Generation = next,
-            VectorFile = vectorFile,
-            LexicalCommit = Lexical.CommitNumber,
-            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, _vectors?.Count ?? 0),
-            VectorDeletedFraction = storedNow == 0 ? 0 : Math.Round((double)_vectors!.DeletedCount / storedNow, 4),
-        };
+        _manifest = Published(_manifest, next, vectorFile, Lexical.CommitNumber, Metadata, _vectors);
         CommitHook?.Invoke(CommitStep.BeforeManifest);
         _manifest.Write(Directory);
         // 5. files of generations before the previous one are no longer needed by anyone
@@ -820,6 +800,22 @@ public sealed class SemanticIndex : IDisposable
 
     /// <summary>Test hook: called at each <see cref="CommitStep"/>; throwing there simulates a crash at that point.</summary>
     internal Action<CommitStep>? CommitHook { get; set; }
+
+    // The manifest that publishes a generation: which files hold it, and the counts committed with it.
+    private static IndexManifest Published(IndexManifest manifest, long generation, string? vectorFile, long lexicalCommit, MetadataStore metadata, IVectorIndex? vectors)
+    {
+        var counts = metadata.Counts();
+        var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
+        return manifest with
+        {
+            UpdatedUtc = DateTime.UtcNow,
+            Generation = generation,
+            VectorFile = vectorFile,
+            LexicalCommit = lexicalCommit,
+            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectors?.Count ?? 0),
+            VectorDeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
+        };
+    }
 
     /// <summary>Statistics for display.</summary>
     public IndexStats Stats()

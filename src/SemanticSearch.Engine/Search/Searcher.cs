@@ -172,7 +172,12 @@ public sealed class Searcher
             var set = _index.Lexical.MatchingChunkIds(filter);
             allowed = v => set.Contains(_index.ChunkOfVector(v));
         }
-        var chunkDepth = depth;
+        // On a windowed index a document owns several vectors (SciFact under use-lite: 5.6), so the first pass
+        // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
+        // with a wasted shallow search.
+        var counts = _index.Manifest.Counts;
+        var perDocument = _index.Manifest.WindowTokens is null || counts.Documents == 0 ? 1.0 : Math.Clamp((double)counts.Vectors / counts.Documents, 1, 16);
+        var chunkDepth = (int)Math.Min(Math.Ceiling(depth * perDocument), Math.Max(vectors.Count, depth));
         while (true)
         {
             // vector ids are chunk ids, or chunk windows on a short-context model's index: a chunk scores as its best window
@@ -187,7 +192,8 @@ public sealed class Searcher
             {
                 return result;
             }
-            chunkDepth *= 4;
+            // not enough distinct documents yet: grow by the share seen so far (hits per document), with a margin
+            chunkDepth = (int)Math.Min(vectors.Count, Math.Max(chunkDepth * 2L, (long)Math.Ceiling(chunkDepth * 1.25 * depth / Math.Max(result.Count, 1))));
         }
     }
 

@@ -11,6 +11,21 @@ internal static class CliRunner
 
     public static Result Run(string indexesRoot, IReadOnlyDictionary<string, string>? env, params string[] args)
     {
+        var psi = StartInfo(indexesRoot, env, args);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("semsearch did not finish in 5 minutes: " + string.Join(' ', args));
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>How the tests start <c>semsearch</c>: the build beside them, the test model cache, no network probes.</summary>
+    public static ProcessStartInfo StartInfo(string indexesRoot, IReadOnlyDictionary<string, string>? env, IEnumerable<string> args)
+    {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -33,14 +48,6 @@ internal static class CliRunner
                 psi.Environment[k] = v;
             }
         }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("semsearch did not finish in 5 minutes: " + string.Join(' ', args));
-        }
-        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+        return psi;
     }
 }

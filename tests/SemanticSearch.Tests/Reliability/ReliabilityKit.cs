@@ -42,20 +42,7 @@ internal static class ReliabilityKit
     /// <summary>Starts <c>semsearch</c> (built beside the tests) without waiting; output is drained and kept.</summary>
     public static Process Start(string indexesRoot, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "semsearch.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment["SEMSEARCH_INDEXES"] = indexesRoot;
-        psi.Environment["NO_COLOR"] = "1";
-        psi.Environment["SEMSEARCH_MODELS"] = TestModels.CacheRoot;
+        var psi = Cli.CliRunner.StartInfo(indexesRoot, null, args);
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };
