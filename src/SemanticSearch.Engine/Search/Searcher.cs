@@ -146,7 +146,10 @@ public sealed class Searcher
     // BM25 chunk hits collapsed to their documents (or kept per chunk), best first, at least `depth` deep when possible.
     private List<Side> LexicalDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
     {
-        var chunkDepth = depth;
+        // documents with several chunks: ask for as many hits per wanted document as the index has chunks per document
+        var counts = _index.Manifest.Counts;
+        var perDocument = perChunk || counts.Documents == 0 ? 1.0 : Math.Clamp((double)counts.Chunks / counts.Documents, 1, 16);
+        var chunkDepth = (int)Math.Ceiling(depth * perDocument * 1.1);
         while (true)
         {
             var hits = _index.Lexical.Search(query, chunkDepth, filter);
@@ -155,7 +158,8 @@ public sealed class Searcher
             {
                 return result;
             }
-            chunkDepth *= 4; // many chunks of the same documents: look deeper until enough documents are found
+            // not enough distinct documents yet: grow by the share seen so far, with a margin
+            chunkDepth = (int)Math.Min(int.MaxValue / 2, Math.Max(chunkDepth * 2L, (long)Math.Ceiling(chunkDepth * 1.25 * depth / Math.Max(result.Count, 1))));
         }
     }
 
