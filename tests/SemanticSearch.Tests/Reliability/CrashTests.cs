@@ -27,13 +27,11 @@ public sealed class CrashTests : IDisposable
         string[] Args(string name) => ["index", corpus, "--index", name, "--model", TestModels.TestBertDirectory, "--chunk-tokens", "64", "--chunk-overlap", "8", "--commit-every", "15", "--commit-interval", "0.3"];
 
         // the reference: one uninterrupted run
-        var cleanClock = System.Diagnostics.Stopwatch.StartNew();
         using (var clean = ReliabilityKit.Start(indexes, Args("clean")))
         {
             Assert.True(clean.WaitForExit(TimeSpan.FromMinutes(3)), "clean build did not finish");
             Assert.Equal(0, clean.ExitCode);
         }
-        var cleanMs = (int)cleanClock.ElapsedMilliseconds;
 
         var crashDir = Path.Combine(indexes, "crash");
         var rng = new Random(20261123);
@@ -41,9 +39,17 @@ public sealed class CrashTests : IDisposable
         var killedMidway = 0;
         for (var kill = 0; kill < 5; kill++)
         {
+            var generationBefore = CommittedGeneration(crashDir);
             using var job = ReliabilityKit.Start(indexes, Args("crash"));
-            // the process needs ~1 s to start and load the model; spread the kills over about 3/4 of a clean build
-            Thread.Sleep(900 + rng.Next(Math.Max(200, cleanMs * 3 / 4 / 5)));
+            // Kill at a random moment once this run has committed something, so the kill lands inside the job whatever
+            // the machine's speed (a fixed delay missed the job on a fast machine, where a resumed run has little left):
+            // wait for the first commit of this run (or the end of the job), then up to ~half a commit interval more.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!job.HasExited && CommittedGeneration(crashDir) <= generationBefore && waited.Elapsed < TimeSpan.FromMinutes(1))
+            {
+                Thread.Sleep(5);
+            }
+            Thread.Sleep(rng.Next(150));
             if (!job.HasExited)
             {
                 job.Kill(); // SIGKILL
@@ -93,6 +99,19 @@ public sealed class CrashTests : IDisposable
                 var actual = new Searcher(crashIndex).Search(new SearchRequest(query, K: 10, Mode: mode)).Hits;
                 Assert.Equal(expected.Select(h => (h.DocId, h.ChunkId, Math.Round(h.Score, 4))), actual.Select(h => (h.DocId, h.ChunkId, Math.Round(h.Score, 4))));
             }
+        }
+    }
+
+    // The generation the index's manifest names, or -1 before there is a readable manifest.
+    private static long CommittedGeneration(string directory)
+    {
+        try
+        {
+            return IndexManifest.Read(directory).Generation;
+        }
+        catch (Exception e) when (e is SemanticSearch.Core.SemanticSearchException or IOException)
+        {
+            return -1;
         }
     }
 }
