@@ -618,7 +618,11 @@ public sealed class SemanticIndex : IDisposable
     public const int WindowIdBits = 4;
 
     /// <summary>The chunk a vector id belongs to.</summary>
-    public long ChunkOfVector(long vectorId) => _manifest.WindowTokens is null ? vectorId : vectorId >> WindowIdBits;
+    public long ChunkOfVector(long vectorId) => ChunkOfVector(_manifest, vectorId);
+
+    /// <summary>The chunk a vector id belongs to in an index described by <paramref name="manifest"/>.</summary>
+    public static long ChunkOfVector(IndexManifest manifest, long vectorId) =>
+        manifest.WindowTokens is null ? vectorId : vectorId >> WindowIdBits;
 
     /// <summary>Every vector id a chunk may have.</summary>
     public IEnumerable<long> VectorsOfChunk(long chunkId)

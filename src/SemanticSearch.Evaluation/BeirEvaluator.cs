@@ -95,18 +95,12 @@ public sealed class BeirEvaluator
                 fusions[modeName] = fusion ?? index.Manifest.Fusion ?? new FusionOptions();
             }
             var runs = new ConcurrentDictionary<string, IReadOnlyList<(string DocId, double Score)>>(StringComparer.Ordinal);
-            var done = 0;
             var clock = Stopwatch.StartNew();
-            Parallel.ForEach(
-                judged,
-                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-                qid =>
-                {
-                    var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion);
-                    // BEIR convention: a query never retrieves itself, where queries are corpus documents (ArguAna, Quora)
-                    runs[qid] = ranked.Where(r => !dataset.QueriesAreDocuments || r.DocId != qid).Take(Depth).Select(r => (r.DocId, r.Score)).ToList();
-                    progress?.Report(new EvaluationProgress($"queries ({modeName})", Interlocked.Increment(ref done), judged.Count));
-                });
+            ForEachQuery(judged, $"queries ({modeName})", progress, qid =>
+            {
+                var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion);
+                runs[qid] = WithoutSelf(dataset, qid, ranked, Depth).Select(r => (r.DocId, r.Score)).ToList();
+            }, cancellationToken);
             var qps = judged.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
 
             double ndcg = 0, recall = 0, mrr = 0, map = 0;
@@ -148,23 +142,33 @@ public sealed class BeirEvaluator
         var searcher = new Searcher(index);
         var judged = JudgedQueries(tuneSet, queryIds);
         var sides = new ConcurrentDictionary<string, QuerySides>(StringComparer.Ordinal);
-        var done = 0;
         var depth = FusionTuner.MaxDepth;
+        ForEachQuery(judged, "tuning queries", progress, qid =>
+        {
+            var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
+            sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
+        }, cancellationToken);
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 0, 1));
+        var tuning = FusionTuner.Tune(sides, tuneSet.Qrels, index.Manifest.Fusion ?? new FusionOptions(), cancellationToken: cancellationToken);
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 1, 1));
+        return tuning;
+    }
+
+    // Runs the judged queries in parallel on every core, reporting each one done.
+    private static void ForEachQuery(List<string> judged, string stage, IProgress<EvaluationProgress>? progress, Action<string> run, CancellationToken cancellationToken)
+    {
+        var done = 0;
         Parallel.ForEach(
             judged,
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             qid =>
             {
-                var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
-                sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
-                progress?.Report(new EvaluationProgress("tuning queries", Interlocked.Increment(ref done), judged.Count));
+                run(qid);
+                progress?.Report(new EvaluationProgress(stage, Interlocked.Increment(ref done), judged.Count));
             });
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid().Count} settings)", 0, 1));
-        var tuning = FusionTuner.Tune(sides, tuneSet.Qrels, index.Manifest.Fusion ?? new FusionOptions(), cancellationToken: cancellationToken);
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid().Count} settings)", 1, 1));
-        return tuning;
     }
 
+    // BEIR convention: a query never retrieves itself, where queries are corpus documents (ArguAna, Quora).
     private static List<RankedDocument> WithoutSelf(BeirDataset dataset, string qid, IReadOnlyList<RankedDocument> list, int depth) =>
         list.Where(r => !dataset.QueriesAreDocuments || r.DocId != qid).Take(depth).ToList();
 

@@ -11,7 +11,6 @@
 // (a default that loses recall would make hybrid worse than lexical on the second page); ties go to the earlier
 // setting in grid order, which lists larger k, smaller dense weights and deeper candidate lists first — the more
 // conservative choice. Only the tuning queries are looked at; the caller reports held-out queries.
-using System.Collections.Concurrent;
 using SemanticSearch.Engine.Search;
 
 namespace SemanticSearch.Evaluation;
@@ -54,7 +53,9 @@ public static class FusionTuner
     private static readonly double[] DenseWeights = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 5];
 
     /// <summary>Every setting tried, in tie-break order.</summary>
-    public static IReadOnlyList<FusionOptions> Grid()
+    public static IReadOnlyList<FusionOptions> Grid { get; } = BuildGrid();
+
+    private static List<FusionOptions> BuildGrid()
     {
         var grid = new List<FusionOptions>();
         foreach (var depth in Depths)
@@ -92,7 +93,7 @@ public static class FusionTuner
         {
             throw new Core.InvalidSettingException("split", "no judged tuning queries: fusion tuning needs labelled queries.");
         }
-        var grid = Grid();
+        var grid = Grid;
         var scores = new FusionScore[grid.Count];
         Parallel.For(0, grid.Count, new ParallelOptions
         {
@@ -178,6 +179,4 @@ public static class FusionTuner
         }
         return (tune, held);
     }
-
-    internal static ConcurrentDictionary<string, QuerySides> NewSides() => new(StringComparer.Ordinal);
 }

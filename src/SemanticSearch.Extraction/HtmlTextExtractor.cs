@@ -109,7 +109,9 @@ public sealed class HtmlTextExtractor : ITextExtractor
         return sb.ToString().Trim();
     }
 
-    private static void AppendCollapsed(StringBuilder sb, string data)
+    // Appends text with every run of whitespace collapsed to one space (none at the start of the text or of a line).
+    // Shared with the linear scanner so both paths give the same words.
+    internal static void AppendCollapsed(StringBuilder sb, ReadOnlySpan<char> data)
     {
         foreach (var c in data)
         {
@@ -127,7 +129,8 @@ public sealed class HtmlTextExtractor : ITextExtractor
         }
     }
 
-    private static void BreakLine(StringBuilder sb, bool paragraph)
+    // Ends the current line (trailing spaces dropped), with a blank line after it for a paragraph.
+    internal static void BreakLine(StringBuilder sb, bool paragraph)
     {
         while (sb.Length > 0 && sb[^1] == ' ')
         {

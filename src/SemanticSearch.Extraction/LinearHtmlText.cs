@@ -65,13 +65,9 @@ internal static class LinearHtmlText
                 skipDepth = Math.Max(0, skipDepth + (isEnd ? -1 : 1));
                 return;
             }
-            if (skipDepth == 0 && blocks.Contains(name) && sb.Length > 0 && sb[^1] != '\n')
+            if (skipDepth == 0 && blocks.Contains(name))
             {
-                while (sb.Length > 0 && sb[^1] == ' ')
-                {
-                    sb.Length--;
-                }
-                sb.Append('\n');
+                HtmlTextExtractor.BreakLine(sb, paragraph: false);
             }
         }, (text, rawElement) =>
         {
@@ -83,13 +79,13 @@ internal static class LinearHtmlText
                 }
                 else if (rawElement.Equals("textarea", StringComparison.OrdinalIgnoreCase) && skipDepth == 0)
                 {
-                    AppendCollapsed(sb, WebUtility.HtmlDecode(text.ToString()));
+                    HtmlTextExtractor.AppendCollapsed(sb, WebUtility.HtmlDecode(text.ToString()));
                 }
                 return;
             }
             if (skipDepth == 0)
             {
-                AppendCollapsed(sb, text.Contains('&') ? WebUtility.HtmlDecode(text.ToString()) : text);
+                HtmlTextExtractor.AppendCollapsed(sb, text.Contains('&') ? WebUtility.HtmlDecode(text.ToString()) : text);
             }
         });
         return (sb.ToString().Trim(), string.IsNullOrWhiteSpace(title) ? null : title);
@@ -192,24 +188,6 @@ internal static class LinearHtmlText
             pos = at + 2;
         }
         return s.Length;
-    }
-
-    private static void AppendCollapsed(StringBuilder sb, ReadOnlySpan<char> data)
-    {
-        foreach (var c in data)
-        {
-            if (char.IsWhiteSpace(c))
-            {
-                if (sb.Length > 0 && !char.IsWhiteSpace(sb[^1]))
-                {
-                    sb.Append(' ');
-                }
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
     }
 
     private static string Collapse(string s) => string.Join(' ', s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));

@@ -148,7 +148,7 @@ public sealed class Searcher
     {
         // documents with several chunks: ask for as many hits per wanted document as the index has chunks per document
         var counts = _index.Manifest.Counts;
-        var perDocument = perChunk || counts.Documents == 0 ? 1.0 : Math.Clamp((double)counts.Chunks / counts.Documents, 1, 16);
+        var perDocument = perChunk ? 1.0 : HitsPerDocument(counts.Chunks, counts.Documents);
         var chunkDepth = (int)Math.Ceiling(depth * perDocument * 1.1);
         while (true)
         {
@@ -158,8 +158,7 @@ public sealed class Searcher
             {
                 return result;
             }
-            // not enough distinct documents yet: grow by the share seen so far, with a margin
-            chunkDepth = (int)Math.Min(int.MaxValue / 2, Math.Max(chunkDepth * 2L, (long)Math.Ceiling(chunkDepth * 1.25 * depth / Math.Max(result.Count, 1))));
+            chunkDepth = (int)Math.Min(int.MaxValue / 2, NextPass(chunkDepth, depth, result.Count));
         }
     }
 
@@ -180,7 +179,7 @@ public sealed class Searcher
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
         // with a wasted shallow search.
         var counts = _index.Manifest.Counts;
-        var perDocument = _index.Manifest.WindowTokens is null || counts.Documents == 0 ? 1.0 : Math.Clamp((double)counts.Vectors / counts.Documents, 1, 16);
+        var perDocument = _index.Manifest.WindowTokens is null ? 1.0 : HitsPerDocument(counts.Vectors, counts.Documents);
         var chunkDepth = (int)Math.Min(Math.Ceiling(depth * perDocument), Math.Max(vectors.Count, depth));
         while (true)
         {
@@ -196,10 +195,18 @@ public sealed class Searcher
             {
                 return result;
             }
-            // not enough distinct documents yet: grow by the share seen so far (hits per document), with a margin
-            chunkDepth = (int)Math.Min(vectors.Count, Math.Max(chunkDepth * 2L, (long)Math.Ceiling(chunkDepth * 1.25 * depth / Math.Max(result.Count, 1))));
+            chunkDepth = (int)Math.Min(vectors.Count, NextPass(chunkDepth, depth, result.Count));
         }
     }
+
+    // Hits per document the index holds (chunks, or vectors on a windowed index), for sizing a first pass; 1 to 16.
+    private static double HitsPerDocument(long units, long documents) =>
+        documents == 0 ? 1.0 : Math.Clamp((double)units / documents, 1, 16);
+
+    // A pass of `hits` found `found` of the `depth` distinct documents wanted: grow by the share seen so far (hits per
+    // document) with a margin, and at least double.
+    private static long NextPass(int hits, int depth, int found) =>
+        Math.Max(hits * 2L, (long)Math.Ceiling(hits * 1.25 * depth / Math.Max(found, 1)));
 
     private static List<Side> Collapse(IEnumerable<(long ChunkId, string DocId, double Score)> hits, bool perChunk)
     {

@@ -145,7 +145,7 @@ public static class IndexVerifier
                     var ids = new HashSet<long>();
                     foreach (var id in vectors.LiveIds())
                     {
-                        ids.Add(ChunkOfVector(manifest, id)); // several windows of one chunk count once
+                        ids.Add(SemanticIndex.ChunkOfVector(manifest, id)); // several windows of one chunk count once
                     }
                     CompareIds("vectors", vectorPath, ids, metadataIds, problems);
                     if (vectors.Count != manifest.Counts.Vectors)
@@ -169,11 +169,6 @@ public static class IndexVerifier
         return message.StartsWith(full, StringComparison.Ordinal) ? message[full.Length..]
             : message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
     }
-
-    // The chunk a vector id belongs to: the id itself, or on a windowed index (a short-context model) the id without
-    // its window bits.
-    private static long ChunkOfVector(IndexManifest manifest, long vectorId) =>
-        manifest.WindowTokens is null ? vectorId : vectorId >> SemanticIndex.WindowIdBits;
 
     private static void CompareIds(string store, string path, IReadOnlyCollection<long> ids, HashSet<long>? metadataIds, List<VerificationProblem> problems)
     {

@@ -23,19 +23,22 @@ public sealed class ModelCommandsTests
         Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("default").GetProperty("reason").GetString()));
     }
 
+    // `models list --json` with an empty model cache, letting the default-model policy probe `endpoint`
+    private static CliRunner.Result ListModelsProbing(TempDir root, string endpoint) =>
+        CliRunner.Run(root.Path, new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = endpoint,
+            ["SEMSEARCH_OFFLINE"] = "0",
+            ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
+        }, "models", "list", "--json");
+
     [Fact]
     public void ModelsList_HubAnswers_DefaultIsE5PulledOnFirstUse()
     {
         using var root = new TempDir();
         using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
-        var env = new Dictionary<string, string>
-        {
-            ["HF_ENDPOINT"] = hub.Endpoint,
-            ["SEMSEARCH_OFFLINE"] = "0",
-            ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
-        };
 
-        var result = CliRunner.Run(root.Path, env, "models", "list", "--json");
+        var result = ListModelsProbing(root, hub.Endpoint);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
@@ -49,14 +52,7 @@ public sealed class ModelCommandsTests
     public void ModelsList_HubDoesNotAnswer_DefaultIsUseLiteNamingE5()
     {
         using var root = new TempDir();
-        var env = new Dictionary<string, string>
-        {
-            ["HF_ENDPOINT"] = $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}",
-            ["SEMSEARCH_OFFLINE"] = "0",
-            ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
-        };
-
-        var result = CliRunner.Run(root.Path, env, "models", "list", "--json");
+        var result = ListModelsProbing(root, $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
