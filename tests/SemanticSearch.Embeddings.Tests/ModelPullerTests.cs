@@ -25,7 +25,7 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
         Dimensions = model.Files.Dimensions,
         QueryPrefix = "query: ",
         PassagePrefix = "passage: ",
-        Source = new ModelSource(repo, "main", "onnx/model.onnx", "tokenizer.json", "vocab.txt", "config.json", "model.safetensors"),
+        Source = new HuggingFaceSource(repo, "main", "onnx/model.onnx", "tokenizer.json", "vocab.txt", "config.json", "model.safetensors"),
     };
 
     [Fact]
@@ -81,5 +81,50 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
         var e = await Assert.ThrowsAsync<NotFoundException>(() => new ModelPuller(downloader, cache).PullAsync(Profile("test/empty")));
         Assert.Contains("test/empty", e.Message);
         Assert.False(cache.IsPresent("pulled"));
+    }
+
+    // The files of each seed repository's main branch, as their published listings show them; every weight file is
+    // the seeded test model's (graph or safetensors), so what the pull produces can be checked against it.
+    public static TheoryData<string, string[]> SeedLayouts() => new()
+    {
+        { "e5-small-v2", ["model.onnx", "onnx/model.onnx", "model.safetensors", "tokenizer.json", "vocab.txt", "config.json"] },
+        { "e5-small-unsupervised", ["config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json", "vocab.txt", "1_Pooling/config.json", "modules.json"] },
+        { "gte-small", ["onnx/model.onnx", "model.safetensors", "tokenizer.json", "vocab.txt", "config.json", "1_Pooling/config.json"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SeedLayouts))]
+    public async Task Pull_BuiltInSeedProfile_OnItsRealRepositoryLayout_GivesTheSeededModel(string id, string[] files)
+    {
+        var profile = ModelCatalog.BuiltInProfiles.Single(p => p.Id == id);
+        var repo = Assert.IsType<HuggingFaceSource>(profile.Source).HfRepo;
+        foreach (var file in files)
+        {
+            var bytes = file switch
+            {
+                "model.onnx" or "onnx/model.onnx" => File.ReadAllBytes(model.Files.ModelPath),
+                "model.safetensors" => File.ReadAllBytes(Path.Combine(model.Directory, "model.safetensors")),
+                "tokenizer.json" => File.ReadAllBytes(TestPaths.TokenizerJson),
+                "vocab.txt" => File.ReadAllBytes(model.Files.VocabPath),
+                "config.json" => File.ReadAllBytes(model.Files.ConfigPath),
+                _ => "{}"u8.ToArray(),
+            };
+            _hub.Add(repo, "main", file, bytes, lfs: file.EndsWith(".onnx", StringComparison.Ordinal) || file.EndsWith(".safetensors", StringComparison.Ordinal) || file.EndsWith(".bin", StringComparison.Ordinal));
+        }
+        var catalog = new ModelCatalog(new ModelCache(_cache.Path), [new HuggingFaceModelSource(_hub.Endpoint)]);
+
+        var directory = await catalog.PullAsync(profile);
+
+        var onnxServed = files.Any(f => f.EndsWith(".onnx", StringComparison.Ordinal));
+        var fetched = _hub.Requests.Where(r => r.StartsWith("GET /cdn/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(onnxServed, !fetched.Any(r => r.Contains("model.safetensors", StringComparison.Ordinal)));
+        Assert.DoesNotContain(fetched, r => r.Contains("pytorch_model.bin", StringComparison.Ordinal));
+        var seeded = profile with { Dimensions = model.Files.Dimensions };
+        using var pulled = OnnxTextEncoder.Open(directory, seeded);
+        using var original = OnnxTextEncoder.Open(model.Directory, seeded);
+        string[] texts = ["tide pools at low tide", "a second passage"];
+        var a = pulled.Encode(texts, TextRole.Passage);
+        var b = original.Encode(texts, TextRole.Passage);
+        Assert.All(a.Zip(b), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-5f));
     }
 }

@@ -39,7 +39,7 @@ internal static class ModelsCommand
             };
             foreach (var p in resolver.Catalog.Profiles.OrderBy(p => p.Id, StringComparer.Ordinal))
             {
-                rows.Add((p.Id, p.Dimensions, p.PoolingName, p.MaxTokens, resolver.Catalog.IsPresent(p), p.Source is null ? "local" : $"huggingface {p.Source.HfRepo}", p.Licence));
+                rows.Add((p.Id, p.Dimensions, p.PoolingName, p.MaxTokens, resolver.Catalog.IsPresent(p), p.Source?.Describe() ?? "local", p.Licence));
             }
             if (parse.GetValue(json))
             {

