@@ -21,6 +21,21 @@ internal static class TestModels
     /// <summary>Model cache root for the test run (shared by the tests of one run).</summary>
     public static string CacheRoot { get; } = Path.Combine(Path.GetTempPath(), "semsearch-tests", "models");
 
+    private static readonly Lazy<string> NoNuGet = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "semsearch-tests", "no-nuget");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "NuGet.Config");
+        File.WriteAllText(path, SemanticSearch.Embeddings.Tests.NuGet.LocalNuGetFeed.NuGetConfig(null, Path.Combine(dir, "empty-global-packages")));
+        return path;
+    });
+
+    /// <summary>
+    /// A NuGet.Config with no package source and an empty global packages folder: CLI tests see no NuGet model unless
+    /// they ask for one, whatever the machine's own NuGet folders hold.
+    /// </summary>
+    public static string NoNuGetConfig => NoNuGet.Value;
+
     /// <summary>A directory holding the test model (model.onnx, vocab.txt, config.json).</summary>
     public static string TestBertDirectory => Model.Value;
 

@@ -80,6 +80,11 @@ public sealed class NuGetModelSource : IModelSource
             return new ModelAvailability(true, $"{source.Package} {source.Version} is in the global packages folder ({GlobalPackagesFolder})");
         }
 
+        if (Environment.GetEnvironmentVariable("SEMSEARCH_OFFLINE") == "1")
+        {
+            return new ModelAvailability(false, $"{source.Package} {source.Version} is not in the global packages folder and SEMSEARCH_OFFLINE=1 asks no source");
+        }
+
         var sources = Sources;
         if (sources.Count == 0)
         {

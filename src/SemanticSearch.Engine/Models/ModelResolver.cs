@@ -60,7 +60,7 @@ public sealed class ModelResolver
             var availability = _catalog.ProbeAsync(preferred, ProbeTimeout).GetAwaiter().GetResult();
             if (availability.Available)
             {
-                return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is downloaded on first use");
+                return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is fetched on first use");
             }
             return (UseLiteModel.ModelId,
                 $"the offline fallback: {PreferredModel} (a retrieval model, far stronger) is not cached and {availability.Reason}; " +

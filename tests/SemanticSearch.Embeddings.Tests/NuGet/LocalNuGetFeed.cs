@@ -68,11 +68,12 @@ internal sealed class LocalNuGetFeed : IDisposable
         return path;
     }
 
-    public static string NuGetConfig(string source, string globalPackages) => $"""
+    /// <summary>A NuGet.Config naming <paramref name="source"/> as its only source (none when null) and <paramref name="globalPackages"/>.</summary>
+    public static string NuGetConfig(string? source, string globalPackages) => $"""
         <?xml version="1.0" encoding="utf-8"?>
         <configuration>
           <config><add key="globalPackagesFolder" value="{globalPackages}" /></config>
-          <packageSources><clear /><add key="test" value="{source}" protocolVersion="3" /></packageSources>
+          <packageSources><clear />{(source is null ? "" : $"<add key=\"test\" value=\"{source}\" protocolVersion=\"3\" />")}</packageSources>
         </configuration>
         """;
 

