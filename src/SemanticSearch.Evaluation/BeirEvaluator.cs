@@ -133,6 +133,25 @@ public sealed class BeirEvaluator
     /// </summary>
     public FusionTuning TuneFusion(BeirDataset tuneSet, IReadOnlyCollection<string>? queryIds, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var (set, baseline) = RankForTuning(tuneSet, queryIds, options, progress, cancellationToken);
+        return Tune([set], baseline, progress, cancellationToken);
+    }
+
+    /// <summary>Replays the fusion grid over tuning sets gathered with <see cref="RankForTuning"/>.</summary>
+    public static FusionTuning Tune(IReadOnlyList<TuningSet> sets, FusionOptions baseline, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 0, 1));
+        var tuning = FusionTuner.Tune(sets, baseline, cancellationToken: cancellationToken);
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 1, 1));
+        return tuning;
+    }
+
+    /// <summary>
+    /// Both rankings of every judged query of <paramref name="tuneSet"/> (or of <paramref name="queryIds"/>), as deep
+    /// as the tuning grid needs, and the index's default fusion (what tuning must beat).
+    /// </summary>
+    public (TuningSet Set, FusionOptions Baseline) RankForTuning(BeirDataset tuneSet, IReadOnlyCollection<string>? queryIds, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
         if (options.Encoder is null)
         {
             throw new Core.InvalidSettingException("model", "fusion tuning needs an embedding model (not --model none).");
@@ -143,15 +162,12 @@ public sealed class BeirEvaluator
         var judged = JudgedQueries(tuneSet, queryIds);
         var sides = new ConcurrentDictionary<string, QuerySides>(StringComparer.Ordinal);
         var depth = FusionTuner.MaxDepth;
-        ForEachQuery(judged, "tuning queries", progress, qid =>
+        ForEachQuery(judged, $"tuning queries ({tuneSet.Name})", progress, qid =>
         {
             var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
             sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
         }, cancellationToken);
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 0, 1));
-        var tuning = FusionTuner.Tune(sides, tuneSet.Qrels, index.Manifest.Fusion ?? new FusionOptions(), cancellationToken: cancellationToken);
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 1, 1));
-        return tuning;
+        return (new TuningSet(tuneSet.Name, sides, tuneSet.Qrels), index.Manifest.Fusion ?? new FusionOptions());
     }
 
     // Runs the judged queries in parallel on every core, reporting each one done.

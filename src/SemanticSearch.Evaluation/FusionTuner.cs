@@ -7,10 +7,19 @@
 // at several candidate depths. A dense weight of 0 is in the grid on purpose: when the model adds nothing on this
 // data, the honest answer is "hybrid = BM25".
 //
-// Selection: the highest mean nDCG@10 among the settings whose Recall@100 is at least BM25's on the same queries
-// (a default that loses recall would make hybrid worse than lexical on the second page); ties go to the earlier
-// setting in grid order, which lists larger k, smaller dense weights and deeper candidate lists first — the more
-// conservative choice. Only the tuning queries are looked at; the caller reports held-out queries.
+// Selection, guarded against overfitting a small tuning set (a grid of 732 settings will always contain one that
+// looks better on 18 queries by chance):
+// - eligible settings keep Recall@100 at least BM25's on every tuning set (a default that loses recall would make
+//   hybrid worse than lexical on the second page);
+// - with fewer than MinQueries judged tuning queries the index's default is kept;
+// - a setting replaces the default only by its lower confidence bound: the mean per-query gain in nDCG@10 over the
+//   default minus Z standard errors of that mean (a paired comparison on the same queries) must be positive, and the
+//   setting with the highest bound wins. Small or noisy tuning sets thus shrink to the default, large ones move as far
+//   as the evidence carries. Ties go to the earlier setting in grid order (larger k, smaller dense weights, deeper
+//   candidate lists first — the more conservative choice).
+// Several tuning sets (e.g. SciFact train and NFCorpus train for a model's shipped default) are weighted equally:
+// gains and their variances are macro-averaged over the sets. Only the tuning queries are looked at; the caller
+// reports held-out queries.
 using SemanticSearch.Engine.Search;
 
 namespace SemanticSearch.Evaluation;
@@ -27,6 +36,7 @@ public sealed record FusionScore(FusionOptions Fusion, double Ndcg10, double Rec
 /// <param name="Top">The best settings by nDCG@10 (eligible or not), for the report.</param>
 /// <param name="SettingsTried">Grid size.</param>
 /// <param name="Queries">Tuning queries used.</param>
+/// <param name="Decision">Why <paramref name="Best"/> was chosen (the guard's verdict), one line.</param>
 public sealed record FusionTuning(
     FusionOptions Best,
     FusionScore BestScore,
@@ -35,7 +45,14 @@ public sealed record FusionTuning(
     FusionScore Baseline,
     IReadOnlyList<FusionScore> Top,
     int SettingsTried,
-    int Queries);
+    int Queries,
+    string Decision);
+
+/// <summary>One set of tuning queries: their two rankings and their judgements.</summary>
+public sealed record TuningSet(
+    string Name,
+    IReadOnlyDictionary<string, QuerySides> Sides,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Qrels);
 
 /// <summary>The two rankings of one query before fusion.</summary>
 public sealed record QuerySides(IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<RankedDocument> Dense);
@@ -77,45 +94,156 @@ public static class FusionTuner
         return grid;
     }
 
+    /// <summary>Fewer judged tuning queries than this keep the default.</summary>
+    public const int MinQueries = 50;
+
+    /// <summary>Standard errors a setting's mean gain over the default must clear (about 97.7 % one-sided).</summary>
+    public const double Z = 2.0;
+
     /// <summary>
     /// Picks the best setting for <paramref name="sides"/> judged by <paramref name="qrels"/> (queries without
-    /// judgements are ignored). <paramref name="baseline"/> is scored too, for comparison.
+    /// judgements are ignored). <paramref name="baseline"/> is the default the guard shrinks to.
     /// </summary>
     public static FusionTuning Tune(
         IReadOnlyDictionary<string, QuerySides> sides,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels,
         FusionOptions baseline,
         int parallelism = 0,
+        CancellationToken cancellationToken = default) =>
+        Tune([new TuningSet("tuning", sides, qrels)], baseline, parallelism, cancellationToken);
+
+    /// <summary>Picks the best setting over several tuning sets, each weighted equally.</summary>
+    public static FusionTuning Tune(
+        IReadOnlyList<TuningSet> sets,
+        FusionOptions baseline,
+        int parallelism = 0,
         CancellationToken cancellationToken = default)
     {
-        var queries = sides.Keys.Where(qrels.ContainsKey).OrderBy(q => q, StringComparer.Ordinal).ToList();
-        if (queries.Count == 0)
+        ArgumentNullException.ThrowIfNull(sets);
+        var queries = sets.Select(t => t.Sides.Keys.Where(t.Qrels.ContainsKey).OrderBy(q => q, StringComparer.Ordinal).ToList()).ToList();
+        var total = queries.Sum(q => q.Count);
+        if (queries.Any(q => q.Count == 0))
         {
             throw new Core.InvalidSettingException("split", "no judged tuning queries: fusion tuning needs labelled queries.");
         }
         var grid = Grid;
-        var scores = new FusionScore[grid.Count];
+        var perQuery = new SetScores[grid.Count][];
         Parallel.For(0, grid.Count, new ParallelOptions
         {
             MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount,
             CancellationToken = cancellationToken,
-        }, i => scores[i] = Score(grid[i], queries, sides, qrels));
+        }, i => perQuery[i] = sets.Select((t, j) => ScorePerQuery(grid[i], queries[j], t.Sides, t.Qrels)).ToArray());
 
-        var lexical = ScoreSide(queries, sides, qrels, dense: false);
-        var dense = ScoreSide(queries, sides, qrels, dense: true);
-        FusionScore? best = null;
-        foreach (var s in scores)
+        var lexical = Macro(new FusionOptions(FusionMethod.Rrf, 60, 1, 0, 100), sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: false)).ToList());
+        var lexicalRecall = sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: false).Recall100).ToArray();
+        var dense = Macro(new FusionOptions(FusionMethod.Rrf, 60, 0, 1, 100), sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: true)).ToList());
+        var normalisedBaseline = baseline with { Depth = baseline.Depth ?? 100 };
+        var baseScores = sets.Select((t, j) => ScorePerQuery(normalisedBaseline, queries[j], t.Sides, t.Qrels)).ToArray();
+        var baselineScore = Summary(normalisedBaseline, baseScores);
+        var scores = grid.Select((g, i) => Summary(g, perQuery[i])).ToList();
+        var top = scores.OrderByDescending(s => s.Ndcg10).Take(10).ToList();
+
+        FusionTuning Keep(string why) =>
+            new(normalisedBaseline, baselineScore, lexical, dense, baselineScore, top, grid.Count, total, why);
+
+        if (total < MinQueries)
         {
-            if (s.Recall100 + 1e-12 >= lexical.Recall100 && (best is null || s.Ndcg10 > best.Ndcg10 + 1e-12))
+            return Keep($"kept the default: {total} judged tuning queries, fewer than the {MinQueries} the tuner needs");
+        }
+
+        int best = -1;
+        double bestBound = 0, bestGain = 0;
+        for (var i = 0; i < grid.Count; i++)
+        {
+            var keepsRecall = true;
+            for (var j = 0; j < sets.Count; j++)
             {
-                best = s;
+                keepsRecall &= perQuery[i][j].Recall100 + 1e-12 >= lexicalRecall[j];
+            }
+            if (!keepsRecall)
+            {
+                continue;
+            }
+
+            var (gain, bound) = LowerBound(perQuery[i], baseScores);
+            if (bound > bestBound + 1e-12)
+            {
+                (best, bestBound, bestGain) = (i, bound, gain);
             }
         }
-        // the grid holds "dense weight 0 at depth 200", which is BM25 itself, so some setting is always eligible
-        best ??= scores[0];
-        var top = scores.OrderByDescending(s => s.Ndcg10).Take(10).ToList();
-        var baselineScore = Score(baseline with { Depth = baseline.Depth ?? 100 }, queries, sides, qrels);
-        return new FusionTuning(best.Fusion, best, lexical, dense, baselineScore, top, grid.Count, queries.Count);
+
+        if (best < 0)
+        {
+            return Keep($"kept the default: no setting beat it by more than {Z:0.#} standard errors of the per-query gain while keeping BM25's Recall@100");
+        }
+        return new FusionTuning(grid[best], scores[best], lexical, dense, baselineScore, top, grid.Count, total,
+            $"gain over the default {bestGain:+0.0000} nDCG@10 (lower bound {bestBound:+0.0000} at {Z:0.#} standard errors) on {total} queries");
+    }
+
+    private sealed record SetScores(double[] Ndcg, double Recall100);
+
+    // The macro-averaged mean gain of a setting over the default and its lower confidence bound.
+    private static (double Gain, double Bound) LowerBound(SetScores[] setting, SetScores[] baseline)
+    {
+        double gain = 0, variance = 0;
+        for (var j = 0; j < setting.Length; j++)
+        {
+            var a = setting[j].Ndcg;
+            var b = baseline[j].Ndcg;
+            var n = a.Length;
+            double mean = 0;
+            for (var q = 0; q < n; q++)
+            {
+                mean += a[q] - b[q];
+            }
+            mean /= n;
+            double ss = 0;
+            for (var q = 0; q < n; q++)
+            {
+                var d = a[q] - b[q] - mean;
+                ss += d * d;
+            }
+            gain += mean;
+            variance += n > 1 ? ss / (n - 1) / n : 0;
+        }
+        var m = setting.Length;
+        gain /= m;
+        return (gain, gain - Z * Math.Sqrt(variance) / m);
+    }
+
+    private static FusionScore Summary(FusionOptions fusion, SetScores[] sets) =>
+        new(fusion, sets.Average(s => s.Ndcg.Average()), sets.Average(s => s.Recall100));
+
+    private static FusionScore Macro(FusionOptions label, IReadOnlyList<FusionScore> sets) =>
+        new(label, sets.Average(s => s.Ndcg10), sets.Average(s => s.Recall100));
+
+    private static SetScores ScorePerQuery(
+        FusionOptions fusion,
+        IReadOnlyList<string> queries,
+        IReadOnlyDictionary<string, QuerySides> sides,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels)
+    {
+        var ndcg = new double[queries.Count];
+        double recall = 0;
+        for (var i = 0; i < queries.Count; i++)
+        {
+            var (n, r) = ScoreQuery(fusion, sides[queries[i]], qrels[queries[i]]);
+            ndcg[i] = n;
+            recall += r;
+        }
+        return new SetScores(ndcg, recall / queries.Count);
+    }
+
+    private static (double Ndcg10, double Recall100) ScoreQuery(FusionOptions fusion, QuerySides sides, IReadOnlyDictionary<string, int> judged)
+    {
+        var depth = fusion.Depth ?? 100;
+        var l = Prefix(sides.Lexical, depth);
+        var d = Prefix(sides.Dense, depth);
+        var fused = fusion.Method == FusionMethod.Rrf
+            ? RankFusion.Reciprocal(l, d, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal)
+            : RankFusion.Convex(l, d, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal);
+        var ranked = RetrievalMetrics.Order(fused.Take(100).Select(f => (f.Key, f.Score)));
+        return (RetrievalMetrics.Ndcg(ranked, judged, 10), RetrievalMetrics.Recall(ranked, judged, 100));
     }
 
     /// <summary>Scores one setting over <paramref name="queries"/>.</summary>
@@ -125,21 +253,8 @@ public static class FusionTuner
         IReadOnlyDictionary<string, QuerySides> sides,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels)
     {
-        double ndcg = 0, recall = 0;
-        var depth = fusion.Depth ?? 100;
-        foreach (var q in queries)
-        {
-            var (lex, den) = (sides[q].Lexical, sides[q].Dense);
-            var l = Prefix(lex, depth);
-            var d = Prefix(den, depth);
-            var fused = fusion.Method == FusionMethod.Rrf
-                ? RankFusion.Reciprocal(l, d, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal)
-                : RankFusion.Convex(l, d, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal);
-            var ranked = RetrievalMetrics.Order(fused.Take(100).Select(f => (f.Key, f.Score)));
-            ndcg += RetrievalMetrics.Ndcg(ranked, qrels[q], 10);
-            recall += RetrievalMetrics.Recall(ranked, qrels[q], 100);
-        }
-        return new FusionScore(fusion, ndcg / queries.Count, recall / queries.Count);
+        var scores = ScorePerQuery(fusion, queries, sides, qrels);
+        return new FusionScore(fusion, scores.Ndcg.Average(), scores.Recall100);
     }
 
     private static FusionScore ScoreSide(IReadOnlyList<string> queries, IReadOnlyDictionary<string, QuerySides> sides, IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels, bool dense)

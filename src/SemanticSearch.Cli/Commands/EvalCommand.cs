@@ -34,6 +34,15 @@ internal static class EvalCommand
                           "none, scoring the other half — and report it as 'hybrid-tuned' beside the index default.",
         };
         var tuneSplit = new Option<string?>("--tune-split") { Description = "The qrels split to tune on (default: train when the folder has one)." };
+        var tuneAlso = new Option<string[]>("--tune-also")
+        {
+            Description = "With --tune-fusion: more tuning data, as <beir-folder>[:split] (default split train); every tuning set weighs the same.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var crossCheck = new Option<bool>("--cross-check")
+        {
+            Description = "Check the tuner on this split: tune on one half of the judged queries (by id hash), score the other with the default and the tuned fusion, then swap.",
+        };
         var saveFusion = new Option<string?>("--save-fusion") { Description = "With --tune-fusion: store the tuned setting as the default of this index (built with the same model)." };
         var compare = new Option<string?>("--compare") { Description = "Two runs, e.g. lexical,hybrid: list the queries where their nDCG@10 differs most." };
         var report = new Option<string?>("--report") { Description = "Write a Markdown report with plots into this folder (e.g. docs/eval)." };
@@ -46,7 +55,7 @@ internal static class EvalCommand
 
         var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.")
         {
-            folder, mode, split, json, runDir, model, tune, tuneSplit, saveFusion, compare, report, chunkTokens, windowTokens, fusionMethod, rrfK, weights, depth,
+            folder, mode, split, json, runDir, model, tune, tuneSplit, tuneAlso, crossCheck, saveFusion, compare, report, chunkTokens, windowTokens, fusionMethod, rrfK, weights, depth,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -63,9 +72,9 @@ internal static class EvalCommand
             var modelName = parse.GetValue(model) ?? (lexicalOnly ? ModelResolver.NoModel : null);
             var jsonGiven = parse.GetResult(json) is not null;
             using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: false, ct);
-            if (tuneFusion && encoder is null)
+            if ((tuneFusion || parse.GetValue(crossCheck)) && encoder is null)
             {
-                throw new InvalidSettingException("--tune-fusion", "needs an embedding model (not --model none).");
+                throw new InvalidSettingException(tuneFusion ? "--tune-fusion" : "--cross-check", "needs an embedding model (not --model none).");
             }
             var settings = new IndexSettings();
             if (parse.GetValue(chunkTokens) is { } ct2)
@@ -75,6 +84,10 @@ internal static class EvalCommand
             settings = settings with { WindowTokens = parse.GetValue(windowTokens) };
             var display = new ProgressDisplay();
             var evaluator = new BeirEvaluator();
+            if (parse.GetValue(crossCheck))
+            {
+                return CrossCheck(dataset, splitName, settings, encoder!, display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
+            }
 
             FusionTuning? tuning = null;
             string? tuningSource = null;
@@ -86,8 +99,22 @@ internal static class EvalCommand
                 tuningSource = source;
                 scored = heldOut;
                 var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder);
+                var also = (parse.GetValue(tuneAlso) ?? []).Select(ParseTuneAlso).ToList();
                 tuning = display.Run($"tune fusion {dataset.Name}", r =>
-                    evaluator.TuneFusion(tuneSet, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
+                {
+                    var progress = new Progress(p => r(p.Stage, p.Done, p.Total));
+                    var (first, baseline) = evaluator.RankForTuning(tuneSet, tuneIds, options, progress, ct);
+                    var sets = new List<TuningSet> { first };
+                    foreach (var other in also)
+                    {
+                        sets.Add(evaluator.RankForTuning(other.Set, null, options, progress, ct).Set);
+                    }
+                    return BeirEvaluator.Tune(sets, baseline, progress, ct);
+                });
+                if (also.Count > 0)
+                {
+                    tuningSource += " + " + string.Join(" + ", also.Select(a => $"{a.Set.Name} '{a.Split}'"));
+                }
                 extra["hybrid-tuned"] = tuning.Best;
                 if (!modes.Contains(SearchMode.Hybrid))
                 {
@@ -129,6 +156,64 @@ internal static class EvalCommand
             return ExitCodes.Ok;
         }));
         return cmd;
+    }
+
+    private static (BeirDataset Set, string Split) ParseTuneAlso(string spec)
+    {
+        var colon = spec.LastIndexOf(':');
+        var (folder, split) = colon > 0 && !Directory.Exists(spec) ? (spec[..colon], spec[(colon + 1)..]) : (spec, "train");
+        if (!Directory.Exists(folder))
+        {
+            throw new InvalidSettingException("--tune-also", $"{folder}: no such BEIR folder");
+        }
+        return (BeirDataset.Load(folder, split), split);
+    }
+
+    // Two-fold check of the tuner: each half of the judged queries tunes, the other half scores default vs tuned.
+    private static int CrossCheck(BeirDataset dataset, string split, IndexSettings settings, ITextEncoder encoder, ProgressDisplay display, BeirEvaluator evaluator, string? json, CancellationToken ct)
+    {
+        var (a, b) = FusionTuner.HoldOut(dataset.Qrels.Keys.Where(dataset.Queries.ContainsKey));
+        var folds = new List<object>();
+        var lines = new List<string>();
+        foreach (var (name, tuneIds, heldOut) in new[] { ("A→B", a, b), ("B→A", b, a) })
+        {
+            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder);
+            var tuning = display.Run($"tune fusion {dataset.Name} {name}", r =>
+                evaluator.TuneFusion(dataset, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
+            var scoreOptions = new EvaluationOptions([SearchMode.Lexical, SearchMode.Hybrid], split, settings, Encoder: encoder, QueryIds: heldOut,
+                ExtraHybrids: new Dictionary<string, FusionOptions> { ["hybrid-tuned"] = tuning.Best });
+            var result = display.Run($"score {dataset.Name} {name}", r =>
+                evaluator.Run(dataset, scoreOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
+            var lexical = result.Results["lexical"].Ndcg10;
+            var def = result.Results["hybrid"].Ndcg10;
+            var tuned = result.Results["hybrid-tuned"].Ndcg10;
+            folds.Add(new
+            {
+                fold = name,
+                tuneQueries = tuneIds.Count,
+                heldOutQueries = result.Queries,
+                tuned = FusionJson(tuning.Best),
+                decision = tuning.Decision,
+                heldOut = new { lexical, @default = def, tuned, delta = tuned - def },
+            });
+            lines.Add($"{name}: tuned on {tuneIds.Count}, scored on {result.Queries}: lexical {lexical:F4}, default {def:F4}, tuned {tuned:F4} ({tuned - def:+0.0000;-0.0000}); {EvaluationReport.Describe(tuning.Best)}; {tuning.Decision}");
+        }
+        var payload = new { dataset = dataset.Name, split, model = encoder.Info.ModelId, folds };
+        if (json == "-")
+        {
+            CommonOptions.PrintJson(payload);
+            return ExitCodes.Ok;
+        }
+        if (json is not null)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(payload, CommonOptions.JsonOptions));
+        }
+        Console.WriteLine($"{dataset.Name} ({split}), model {encoder.Info.ModelId}: two-fold check of --tune-fusion");
+        foreach (var line in lines)
+        {
+            Console.WriteLine("  " + line);
+        }
+        return ExitCodes.Ok;
     }
 
     // Where tuning queries come from: another split's qrels (train), or — when the folder has only the evaluation
@@ -218,6 +303,7 @@ internal static class EvalCommand
                 ["queries"] = tuning.Queries,
                 ["settingsTried"] = tuning.SettingsTried,
                 ["best"] = FusionJson(tuning.Best),
+                ["decision"] = tuning.Decision,
                 ["onTuningQueries"] = new Dictionary<string, object>
                 {
                     ["lexical"] = Pair(tuning.Lexical),
@@ -261,6 +347,7 @@ internal static class EvalCommand
         if (tuning is not null)
         {
             Console.WriteLine($"tuned on {tuningSource}: {tuning.Queries} queries, {tuning.SettingsTried} settings; there nDCG@10 lexical {tuning.Lexical.Ndcg10:F4}, default {tuning.Baseline.Ndcg10:F4}, tuned {tuning.BestScore.Ndcg10:F4}");
+            Console.WriteLine($"  {tuning.Decision}");
         }
         if (deltas is not null && pair is { } p)
         {
