@@ -15,7 +15,8 @@
 // - a setting replaces the default only by its lower confidence bound: the mean per-query gain in nDCG@10 over the
 //   default minus Z standard errors of that mean (a paired comparison on the same queries) must be positive, and the
 //   setting with the highest bound wins. Small or noisy tuning sets thus shrink to the default, large ones move as far
-//   as the evidence carries. Ties go to the earlier setting in grid order (larger k, smaller dense weights, deeper
+//   as the evidence carries (a default that itself loses BM25's recall is replaced by the eligible setting with the
+//   best bound, whatever its sign). Ties go to the earlier setting in grid order (larger k, smaller dense weights, deeper
 //   candidate lists first — the more conservative choice).
 // Several tuning sets (e.g. SciFact train and NFCorpus train for a model's shipped default) are weighted equally:
 // gains and their variances are macro-averaged over the sets. Only the tuning queries are looked at; the caller
@@ -151,8 +152,14 @@ public static class FusionTuner
             return Keep($"kept the default: {total} judged tuning queries, fewer than the {MinQueries} the tuner needs");
         }
 
+        // A default that loses BM25's recall is not a place to shrink to: then the best eligible bound wins, whatever its sign.
+        var baselineKeepsRecall = true;
+        for (var j = 0; j < sets.Count; j++)
+        {
+            baselineKeepsRecall &= baseScores[j].Recall100 + 1e-12 >= lexicalRecall[j];
+        }
         int best = -1;
-        double bestBound = 0, bestGain = 0;
+        double bestBound = baselineKeepsRecall ? 0 : double.NegativeInfinity, bestGain = 0;
         for (var i = 0; i < grid.Count; i++)
         {
             var keepsRecall = true;
@@ -177,7 +184,7 @@ public static class FusionTuner
             return Keep($"kept the default: no setting beat it by more than {Z:0.#} standard errors of the per-query gain while keeping BM25's Recall@100");
         }
         return new FusionTuning(grid[best], scores[best], lexical, dense, baselineScore, top, grid.Count, total,
-            $"gain over the default {bestGain:+0.0000} nDCG@10 (lower bound {bestBound:+0.0000} at {Z:0.#} standard errors) on {total} queries");
+            (baselineKeepsRecall ? "" : "the default loses BM25's Recall@100; ") + $"gain over the default {bestGain:+0.0000} nDCG@10 (lower bound {bestBound:+0.0000} at {Z:0.#} standard errors) on {total} queries");
     }
 
     private sealed record SetScores(double[] Ndcg, double Recall100);

@@ -46,7 +46,7 @@ public sealed class FusionTunerTests
         var rng = new Random(7);
         var sides = new Dictionary<string, QuerySides>();
         var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>>();
-        for (var q = 0; q < 40; q++)
+        for (var q = 0; q < 60; q++)
         {
             var lexical = Enumerable.Range(0, 150).Select(i => $"q{q}-d{i}").ToArray();
             var dense = Enumerable.Range(0, 150).Select(_ => $"noise{rng.Next(100_000)}").Distinct().ToArray();
@@ -63,13 +63,12 @@ public sealed class FusionTunerTests
         Assert.True(tuning.Baseline.Recall100 < tuning.Lexical.Recall100);
     }
 
-    [Fact]
-    public void Tune_EachSideFindsHalfTheRelevantDocuments_FusionBeatsBoth()
+    // relevant: x (lexical rank 1, dense rank 50) and y (dense rank 1, lexical rank 50): only fusion ranks both high
+    private static (Dictionary<string, QuerySides> Sides, Dictionary<string, IReadOnlyDictionary<string, int>> Qrels) Complementary(int queries)
     {
-        // relevant: x (lexical rank 1, dense rank 50) and y (dense rank 1, lexical rank 50): only fusion ranks both high
         var sides = new Dictionary<string, QuerySides>();
         var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>>();
-        for (var q = 0; q < 20; q++)
+        for (var q = 0; q < queries; q++)
         {
             string X = $"x{q}", Y = $"y{q}";
             var lexical = new List<string> { X };
@@ -82,14 +81,85 @@ public sealed class FusionTunerTests
             sides[$"q{q}"] = new QuerySides(Ranking([.. lexical]), Ranking([.. dense]));
             qrels[$"q{q}"] = Judged(X, Y);
         }
+        return (sides, qrels);
+    }
 
-        var tuning = FusionTuner.Tune(sides, qrels, new FusionOptions());
+    [Fact]
+    public void Tune_EachSideFindsHalfTheRelevantDocuments_FusionBeatsBoth()
+    {
+        var (sides, qrels) = Complementary(60);
+
+        var tuning = FusionTuner.Tune(sides, qrels, new FusionOptions(FusionMethod.Rrf, 60, 1, 0, 100));
 
         // both at the top two ranks: the ideal nDCG of 1
         Assert.Equal(1.0, tuning.BestScore.Ndcg10, 9);
         Assert.True(tuning.BestScore.Ndcg10 > tuning.Lexical.Ndcg10 + 0.2);
         Assert.True(tuning.BestScore.Ndcg10 > tuning.Dense.Ndcg10 + 0.2);
         Assert.True(tuning.Best.LexicalWeight > 0 && tuning.Best.DenseWeight > 0);
+    }
+
+    [Fact]
+    public void Tune_FewerThanTheMinimumOfQueries_KeepsTheDefaultEvenWhenFusionWouldWin()
+    {
+        var (sides, qrels) = Complementary(FusionTuner.MinQueries - 1);
+        var lexicalOnly = new FusionOptions(FusionMethod.Rrf, 60, 1, 0, 100);
+
+        var tuning = FusionTuner.Tune(sides, qrels, lexicalOnly);
+
+        Assert.Equal(lexicalOnly, tuning.Best);
+        Assert.Equal(tuning.Lexical.Ndcg10, tuning.BestScore.Ndcg10, 12);
+        Assert.Contains("fewer than", tuning.Decision, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tune_GainOnTwoOfSixtyQueriesOnly_KeepsTheDefault()
+    {
+        // On 58 queries both sides rank the one relevant document first (every setting ties). On 2, dense puts an
+        // unjudged document first and lacks the relevant one, so lexical-only settings beat the 1:1 default there by
+        // about 0.37 nDCG@10 — a mean gain of 0.012 that a selection by best mean would take, and that two standard
+        // errors of the per-query gain (≈ 0.018) do not support.
+        var sides = new Dictionary<string, QuerySides>();
+        var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>>();
+        for (var q = 0; q < 60; q++)
+        {
+            var lexical = Enumerable.Range(0, 30).Select(i => $"q{q}-d{i}").ToArray();
+            var dense = q < 2
+                ? Enumerable.Range(0, 30).Select(i => $"q{q}-n{i}").ToArray()
+                : lexical;
+            sides[$"q{q}"] = new QuerySides(Ranking(lexical), Ranking(dense));
+            qrels[$"q{q}"] = Judged($"q{q}-d0");
+        }
+        var rrf = new FusionOptions(FusionMethod.Rrf, 60, 1, 1, 100);
+
+        var tuning = FusionTuner.Tune(sides, qrels, rrf);
+
+        Assert.True(tuning.Top[0].Ndcg10 > tuning.Baseline.Ndcg10 + 0.01, "the data must tempt a best-mean selection");
+        Assert.Equal(rrf, tuning.Best);
+        Assert.Contains("kept the default", tuning.Decision, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tune_TwoSets_EachWeighsTheSameWhateverItsSize()
+    {
+        // Set A (200 queries) is served best by lexical alone, set B (60) by fusion; a query-weighted objective would
+        // follow A. Macro-averaged, the fused setting wins because B's gain is far larger than A's loss.
+        var a = new Dictionary<string, QuerySides>();
+        var aq = new Dictionary<string, IReadOnlyDictionary<string, int>>();
+        for (var q = 0; q < 200; q++)
+        {
+            var lexical = Enumerable.Range(0, 120).Select(i => $"a{q}-d{i}").ToArray();
+            var dense = Enumerable.Range(0, 120).Select(i => i == 1 ? $"a{q}-d0" : $"a{q}-n{i}").ToArray();
+            a[$"a{q}"] = new QuerySides(Ranking(lexical), Ranking(dense));
+            aq[$"a{q}"] = Judged($"a{q}-d0");
+        }
+        var (b, bq) = Complementary(60);
+        var lexicalOnly = new FusionOptions(FusionMethod.Rrf, 60, 1, 0, 100);
+
+        var tuning = FusionTuner.Tune([new TuningSet("a", a, aq), new TuningSet("b", b, bq)], lexicalOnly);
+
+        Assert.True(tuning.Best.DenseWeight > 0, $"chose {tuning.Best}");
+        Assert.True(tuning.BestScore.Ndcg10 > tuning.Lexical.Ndcg10 + 0.1);
+        Assert.Equal(260, tuning.Queries);
     }
 
     [Fact]
