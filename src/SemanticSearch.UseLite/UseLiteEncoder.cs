@@ -41,6 +41,9 @@ internal sealed class UseLiteEncoder : ITextEncoder
 
     public EncoderInfo Info { get; }
 
+    /// <summary>Lower-cases every text before tokenising (the vocabulary is mostly lower-case; see docs/eval).</summary>
+    internal bool Lowercase { get; init; }
+
     public ITokenCounter TokenCounter => _tokenizer;
 
     public int PassageOverheadTokens => 0;
@@ -59,7 +62,8 @@ internal sealed class UseLiteEncoder : ITextEncoder
         var sequences = new int[texts.Count][];
         for (var i = 0; i < texts.Count; i++)
         {
-            sequences[i] = _tokenizer.Encode(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts)), Info.MaxTokens);
+            var text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts));
+            sequences[i] = _tokenizer.Encode(Lowercase ? text.ToLowerInvariant() : text, Info.MaxTokens);
         }
 
         var order = new int[texts.Count];

@@ -166,7 +166,12 @@ public static class UseLiteModel
         var tokenizer = SentencePieceUnigramTokenizer.Load(Path.Combine(modelDirectory, VocabFile));
         var info = new EncoderInfo(profile.ModelId, profile.TarballIntegrity, profile.Dimensions, profile.Pooling,
             profile.QueryPrefix, profile.PassagePrefix, profile.MaxTokens);
-        return new UseLiteEncoder(Path.Combine(modelDirectory, ModelFile), tokenizer, info, intraOpThreads ?? Environment.ProcessorCount);
+        return new UseLiteEncoder(Path.Combine(modelDirectory, ModelFile), tokenizer, info, intraOpThreads ?? Environment.ProcessorCount)
+        {
+            // Experiment switch for the lower-casing measurement (docs/eval): not recorded in the manifest, so an index
+            // built with it must be searched with it.
+            Lowercase = Environment.GetEnvironmentVariable("SEMSEARCH_USELITE_LOWERCASE") == "1",
+        };
     }
 
     internal static UseLiteProfile? ReadCurrentProfile(string modelDirectory)
