@@ -167,7 +167,7 @@ public sealed class BeirEvaluator
             var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
             sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
         }, cancellationToken);
-        return (new TuningSet(tuneSet.Name, sides, tuneSet.Qrels), index.Manifest.Fusion ?? new FusionOptions());
+        return (new TuningSet(tuneSet.Name, sides, tuneSet.Qrels), options.Fusion ?? index.Manifest.Fusion ?? new FusionOptions());
     }
 
     // Runs the judged queries in parallel on every core, reporting each one done.

@@ -98,7 +98,7 @@ internal static class EvalCommand
                 var (tuneSet, tuneIds, heldOut, source) = TuningQueries(dataset, parse.GetValue(tuneSplit), splitName);
                 tuningSource = source;
                 scored = heldOut;
-                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder);
+                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder, Fusion: FusionDefaults.For(encoder!.Info));
                 var also = (parse.GetValue(tuneAlso) ?? []).Select(ParseTuneAlso).ToList();
                 tuning = display.Run($"tune fusion {dataset.Name}", r =>
                 {
@@ -122,8 +122,9 @@ internal static class EvalCommand
                 }
             }
 
+            // The model's default as a new index would record it now (a cached evaluation index keeps what it was built with).
             var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info), parse.GetValue(fusionMethod),
-                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth));
+                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info);
             fusion?.Validate();
             var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra);
             var result = display.Run($"eval {dataset.Name}", r =>
@@ -177,10 +178,10 @@ internal static class EvalCommand
         var lines = new List<string>();
         foreach (var (name, tuneIds, heldOut) in new[] { ("A→B", a, b), ("B→A", b, a) })
         {
-            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder);
+            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: FusionDefaults.For(encoder.Info));
             var tuning = display.Run($"tune fusion {dataset.Name} {name}", r =>
                 evaluator.TuneFusion(dataset, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
-            var scoreOptions = new EvaluationOptions([SearchMode.Lexical, SearchMode.Hybrid], split, settings, Encoder: encoder, QueryIds: heldOut,
+            var scoreOptions = new EvaluationOptions([SearchMode.Lexical, SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: options.Fusion, QueryIds: heldOut,
                 ExtraHybrids: new Dictionary<string, FusionOptions> { ["hybrid-tuned"] = tuning.Best });
             var result = display.Run($"score {dataset.Name} {name}", r =>
                 evaluator.Run(dataset, scoreOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
