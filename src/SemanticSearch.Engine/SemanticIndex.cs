@@ -396,7 +396,7 @@ public sealed class SemanticIndex : IDisposable
                 {
                     continue;
                 }
-                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, chunk.Text, doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, IsTitleChunk(chunk.Length) ? string.Empty : chunk.Text, doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
                 records.Add(chunk);
                 batch.Add((doc, chunk));
             }
@@ -453,7 +453,7 @@ public sealed class SemanticIndex : IDisposable
     {
         var sb = new System.Text.StringBuilder();
         var end = 0;
-        foreach (var c in chunks.OrderBy(c => c.Start))
+        foreach (var c in chunks.Where(c => !IsTitleChunk(c.Length)).OrderBy(c => c.Start))
         {
             var stop = c.Start + c.Length;
             if (stop <= end)
@@ -490,7 +490,7 @@ public sealed class SemanticIndex : IDisposable
         var ids = new List<long>(batch.Count);
         foreach (var (doc, chunk) in batch)
         {
-            var title = EmbeddingTitle(doc.Title);
+            var title = IsTitleChunk(chunk.Length) ? string.Empty : EmbeddingTitle(doc.Title);
             var windows = Windows(chunk.Text, title);
             for (var w = 0; w < windows.Count; w++)
             {
@@ -572,9 +572,25 @@ public sealed class SemanticIndex : IDisposable
             var max = _chunking.MaxTokens - titleTokens;
             chunks = new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, max / 8))).Chunk(document.Text);
         }
+        if (chunks.Count == 0 && HasOwnTitle(document))
+        {
+            // A document that is only a title (a BEIR record with an empty text, an HTML page with a title and no body)
+            // is still findable by its title: one chunk holding it. Its Length is 0 because it is no span of the text;
+            // that marks a title chunk for Write and Repair (see IsTitleChunk).
+            return [new TextChunk(0, 0, 0, document.Title, TokenCounter.CountTokens(document.Title))];
+        }
         return chunks;
     }
 
+    // A title that is the document's own. A file's title falls back to its file name when it has none (see
+    // Extraction's Titles); a file holding nothing besides that stays "no text found", as a whitespace-only file must.
+    private static bool HasOwnTitle(SourceDocument document) =>
+        document.Title.Trim().Length > 0
+        && (document.Path.Length == 0 || !string.Equals(document.Title, Path.GetFileNameWithoutExtension(document.Path), StringComparison.Ordinal));
+
+    // A chunk that holds the title of a title-only document (made by Chunk): it is embedded and indexed as the title alone,
+    // not as the title twice.
+    private static bool IsTitleChunk(int length) => length == 0;
 
     /// <summary>Chunks <paramref name="document"/> and replaces any earlier version of it in every store.</summary>
     /// <returns>The number of chunks written (0 when the text holds no tokens).</returns>
@@ -605,7 +621,7 @@ public sealed class SemanticIndex : IDisposable
                 var docTitle = EmbeddingTitle(doc.Title);
                 foreach (var c in chunks)
                 {
-                    var title = docTitle;
+                    var title = IsTitleChunk(c.Length) ? string.Empty : docTitle;
                     var windows = Windows(c.Text, title);
                     windowCounts[at++] = windows.Count;
                     foreach (var w in windows)
@@ -631,7 +647,7 @@ public sealed class SemanticIndex : IDisposable
                 var c = chunks[i];
                 ids[i] = nextId++;
                 records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
-                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, IsTitleChunk(c.Length) ? string.Empty : c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
             }
             Lexical.DeleteDocument(document.Id);
             Lexical.AddDocument(document.Text, lexical);
