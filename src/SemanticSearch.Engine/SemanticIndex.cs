@@ -361,7 +361,8 @@ public sealed class SemanticIndex : IDisposable
             chunkIds.Add(c.Id);
         }
         var lexicalIds = Lexical.AllChunkIds();
-        var lexicalOk = lexicalIds.Count == chunkIds.Count && chunkIds.SetEquals(lexicalIds);
+        var lexicalOk = lexicalIds.Count == chunkIds.Count && chunkIds.SetEquals(lexicalIds)
+            && Lexical.Format == LexicalIndex.CurrentFormat && DocumentEntriesAgree();
         var vectorsOk = true;
         if (_vectors is HnswIndex hnsw)
         {
@@ -374,6 +375,11 @@ public sealed class SemanticIndex : IDisposable
             return rebuilt;
         }
         BeginBatch();
+        if (!lexicalOk)
+        {
+            // rebuilt whole, in the current lexical format: an index of an older layout gets its document entries
+            Lexical.Clear();
+        }
         if (!vectorsOk)
         {
             _vectors = new HnswIndex(_manifest.Model!.Dimensions, _manifest.Vectors ?? new HnswParameters());
@@ -382,23 +388,21 @@ public sealed class SemanticIndex : IDisposable
         foreach (var doc in Metadata.AllDocuments())
         {
             var chunks = Metadata.GetChunks(doc.ChunkIds);
-            if (!lexicalOk)
-            {
-                Lexical.DeleteDocument(doc.Id);
-            }
             var lexicalChunks = new List<LexicalChunk>();
+            var records = new List<ChunkRecord>();
             foreach (var id in doc.ChunkIds)
             {
                 if (!chunks.TryGetValue(id, out var chunk))
                 {
                     continue;
                 }
-                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, chunk.Text, doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, IsTitleChunk(chunk.Length) ? string.Empty : chunk.Text, doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                records.Add(chunk);
                 batch.Add((doc, chunk));
             }
             if (!lexicalOk)
             {
-                Lexical.Add(lexicalChunks);
+                Lexical.AddDocument(TextOfChunks(records), lexicalChunks);
             }
             if (!vectorsOk && batch.Count >= 64)
             {
@@ -426,6 +430,53 @@ public sealed class SemanticIndex : IDisposable
         return rebuilt;
     }
 
+    // Whether the lexical store holds one document entry for each document with chunks, and no other (format 2).
+    private bool DocumentEntriesAgree()
+    {
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var doc in Metadata.AllDocuments())
+        {
+            if (doc.ChunkIds.Count > 0)
+            {
+                expected.Add(doc.Id);
+            }
+        }
+        var entries = Lexical.AllDocumentEntryIds();
+        return entries.Count == expected.Count && expected.SetEquals(entries);
+    }
+
+    // A document's text rebuilt from its chunks (the metadata keeps chunks, not the text): the chunks are spans of the
+    // text in order, overlapping, and cover all of it but whitespace, so taking each span once and a space for each gap
+    // gives the text's words exactly as the analyzer sees them (the same terms and length as the document entry Write
+    // made from the original).
+    private static string TextOfChunks(List<ChunkRecord> chunks)
+    {
+        var sb = new System.Text.StringBuilder();
+        var end = 0;
+        foreach (var c in chunks.Where(c => !IsTitleChunk(c.Length)).OrderBy(c => c.Start))
+        {
+            var stop = c.Start + c.Length;
+            if (stop <= end)
+            {
+                continue;
+            }
+            if (c.Start >= end)
+            {
+                if (sb.Length > 0 && c.Start > end)
+                {
+                    sb.Append(' ');
+                }
+                sb.Append(c.Text);
+            }
+            else
+            {
+                sb.Append(c.Text, end - c.Start, stop - end);
+            }
+            end = stop;
+        }
+        return sb.ToString();
+    }
+
     // Embeds chunks exactly as Write does (title, blank line, chunk text or each of its windows) so a rebuilt vector
     // store equals the original.
     private void EmbedForRepair(List<(DocumentRecord Doc, ChunkRecord Chunk)> batch)
@@ -439,7 +490,7 @@ public sealed class SemanticIndex : IDisposable
         var ids = new List<long>(batch.Count);
         foreach (var (doc, chunk) in batch)
         {
-            var title = EmbeddingTitle(doc.Title);
+            var title = IsTitleChunk(chunk.Length) ? string.Empty : EmbeddingTitle(doc.Title);
             var windows = Windows(chunk.Text, title);
             for (var w = 0; w < windows.Count; w++)
             {
@@ -510,14 +561,36 @@ public sealed class SemanticIndex : IDisposable
     /// </summary>
     public IReadOnlyList<TextChunk> Chunk(SourceDocument document)
     {
+        IReadOnlyList<TextChunk> chunks;
         if (Encoder is null || document.Title.Length == 0 || _manifest.WindowTokens is not null)
         {
-            return Chunker.Chunk(document.Text);
+            chunks = Chunker.Chunk(document.Text);
         }
-        var titleTokens = Math.Min(TokenCounter.CountTokens(document.Title) + 1, _chunking.MaxTokens / 4);
-        var max = _chunking.MaxTokens - titleTokens;
-        return new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, max / 8))).Chunk(document.Text);
+        else
+        {
+            var titleTokens = Math.Min(TokenCounter.CountTokens(document.Title) + 1, _chunking.MaxTokens / 4);
+            var max = _chunking.MaxTokens - titleTokens;
+            chunks = new TextChunker(TokenCounter, new ChunkingOptions(max, Math.Min(_chunking.OverlapTokens, max / 8))).Chunk(document.Text);
+        }
+        if (chunks.Count == 0 && HasOwnTitle(document))
+        {
+            // A document that is only a title (a BEIR record with an empty text, an HTML page with a title and no body)
+            // is still findable by its title: one chunk holding it. Its Length is 0 because it is no span of the text;
+            // that marks a title chunk for Write and Repair (see IsTitleChunk).
+            return [new TextChunk(0, 0, 0, document.Title, TokenCounter.CountTokens(document.Title))];
+        }
+        return chunks;
     }
+
+    // A title that is the document's own. A file's title falls back to its file name when it has none (see
+    // Extraction's Titles); a file holding nothing besides that stays "no text found", as a whitespace-only file must.
+    private static bool HasOwnTitle(SourceDocument document) =>
+        document.Title.Trim().Length > 0
+        && (document.Path.Length == 0 || !string.Equals(document.Title, Path.GetFileNameWithoutExtension(document.Path), StringComparison.Ordinal));
+
+    // A chunk that holds the title of a title-only document (made by Chunk): it is embedded and indexed as the title alone,
+    // not as the title twice.
+    private static bool IsTitleChunk(int length) => length == 0;
 
     /// <summary>Chunks <paramref name="document"/> and replaces any earlier version of it in every store.</summary>
     /// <returns>The number of chunks written (0 when the text holds no tokens).</returns>
@@ -545,9 +618,10 @@ public sealed class SemanticIndex : IDisposable
             var at = 0;
             foreach (var (doc, chunks) in documents)
             {
-                var title = EmbeddingTitle(doc.Title);
+                var docTitle = EmbeddingTitle(doc.Title);
                 foreach (var c in chunks)
                 {
+                    var title = IsTitleChunk(c.Length) ? string.Empty : docTitle;
                     var windows = Windows(c.Text, title);
                     windowCounts[at++] = windows.Count;
                     foreach (var w in windows)
@@ -573,10 +647,10 @@ public sealed class SemanticIndex : IDisposable
                 var c = chunks[i];
                 ids[i] = nextId++;
                 records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
-                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, IsTitleChunk(c.Length) ? string.Empty : c.Text, document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
             }
             Lexical.DeleteDocument(document.Id);
-            Lexical.Add(lexical);
+            Lexical.AddDocument(document.Text, lexical);
             var removed = Metadata.Upsert(
                 new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
                     document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),

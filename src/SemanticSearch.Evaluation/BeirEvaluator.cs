@@ -9,6 +9,7 @@ using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
+using SemanticSearch.Lexical;
 
 namespace SemanticSearch.Evaluation;
 
@@ -280,7 +281,9 @@ public sealed class BeirEvaluator
         {
             hash.Append(corpus);
         }
-        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none" }));
+        // the lexical format is in the key: an index cached under an older layout (documents scored as their best
+        // chunk, title-only documents without chunks) is never reused for this build's scoring
+        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none", LexicalFormat = LexicalIndex.CurrentFormat }));
         return Convert.ToHexStringLower(hash.GetCurrentHash())[..12];
     }
 }

@@ -5,6 +5,19 @@
 // stemming), BM25 with k1 = 0.9 and b = 0.4, and a bag-of-words query in which each distinct query term is one SHOULD
 // clause boosted by how often it occurs in the query. Free text never goes through the query parser, so no user input
 // is a syntax error.
+//
+// Layout (lexical format 2): one Lucene index holds two kinds of entry.
+//   - a chunk entry per chunk: chunk_id (stored), doc_id (stored), the filter fields, and "contents" = title + chunk;
+//   - a document entry per document: doc_id (stored), the filter fields, and "document" = title + the document's whole
+//     text. It has no chunk_id, which is how every chunk-level listing tells the two kinds apart.
+// Documents are ranked on the "document" field, so a document's BM25 is its whole-document BM25 whatever the encoder's
+// chunk size; chunks are scored (on "contents") only for per-chunk results and to pick the best chunk of a hit.
+// Both kinds share one index so one Lucene commit publishes both, and a delete by doc_id removes both.
+// Lucene 4.8's BM25Similarity takes N (for idf) and the average length from CollectionStatistics.MaxDoc, which counts
+// every entry of either kind; FieldBM25Similarity uses the field's DocCount instead, so each field's statistics are
+// those of an index that held only its own kind of entry.
+// Format 1 (indexes written before document entries; no format key in the commit data) has chunk entries only: its
+// documents score as their best chunk. The format is recorded in every commit's user data.
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.En;
 using Lucene.Net.Analysis.TokenAttributes;
@@ -64,6 +77,9 @@ public sealed record LexicalFilter(
 /// <summary>A lexical match: chunk id, its document and its BM25 score.</summary>
 public readonly record struct LexicalHit(long ChunkId, string DocumentId, float Score);
 
+/// <summary>A document-level lexical match: the document and its whole-document BM25 score.</summary>
+public readonly record struct LexicalDocumentHit(string DocumentId, float Score);
+
 /// <summary>A read-only open asked for a commit that a writer has since deleted; re-read the manifest and open again.</summary>
 public sealed class StaleGenerationException : SemanticSearchException
 {
@@ -79,11 +95,12 @@ public sealed class StaleGenerationException : SemanticSearchException
     public long Generation { get; }
 }
 
-/// <summary>The BM25 store of an index: add, delete by document, search, commit.</summary>
+/// <summary>The BM25 store of an index: add, delete by document, search documents or chunks, commit.</summary>
 public sealed class LexicalIndex : IDisposable
 {
     private const LuceneVersion Version = LuceneVersion.LUCENE_48;
     internal const string ContentsField = "contents";
+    internal const string DocumentField = "document";
     private const string ChunkIdField = "chunk_id";
     private const string DocIdField = "doc_id";
     private const string PathField = "path";
@@ -99,12 +116,18 @@ public sealed class LexicalIndex : IDisposable
     private readonly DirectoryReader? _reader;         // read-only: the commit of the manifest's generation, fixed
     private readonly IndexSearcher? _fixedSearcher;
     private readonly string _path;
+    private int _format;
+
+    /// <summary>The lexical format this build writes: 2, chunk entries plus one document entry per document.</summary>
+    public const int CurrentFormat = 2;
+
+    private const string FormatKey = "semsearch.lexical.format";
 
     private LexicalIndex(string path, LexicalOptions options, bool readOnly, long generation)
     {
         options.Validate();
         _path = path;
-        _similarity = new BM25Similarity(options.K1, options.B);
+        _similarity = new FieldBM25Similarity(options.K1, options.B);
         _analyzer = new EnglishAnalyzer(Version);
         System.IO.Directory.CreateDirectory(path);
         _directory = FSDirectory.Open(path);
@@ -134,11 +157,14 @@ public sealed class LexicalIndex : IDisposable
                     config.IndexCommit = CommitOf(_directory, generation)
                         ?? throw new CorruptDataException(path, $"no lexical commit for generation {generation} (newest is {g}); run 'semsearch repair'");
                 }
+                // a new index is written in the current format; an existing one keeps the format it was built in, so
+                // its entries never mix layouts (repair's Clear moves it to the current format)
+                _format = newest is null ? CurrentFormat : FormatOf(config.IndexCommit ?? newest);
                 _writer = new IndexWriter(_directory, config);
                 if (newest is null || GenerationOf(newest) != generation)
                 {
                     // An empty index has a commit point too, so readers can always open one.
-                    _writer.SetCommitData(new Dictionary<string, string> { [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                    _writer.SetCommitData(CommitData(generation));
                     _writer.Commit();
                 }
                 _searchers = new SearcherManager(_directory, new BM25SearcherFactory(_similarity));
@@ -151,6 +177,7 @@ public sealed class LexicalIndex : IDisposable
                 }
                 var commit = CommitOf(_directory, generation)
                     ?? throw new StaleGenerationException(path, generation);
+                _format = FormatOf(commit);
                 _reader = DirectoryReader.Open(commit);
                 _fixedSearcher = new IndexSearcher(_reader) { Similarity = _similarity };
             }
@@ -173,6 +200,25 @@ public sealed class LexicalIndex : IDisposable
     /// </summary>
     private static long? GenerationOf(IndexCommit commit) =>
         commit.UserData.TryGetValue(GenerationKey, out var v) && long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : null;
+
+    // The lexical format of a commit: 1 when the commit data names none (written before document entries existed).
+    private static int FormatOf(IndexCommit commit) =>
+        commit.UserData.TryGetValue(FormatKey, out var v) && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : 1;
+
+    private Dictionary<string, string> CommitData(long generation) => new()
+    {
+        [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [FormatKey] = _format.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// The layout of the opened commit: 2 (this build's) has a document entry per document and ranks documents by
+    /// whole-document BM25; 1 has chunk entries only, and documents score as their best chunk.
+    /// </summary>
+    public int Format => _format;
+
+    /// <summary>True when documents are ranked on their document entries (<see cref="Format"/> 2 or later).</summary>
+    public bool HasDocumentEntries => _format >= 2;
 
     private static IndexCommit? NewestCommit(LuceneDirectory directory)
     {
@@ -272,6 +318,42 @@ public sealed class LexicalIndex : IDisposable
         }
     }
 
+    // BM25 with N and the average field length taken from the field's own DocCount (entries that hold the field) rather
+    // than MaxDoc (every entry): chunk and document entries share the index, and each field must be scored as if its
+    // kind of entry were alone. On an index with one kind of entry, whose every entry has the field, the two are equal.
+    private sealed class FieldBM25Similarity(float k1, float b) : BM25Similarity(k1, b)
+    {
+        private static long Entries(CollectionStatistics stats) => stats.DocCount > 0 ? stats.DocCount : stats.MaxDoc;
+
+        protected override float AvgFieldLength(CollectionStatistics collectionStats)
+        {
+            var sum = collectionStats.SumTotalTermFreq;
+            return sum <= 0 ? 1f : (float)(sum / (double)Entries(collectionStats));
+        }
+
+        public override Explanation IdfExplain(CollectionStatistics collectionStats, TermStatistics termStats)
+        {
+            var df = termStats.DocFreq;
+            var n = Entries(collectionStats);
+            return new Explanation(Idf(df, n), $"idf(docFreq={df}, docCount={n})");
+        }
+
+        public override Explanation IdfExplain(CollectionStatistics collectionStats, TermStatistics[] termStats)
+        {
+            var n = Entries(collectionStats);
+            var exp = new Explanation { Description = "idf(), sum of:" };
+            var idf = 0f;
+            foreach (var t in termStats)
+            {
+                var termIdf = Idf(t.DocFreq, n);
+                exp.AddDetail(new Explanation(termIdf, $"idf(docFreq={t.DocFreq}, docCount={n})"));
+                idf += termIdf;
+            }
+            exp.Value = idf;
+            return exp;
+        }
+    }
+
     // Every searcher the manager hands out scores with the index's BM25 parameters.
     private sealed class BM25SearcherFactory(Similarity similarity) : SearcherFactory
     {
@@ -311,17 +393,67 @@ public sealed class LexicalIndex : IDisposable
         }
     }
 
-    /// <summary>Adds chunks (uncommitted until <see cref="Commit(long)"/>).</summary>
-    public void Add(IEnumerable<LexicalChunk> chunks)
+    /// <summary>
+    /// Adds the chunks of one document and, in format 2, its document entry holding the title and
+    /// <paramref name="documentText"/>, the document's whole text (uncommitted until <see cref="Commit(long)"/>).
+    /// </summary>
+    /// <param name="documentText">The document's full text without its title (the chunks overlap, so it is not their concatenation).</param>
+    /// <param name="chunks">Every chunk of the document, all with the same document id, title and filter fields.</param>
+    public void AddDocument(string documentText, IReadOnlyList<LexicalChunk> chunks)
     {
+        ArgumentNullException.ThrowIfNull(documentText);
+        ArgumentNullException.ThrowIfNull(chunks);
+        if (chunks.Count == 0)
+        {
+            return; // a document without chunks is not searchable at any level
+        }
         var writer = Writer;
+        var first = chunks[0];
         foreach (var c in chunks)
         {
+            if (!string.Equals(c.DocumentId, first.DocumentId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"chunks of documents '{first.DocumentId}' and '{c.DocumentId}' in one AddDocument call", nameof(chunks));
+            }
             writer.AddDocument(ToLucene(c));
+        }
+        if (HasDocumentEntries)
+        {
+            writer.AddDocument(DocumentEntry(first, documentText));
         }
     }
 
-    /// <summary>Removes every chunk of <paramref name="documentId"/> (uncommitted until <see cref="Commit(long)"/>).</summary>
+    /// <summary>
+    /// Adds chunks whose texts do not overlap, grouped into documents by consecutive document id: each group is added
+    /// as <see cref="AddDocument"/> would with the chunk texts, joined by line breaks, as the document's text.
+    /// </summary>
+    public void Add(IEnumerable<LexicalChunk> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        var group = new List<LexicalChunk>();
+        foreach (var c in chunks)
+        {
+            if (group.Count > 0 && !string.Equals(group[0].DocumentId, c.DocumentId, StringComparison.Ordinal))
+            {
+                AddDocument(string.Join('\n', group.Select(g => g.Text)), group);
+                group = [];
+            }
+            group.Add(c);
+        }
+        AddDocument(string.Join('\n', group.Select(g => g.Text)), group);
+    }
+
+    /// <summary>
+    /// Deletes every entry and moves the index to the current format (uncommitted until <see cref="Commit(long)"/>):
+    /// the start of a full rebuild.
+    /// </summary>
+    public void Clear()
+    {
+        Writer.DeleteAll();
+        _format = CurrentFormat;
+    }
+
+    /// <summary>Removes every entry (chunks and document entry) of <paramref name="documentId"/> (uncommitted until <see cref="Commit(long)"/>).</summary>
     public void DeleteDocument(string documentId) => Writer.DeleteDocuments(new Term(DocIdField, documentId));
 
     /// <summary>Makes all changes durable and visible to new searches, keeping the generation label of the last commit.</summary>
@@ -335,7 +467,7 @@ public sealed class LexicalIndex : IDisposable
     public void Commit(long generation)
     {
         var writer = Writer;
-        writer.SetCommitData(new Dictionary<string, string> { [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        writer.SetCommitData(CommitData(generation));
         writer.Commit();
         _searchers!.MaybeRefreshBlocking();
     }
@@ -356,10 +488,10 @@ public sealed class LexicalIndex : IDisposable
         }
     }
 
-    /// <summary>Live chunks in the last commit.</summary>
-    public int Count => WithSearcher(s => s.IndexReader.NumDocs);
+    /// <summary>Live chunks in the last commit (document entries are not counted).</summary>
+    public int Count => AllChunkIds().Count;
 
-    /// <summary>Ids of every live chunk in the last commit (for cross-store checks).</summary>
+    /// <summary>Ids of every live chunk in the last commit (for cross-store checks); document entries have none.</summary>
     public IReadOnlyList<long> AllChunkIds()
     {
         return WithSearcher(s =>
@@ -367,14 +499,39 @@ public sealed class LexicalIndex : IDisposable
             var reader = s.IndexReader;
             var ids = new List<long>(reader.NumDocs);
             var live = MultiFields.GetLiveDocs(reader);
+            var fields = new HashSet<string> { ChunkIdField };
+            for (var i = 0; i < reader.MaxDoc; i++)
+            {
+                if ((live is null || live.Get(i)) && reader.Document(i, fields).GetField(ChunkIdField) is { } id)
+                {
+                    ids.Add(id.GetInt64Value() ?? -1);
+                }
+            }
+            return ids;
+        });
+    }
+
+    /// <summary>Document ids of every live document entry in the last commit (empty in format 1; for cross-store checks).</summary>
+    public IReadOnlyList<string> AllDocumentEntryIds()
+    {
+        return WithSearcher(s =>
+        {
+            var reader = s.IndexReader;
+            var ids = new List<string>();
+            var live = MultiFields.GetLiveDocs(reader);
+            var fields = new HashSet<string> { ChunkIdField, DocIdField };
             for (var i = 0; i < reader.MaxDoc; i++)
             {
                 if (live is null || live.Get(i))
                 {
-                    ids.Add(reader.Document(i).GetField(ChunkIdField).GetInt64Value() ?? -1);
+                    var doc = reader.Document(i, fields);
+                    if (doc.GetField(ChunkIdField) is null)
+                    {
+                        ids.Add(doc.Get(DocIdField));
+                    }
                 }
             }
-            return ids;
+            return (IReadOnlyList<string>)ids;
         });
     }
 
@@ -389,7 +546,7 @@ public sealed class LexicalIndex : IDisposable
         {
             return [];
         }
-        var q = BuildQuery(query);
+        var q = BuildQuery(query, ContentsField);
         if (q is null)
         {
             return [];
@@ -415,6 +572,103 @@ public sealed class LexicalIndex : IDisposable
         });
     }
 
+    /// <summary>
+    /// The top <paramref name="k"/> documents for <paramref name="query"/> by whole-document BM25 (title and full text
+    /// as one field), best first, ties broken by insertion order. Needs <see cref="HasDocumentEntries"/>.
+    /// </summary>
+    public IReadOnlyList<LexicalDocumentHit> SearchDocuments(string query, int k, LexicalFilter? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (!HasDocumentEntries)
+        {
+            throw new InvalidOperationException($"{_path}: lexical format {_format} has no document entries; rank by best chunk with Search");
+        }
+        if (k <= 0)
+        {
+            return [];
+        }
+        var q = BuildQuery(query, DocumentField);
+        if (q is null)
+        {
+            return [];
+        }
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var top = f is null ? searcher.Search(q, k) : searcher.Search(q, f, k);
+            var hits = new List<LexicalDocumentHit>(top.ScoreDocs.Length);
+            var leaves = searcher.IndexReader.Leaves;
+            var bytes = new BytesRef();
+            foreach (var sd in top.ScoreDocs)
+            {
+                var leaf = leaves[ReaderUtil.SubIndex(sd.Doc, leaves)];
+                FieldCache.DEFAULT.GetTerms(leaf.AtomicReader, DocIdField, false).Get(sd.Doc - leaf.DocBase, bytes);
+                hits.Add(new LexicalDocumentHit(bytes.Utf8ToString(), sd.Score));
+            }
+            return (IReadOnlyList<LexicalDocumentHit>)hits;
+        });
+    }
+
+    /// <summary>
+    /// The best-scoring chunk for <paramref name="query"/> of each of <paramref name="documentIds"/> (chunk BM25 on the
+    /// chunk field; ties go to the earlier chunk); documents none of whose chunks match are left out.
+    /// </summary>
+    public IReadOnlyDictionary<string, LexicalHit> BestChunks(string query, IReadOnlyCollection<string> documentIds)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(documentIds);
+        var best = new Dictionary<string, LexicalHit>(StringComparer.Ordinal);
+        var q = BuildQuery(query, ContentsField);
+        if (q is null || documentIds.Count == 0)
+        {
+            return best;
+        }
+        return WithSearcher(searcher =>
+        {
+            // only the chunks of the given documents are scored: a page of hits, not the whole index
+            foreach (var part in documentIds.Chunk(BooleanQuery.MaxClauseCount))
+            {
+                var only = new BooleanQuery();
+                foreach (var id in part)
+                {
+                    only.Add(new TermQuery(new Term(DocIdField, id)), Occur.SHOULD);
+                }
+                searcher.Search(q, new QueryWrapperFilter(only), new BestChunkCollector(best));
+            }
+            return (IReadOnlyDictionary<string, LexicalHit>)best;
+        });
+    }
+
+    // Keeps the highest-scoring chunk per document; documents are collected in order, so a tie keeps the earlier chunk.
+    private sealed class BestChunkCollector(Dictionary<string, LexicalHit> best) : ICollector
+    {
+        private Scorer? _scorer;
+        private FieldCache.Int64s? _chunkIds;
+        private BinaryDocValues? _docIds;
+        private readonly BytesRef _bytes = new();
+
+        public void SetScorer(Scorer scorer) => _scorer = scorer;
+
+        public void SetNextReader(AtomicReaderContext context)
+        {
+            _chunkIds = FieldCache.DEFAULT.GetInt64s(context.AtomicReader, ChunkIdField, FieldCache.NUMERIC_UTILS_INT64_PARSER, false);
+            _docIds = FieldCache.DEFAULT.GetTerms(context.AtomicReader, DocIdField, false);
+        }
+
+        public void Collect(int doc)
+        {
+            var score = _scorer!.GetScore();
+            _docIds!.Get(doc, _bytes);
+            var id = _bytes.Utf8ToString();
+            if (!best.TryGetValue(id, out var kept) || score > kept.Score)
+            {
+                best[id] = new LexicalHit(_chunkIds!.Get(doc), id, score);
+            }
+        }
+
+        public bool AcceptsDocsOutOfOrder => false;
+    }
+
     /// <summary>Every live chunk of the last commit with its document id (for the engine's chunk → document map).</summary>
     public IReadOnlyList<(long ChunkId, string DocumentId)> AllChunkDocuments()
     {
@@ -429,7 +683,10 @@ public sealed class LexicalIndex : IDisposable
                 if (live is null || live.Get(i))
                 {
                     var doc = reader.Document(i, fields);
-                    result.Add((doc.GetField(ChunkIdField).GetInt64Value() ?? -1, doc.Get(DocIdField)));
+                    if (doc.GetField(ChunkIdField) is { } id)
+                    {
+                        result.Add((id.GetInt64Value() ?? -1, doc.Get(DocIdField)));
+                    }
                 }
             }
             return (IReadOnlyList<(long, string)>)result;
@@ -454,7 +711,12 @@ public sealed class LexicalIndex : IDisposable
             foreach (var sd in top.ScoreDocs)
             {
                 var leaf = leaves[ReaderUtil.SubIndex(sd.Doc, leaves)];
-                ids.Add(FieldCache.DEFAULT.GetInt64s(leaf.AtomicReader, ChunkIdField, FieldCache.NUMERIC_UTILS_INT64_PARSER, false).Get(sd.Doc - leaf.DocBase));
+                var local = sd.Doc - leaf.DocBase;
+                if (!FieldCache.DEFAULT.GetDocsWithField(leaf.AtomicReader, ChunkIdField).Get(local))
+                {
+                    continue; // a document entry
+                }
+                ids.Add(FieldCache.DEFAULT.GetInt64s(leaf.AtomicReader, ChunkIdField, FieldCache.NUMERIC_UTILS_INT64_PARSER, false).Get(local));
             }
             return ids;
         });
@@ -477,7 +739,7 @@ public sealed class LexicalIndex : IDisposable
         return terms;
     }
 
-    private Query? BuildQuery(string text)
+    private Query? BuildQuery(string text, string field)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -500,7 +762,7 @@ public sealed class LexicalIndex : IDisposable
         var bq = new BooleanQuery();
         foreach (var t in order)
         {
-            var tq = new TermQuery(new Term(ContentsField, t)) { Boost = counts[t] };
+            var tq = new TermQuery(new Term(field, t)) { Boost = counts[t] };
             bq.Add(tq, Occur.SHOULD);
         }
         return bq;
@@ -550,17 +812,34 @@ public sealed class LexicalIndex : IDisposable
         var doc = new Document
         {
             new Int64Field(ChunkIdField, c.ChunkId, Field.Store.YES),
-            new StringField(DocIdField, c.DocumentId, Field.Store.YES),
-            new StringField(PathField, c.Path, Field.Store.NO),
-            new StringField(TypeField, c.FileType.ToLowerInvariant(), Field.Store.NO),
-            new Int64Field(ModifiedField, c.ModifiedUtc.ToUniversalTime().Ticks, Field.Store.NO),
             new TextField(ContentsField, c.Title.Length == 0 ? c.Text : c.Title + "\n" + c.Text, Field.Store.NO),
         };
+        AddDocumentFields(doc, c);
+        return doc;
+    }
+
+    // The document entry: no chunk id, the document's title and whole text in its own field, the filter fields.
+    private static Document DocumentEntry(LexicalChunk first, string documentText)
+    {
+        var doc = new Document
+        {
+            new TextField(DocumentField, first.Title.Length == 0 ? documentText : first.Title + "\n" + documentText, Field.Store.NO),
+        };
+        AddDocumentFields(doc, first);
+        return doc;
+    }
+
+    // The fields every entry of a document carries: its id (deletes, hydration) and what filters test.
+    private static void AddDocumentFields(Document doc, LexicalChunk c)
+    {
+        doc.Add(new StringField(DocIdField, c.DocumentId, Field.Store.YES));
+        doc.Add(new StringField(PathField, c.Path, Field.Store.NO));
+        doc.Add(new StringField(TypeField, c.FileType.ToLowerInvariant(), Field.Store.NO));
+        doc.Add(new Int64Field(ModifiedField, c.ModifiedUtc.ToUniversalTime().Ticks, Field.Store.NO));
         foreach (var (k, v) in c.Metadata)
         {
             doc.Add(new StringField(MetaPrefix + k, v, Field.Store.NO));
         }
-        return doc;
     }
 
     private IndexWriter Writer => _writer ?? throw new InvalidOperationException($"{_path}: lexical index was opened read-only");

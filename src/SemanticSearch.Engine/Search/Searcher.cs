@@ -7,9 +7,10 @@ using SemanticSearch.Metadata;
 namespace SemanticSearch.Engine.Search;
 
 /// <summary>
-/// Answers queries over one <see cref="SemanticIndex"/>: embed the query, retrieve chunk candidates from BM25 and from
-/// the vector index at once, collapse each side to documents (best chunk first) unless per-chunk results are asked for,
-/// fuse, page, then hydrate text and titles from metadata.
+/// Answers queries over one <see cref="SemanticIndex"/>: embed the query, retrieve candidates from BM25 and from the
+/// vector index at once — BM25 ranks whole documents (title and full text, independent of chunking), the vector side
+/// ranks chunks collapsed to documents (best chunk first); per-chunk results rank chunks on both sides — fuse, page,
+/// pick each lexical hit's best chunk, then hydrate text and titles from metadata.
 /// </summary>
 public sealed class Searcher
 {
@@ -28,7 +29,7 @@ public sealed class Searcher
         var fusion = EffectiveFusion(request);
         var candidates = Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion);
 
-        var page = candidates.Skip(request.Offset).Take(request.K).ToList();
+        var page = WithBestChunks(request.Query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
         var hits = new List<SearchHit>(page.Count);
@@ -84,6 +85,40 @@ public sealed class Searcher
         return (lexicalTask.Result.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
                 dense.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList());
     }
+
+    // Documents ranked on their document entries have no chunk yet (ChunkId is UnresolvedChunk): give each the chunk
+    // that scores best for the query (its snippet), scoring only the chunks of this page's documents. A document none
+    // of whose chunks matches (cannot happen while the document entry holds the title and the chunks' text) shows its
+    // first chunk.
+    private List<Candidate> WithBestChunks(string query, List<Candidate> page)
+    {
+        var open = page.Where(c => c.ChunkId == UnresolvedChunk).Select(c => c.DocId).Distinct(StringComparer.Ordinal).ToList();
+        if (open.Count == 0)
+        {
+            return page;
+        }
+        var best = _index.Lexical.BestChunks(query, open);
+        var result = new List<Candidate>(page.Count);
+        foreach (var c in page)
+        {
+            if (c.ChunkId != UnresolvedChunk)
+            {
+                result.Add(c);
+            }
+            else if (best.TryGetValue(c.DocId, out var hit))
+            {
+                result.Add(c with { ChunkId = hit.ChunkId });
+            }
+            else if (_index.Metadata.GetDocument(c.DocId) is { ChunkIds.Count: > 0 } doc)
+            {
+                result.Add(c with { ChunkId = doc.ChunkIds[0] });
+            }
+        }
+        return result;
+    }
+
+    // The chunk of a document hit that is not chosen yet (document-level BM25 ranks documents, not chunks).
+    private const long UnresolvedChunk = -1;
 
     private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
 
@@ -143,9 +178,17 @@ public sealed class Searcher
         }
     }
 
-    // BM25 chunk hits collapsed to their documents (or kept per chunk), best first, at least `depth` deep when possible.
+    // Documents by whole-document BM25 (their best chunk is chosen when a page is hydrated); or, per chunk and on an
+    // index of lexical format 1 (no document entries), BM25 chunk hits collapsed to their documents (a document scores
+    // as its best chunk) or kept per chunk. Best first, at least `depth` deep when possible.
     private List<Side> LexicalDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
     {
+        if (!perChunk && _index.Lexical.HasDocumentEntries)
+        {
+            return _index.Lexical.SearchDocuments(query, depth, filter)
+                .Select(h => new Side(h.DocumentId, h.DocumentId, UnresolvedChunk, h.Score))
+                .ToList();
+        }
         // documents with several chunks: ask for as many hits per wanted document as the index has chunks per document
         var counts = _index.Manifest.Counts;
         var perDocument = perChunk ? 1.0 : HitsPerDocument(counts.Chunks, counts.Documents);

@@ -2,7 +2,9 @@
 //
 // Invariant checked (docs/architecture.md, "Commit protocol"): at the manifest's generation, the set of live chunk ids
 // is the same in the metadata (chunks collection, and each document's chunk list), in the Lucene commit labelled with
-// that generation, and in the vector file the manifest names; the manifest's counts are those of the metadata.
+// that generation (its chunk entries), and in the vector file the manifest names; a Lucene commit of lexical format 2
+// also holds exactly one document entry per metadata document with chunks; the manifest's counts are those of the
+// metadata.
 // Checksums: the manifest's CRC-32, the vector file's XxHash64 footer, Lucene's CheckIndex (codec checksums), and the
 // metadata's content checksum (an order-independent sum of record hashes kept at every write).
 using SemanticSearch.Core;
@@ -57,16 +59,22 @@ public static class IndexVerifier
 
         // metadata: readable, content checksum, generation
         HashSet<long>? metadataIds = null;
+        HashSet<string>? metadataDocuments = null; // documents with chunks: each has one lexical document entry (format 2)
         long documents = 0, chunks = 0;
         var metadataPath = Path.Combine(directory, MetadataFile);
         try
         {
             using var metadata = MetadataStore.Open(metadataPath, readOnly: true);
             metadataIds = [];
+            metadataDocuments = new HashSet<string>(StringComparer.Ordinal);
             var fromDocuments = new HashSet<long>();
             foreach (var d in metadata.AllDocuments())
             {
                 documents++;
+                if (d.ChunkIds.Count > 0)
+                {
+                    metadataDocuments.Add(d.Id);
+                }
                 foreach (var id in d.ChunkIds)
                 {
                     fromDocuments.Add(id);
@@ -119,6 +127,16 @@ public static class IndexVerifier
             {
                 using var lexical = LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, manifest.Generation);
                 CompareIds("lexical", lexicalPath, lexical.AllChunkIds(), metadataIds, problems);
+                if (lexical.HasDocumentEntries && metadataDocuments is not null)
+                {
+                    var entries = lexical.AllDocumentEntryIds();
+                    var set = new HashSet<string>(entries, StringComparer.Ordinal);
+                    if (entries.Count != set.Count || !set.SetEquals(metadataDocuments))
+                    {
+                        problems.Add(new("agreement", lexicalPath,
+                            $"lexical holds {entries.Count} document entries for {set.Count} documents; the metadata has {metadataDocuments.Count} documents with chunks, {metadataDocuments.Count(d => !set.Contains(d))} of them without an entry"));
+                    }
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -49,6 +49,50 @@ public sealed class LexicalIndexTests
     }
 
     [Fact]
+    public void SearchDocuments_ChunkAndDocumentEntriesInOneIndex_Bm25CountsOnlyDocuments()
+    {
+        // Four entries in Lucene (two chunks, two document entries), two documents: N and the average length are those
+        // of the documents. With MaxDoc (4) as N the idf would be ln(1 + 3.5/1.5), not ln(2).
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions(0.9f, 0.4f));
+        index.Add([Chunk(1, "a", "zebra"), Chunk(2, "b", "lion")]);
+        index.Commit();
+        var hit = Assert.Single(index.SearchDocuments("zebra", 10));
+        Assert.Equal("a", hit.DocumentId);
+        Assert.Equal(Math.Log(2.0), hit.Score, 4);
+        Assert.Equal(2, index.Count);
+        Assert.Equal([1L, 2L], index.AllChunkIds().Order());
+        Assert.Equal(["a", "b"], index.AllDocumentEntryIds().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void SearchDocuments_TermsInDifferentChunks_ScoresTheDocumentAsOneText()
+    {
+        // "a" has the two query terms in two chunks; "b" has one of them in its only chunk. As whole documents "a"
+        // (both terms) outranks "b"; as best chunks they would tie on one term each.
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "zebra grass"), Chunk(2, "a", "lion grass"), Chunk(3, "b", "zebra grass"), Chunk(4, "c", "grass only")]);
+        index.Commit();
+        var hits = index.SearchDocuments("zebra lion", 10);
+        Assert.Equal(["a", "b"], hits.Select(h => h.DocumentId));
+        Assert.True(hits[0].Score > hits[1].Score * 1.5);
+        var best = index.BestChunks("lion", ["a", "b"]);
+        Assert.Equal(2L, Assert.Single(best).Value.ChunkId);
+    }
+
+    [Fact]
+    public void MatchingChunkIds_Filter_ListsChunksNotDocumentEntries()
+    {
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        index.Add([Chunk(1, "a", "one", "/docs/a.md"), Chunk(2, "a", "two", "/docs/a.md"), Chunk(3, "b", "three", "/other/b.md")]);
+        index.Commit();
+        Assert.Equal([1L, 2L], index.MatchingChunkIds(new LexicalFilter(PathPrefix: "/docs/")).Order());
+        Assert.Equal([1L, 2L, 3L], index.MatchingChunkIds(new LexicalFilter(FileTypes: [".txt"])).Order());
+    }
+
+    [Fact]
     public void Search_RepeatedQueryTerm_BoostsByCount()
     {
         using var dir = new TempDir();
