@@ -89,6 +89,11 @@ internal static class EvalCommand
                 return CrossCheck(dataset, splitName, settings, encoder!, display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
             }
 
+            // The model's default as a new index would record it now (a cached evaluation index keeps what it was built
+            // with), or the fusion flags over it; with --tune-fusion it is also the default the tuner has to beat.
+            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info), parse.GetValue(fusionMethod),
+                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info);
+            fusion?.Validate();
             FusionTuning? tuning = null;
             string? tuningSource = null;
             IReadOnlyCollection<string>? scored = null;
@@ -98,7 +103,7 @@ internal static class EvalCommand
                 var (tuneSet, tuneIds, heldOut, source) = TuningQueries(dataset, parse.GetValue(tuneSplit), splitName);
                 tuningSource = source;
                 scored = heldOut;
-                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder, Fusion: FusionDefaults.For(encoder!.Info));
+                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder, Fusion: fusion);
                 var also = (parse.GetValue(tuneAlso) ?? []).Select(ParseTuneAlso).ToList();
                 tuning = display.Run($"tune fusion {dataset.Name}", r =>
                 {
@@ -122,10 +127,6 @@ internal static class EvalCommand
                 }
             }
 
-            // The model's default as a new index would record it now (a cached evaluation index keeps what it was built with).
-            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info), parse.GetValue(fusionMethod),
-                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info);
-            fusion?.Validate();
             var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra);
             var result = display.Run($"eval {dataset.Name}", r =>
                 evaluator.Run(dataset, evalOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));

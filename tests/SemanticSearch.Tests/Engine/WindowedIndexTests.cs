@@ -174,6 +174,14 @@ public sealed class FusionDefaultsTests
         Assert.Equal(new FusionOptions(FusionMethod.Convex, 60, 0.9, 0.1, 200), f);
     }
 
+    [Fact]
+    public void For_ArcticEmbedXs_IsTheSettingTunedOnSciFactAndNfCorpusTrain()
+    {
+        // docs/eval/models.md: tuned on SciFact train + NFCorpus train (3,399 queries), convex 0.5 : 0.5 over 200 candidates
+        var f = FusionDefaults.For(new EncoderInfo("arctic-embed-xs", "24.9.52193", 384, "cls", "Represent this sentence for searching relevant passages: ", "", 512));
+        Assert.Equal(new FusionOptions(FusionMethod.Convex, 60, 0.5, 0.5, 200), f);
+    }
+
     [Theory]
     [InlineData("e5-small-v2")]
     [InlineData("gte-small")]

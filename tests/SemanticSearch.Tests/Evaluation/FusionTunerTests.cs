@@ -116,8 +116,8 @@ public sealed class FusionTunerTests
     {
         // On 58 queries both sides rank the one relevant document first (every setting ties). On 2, dense puts an
         // unjudged document first and lacks the relevant one, so lexical-only settings beat the 1:1 default there by
-        // about 0.37 nDCG@10 — a mean gain of 0.012 that a selection by best mean would take, and that two standard
-        // errors of the per-query gain (≈ 0.018) do not support.
+        // about 0.37 nDCG@10 — a mean gain of 0.012 that a selection by best mean would take, and that even two
+        // standard errors of the per-query gain (≈ 0.018) do not support.
         var sides = new Dictionary<string, QuerySides>();
         var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>>();
         for (var q = 0; q < 60; q++)
