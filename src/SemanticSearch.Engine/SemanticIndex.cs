@@ -78,13 +78,14 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>
     /// Opens the index at <paramref name="directory"/> for writing, creating it when absent. A new index records
     /// <paramref name="encoder"/>'s model (null: lexical only); an existing one must be opened with the model it was
-    /// built with.
+    /// built with. <paramref name="writer"/> says who is asking (for other writers' messages) and how long to wait
+    /// for another writer to finish (default: fail at once with <see cref="IndexLockedException"/>).
     /// </summary>
-    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null)
+    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null, WriterOptions? writer = null)
     {
         settings.Validate();
         System.IO.Directory.CreateDirectory(directory);
-        var writeLock = IndexWriteLock.Acquire(directory);
+        var writeLock = IndexWriteLock.Acquire(directory, writer);
         try
         {
             return OpenOrCreateLocked(directory, settings, encoder, writeLock);
@@ -327,13 +328,13 @@ public sealed class SemanticIndex : IDisposable
     /// <paramref name="encoder"/>, which must be the index's model) likewise; then commits a new generation.
     /// </summary>
     /// <returns>The stores that were rebuilt (empty when nothing needed it).</returns>
-    public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder)
+    public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder, WriterOptions? writer = null)
     {
         if (!System.IO.Directory.Exists(directory))
         {
             throw new NotFoundException($"index not found: {directory}");
         }
-        var writeLock = IndexWriteLock.Acquire(directory);
+        var writeLock = IndexWriteLock.Acquire(directory, writer);
         SemanticIndex index;
         try
         {
@@ -747,6 +748,7 @@ public sealed class SemanticIndex : IDisposable
     public void Commit()
     {
         EnsureWritable();
+        _writeLock?.EnsureHeld(); // I5: a writer whose lock file was deleted or replaced must not publish
         var next = _manifest.Generation + 1;
         string? vectorFile = null;
         // 1. the vector file of the new generation (temp file, fsync, rename; then the directory entry)
