@@ -84,6 +84,7 @@ public sealed class SemanticIndex : IDisposable
     public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null, WriterOptions? writer = null)
     {
         settings.Validate();
+        IndexLocation.CheckDirectory(directory);
         System.IO.Directory.CreateDirectory(directory);
         var writeLock = IndexWriteLock.Acquire(directory, writer);
         try
@@ -528,7 +529,14 @@ public sealed class SemanticIndex : IDisposable
     /// Writes several chunked documents; their chunks are embedded in one call so the encoder can batch them.
     /// </summary>
     /// <returns>The number of chunks written.</returns>
-    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents)
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents) => Write(documents, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Write(IReadOnlyList{ValueTuple{SourceDocument, IReadOnlyList{TextChunk}}})"/>, checking
+    /// <paramref name="ct"/> between embedding batches: a cancelled write has changed nothing yet (it throws before
+    /// any store is touched).
+    /// </summary>
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct)
     {
         EnsureWritable();
         float[]? embeddings = null;
@@ -558,8 +566,23 @@ public sealed class SemanticIndex : IDisposable
                 }
             }
             embeddings = new float[texts.Count * Encoder.Info.Dimensions];
-            Encoder.Encode(texts, TextRole.Passage, embeddings);
+            if (!ct.CanBeCanceled)
+            {
+                Encoder.Encode(texts, TextRole.Passage, embeddings);
+            }
+            else
+            {
+                const int slice = 64;
+                var dims = Encoder.Info.Dimensions;
+                for (var from = 0; from < texts.Count; from += slice)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var n = Math.Min(slice, texts.Count - from);
+                    Encoder.Encode(texts.GetRange(from, n), TextRole.Passage, embeddings.AsSpan(from * dims, n * dims));
+                }
+            }
         }
+        ct.ThrowIfCancellationRequested();
 
         var row = 0;
         var allIds = new long[total];

@@ -85,18 +85,14 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
     {
         try
         {
-            await open.WriteLock.WaitAsync(stopping).ConfigureAwait(false);
-            try
+            // A job waits its turn behind the server's other writes and for any other process's write lock.
+            job.Report = await open.WriteAsync((index, token) =>
             {
                 job.State = JobState.Running;
                 var progress = new InlineProgress(p => job.Update(p));
-                job.Report = new FolderIndexer(open.Index, settings).Run(job.Folder, progress, stopping);
-                job.Finish(JobState.Succeeded);
-            }
-            finally
-            {
-                open.WriteLock.Release();
-            }
+                return new FolderIndexer(index, settings).Run(job.Folder, progress, token);
+            }, waitForLock: true, stopping).ConfigureAwait(false);
+            job.Finish(JobState.Succeeded);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

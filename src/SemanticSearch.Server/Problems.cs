@@ -19,6 +19,7 @@ internal static class Problems
         NotFoundException n => Make(StatusCodes.Status404NotFound, "Not found", n.Message),
         FolderRefusedException f => Make(StatusCodes.Status403Forbidden, "Folder not allowed", f.Message, "folder"),
         IndexBusyException b => Make(StatusCodes.Status409Conflict, "Index busy", b.Message),
+        UpsertBudgetException u => Make(StatusCodes.Status503ServiceUnavailable, "Upsert over budget", u.Message, "documents"),
         ModelMismatchException m => Make(StatusCodes.Status409Conflict, "Model mismatch", m.Message),
         CorruptDataException c => Make(StatusCodes.Status500InternalServerError, "Damaged index data", c.Message),
         SemanticSearchException x => Make(StatusCodes.Status500InternalServerError, "Search engine error", x.Message),
