@@ -67,8 +67,14 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The sentence encoder of this index, or null for a lexical-only index (or one opened without its model).</summary>
     public ITextEncoder? Encoder { get; }
 
-    /// <summary>The chunk vectors, or null for a lexical-only index.</summary>
+    /// <summary>The chunk vectors, or null for a lexical-only index (or a reader whose vector file is damaged).</summary>
     public IVectorIndex? Vectors => _vectors;
+
+    /// <summary>Why a read-only open has no vectors although the index has a model: its vector file is damaged.</summary>
+    public CorruptDataException? VectorDamage { get; private init; }
+
+    private static string WithoutPath(string message, string path) =>
+        message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
 
     /// <summary>Cuts documents into chunks as the manifest says (without a title budget).</summary>
     public IChunker Chunker { get; }
@@ -195,10 +201,28 @@ public sealed class SemanticIndex : IDisposable
             {
                 // A writer committed (and dropped this generation's files) while we opened: take the new manifest.
             }
+            catch (Exception e) when (IsStale(e))
+            {
+                // The manifest did not move on, so no writer removed these files: they are missing.
+                throw MissingFiles(directory, manifest, e);
+            }
         }
     }
 
     private static bool IsStale(Exception e) => e is StaleGenerationException || e is NotFoundException || e is FileNotFoundException;
+
+    private static CorruptDataException MissingFiles(string directory, IndexManifest manifest, Exception e)
+    {
+        var repair = $"run 'semsearch repair --index {directory}' to rebuild it from the metadata";
+        if (e is StaleGenerationException)
+        {
+            var lexical = Path.Combine(directory, LexicalDirectory);
+            return new CorruptDataException(lexical, $"the lexical store is damaged: files of its commit of generation {manifest.Generation} are missing; {repair}", e);
+        }
+        var file = e is FileNotFoundException f && f.FileName is { } name ? name : Path.Combine(directory, manifest.VectorFile ?? LegacyVectorFile);
+        var store = Path.GetFileName(file).StartsWith("vectors", StringComparison.Ordinal) ? "vector" : "index";
+        return new CorruptDataException(file, $"the {store} file of generation {manifest.Generation} is missing; {repair}", e);
+    }
 
     /// <summary>The vector file name of generation <paramref name="generation"/>.</summary>
     internal static string VectorFileName(long generation) => $"vectors.{generation.ToString(System.Globalization.CultureInfo.InvariantCulture)}.hnsw";
@@ -239,10 +263,15 @@ public sealed class SemanticIndex : IDisposable
     // newer than the manifest (a Lucene commit, a vector file) belongs to an interrupted commit and is discarded.
     private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction, IndexWriteLock? writeLock, bool repairing)
     {
+        RequireMetadataFile(directory, manifest);
         var metadata = MetadataStore.Open(Path.Combine(directory, MetadataFile), readOnly: !writable);
         LexicalIndex? lexical = null;
         try
         {
+            if (metadata.Generation == 0 && manifest.Counts.Documents > 0 && metadata.Counts().Documents == 0)
+            {
+                throw MetadataLost(directory, manifest, "holds no documents");
+            }
             var generation = manifest.Generation;
             var rollForward = false;
             if (writable)
@@ -262,13 +291,15 @@ public sealed class SemanticIndex : IDisposable
             var lexicalPath = Path.Combine(directory, LexicalDirectory);
             if (repairing && System.IO.Directory.Exists(lexicalPath) && (LexicalIndex.Check(lexicalPath) is not null || !HasLexicalCommit(lexicalPath, generation)))
             {
-                // damaged: start it empty; Repair rebuilds it from the metadata
-                System.IO.Directory.Delete(lexicalPath, recursive: true);
+                // damaged: start it empty (the damaged one kept aside until the rebuild is published); Repair rebuilds
+                // it from the metadata
+                System.IO.Directory.Move(lexicalPath, lexicalPath + AsideSuffix);
             }
             lexical = writable
                 ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
                 : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
             IVectorIndex? vectors = null;
+            CorruptDataException? vectorDamage = null;
             string? vectorFile = null;
             if (manifest.Model is { } model)
             {
@@ -287,13 +318,22 @@ public sealed class SemanticIndex : IDisposable
                 }
                 else if (vectorFile is not null || File.Exists(path))
                 {
-                    vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                    try
+                    {
+                        vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                    }
+                    catch (CorruptDataException e) when (!writable)
+                    {
+                        // A reader keeps lexical search: dense and hybrid queries report the damage (VectorDamage).
+                        vectorDamage = new CorruptDataException(e.Path,
+                            $"the vector file is damaged ({WithoutPath(e.Message, e.Path)}); lexical search still works (--mode lexical); run 'semsearch repair --index {directory}' to rebuild the vectors from the metadata", e);
+                    }
                 }
                 else
                 {
                     vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
                 }
-                if (vectors.Dimensions != model.Dimensions)
+                if (vectors is not null && vectors.Dimensions != model.Dimensions)
                 {
                     throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
                 }
@@ -307,13 +347,61 @@ public sealed class SemanticIndex : IDisposable
             {
                 DeleteUnusedVectorFiles(directory, generation);
             }
-            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction, writeLock);
+            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction, writeLock) { VectorDamage = vectorDamage };
         }
         catch
         {
             lexical?.Dispose();
             metadata.Dispose();
             throw;
+        }
+    }
+
+    // The metadata store is the source of truth: nothing can rebuild it, so a missing one is never recreated empty
+    // under a manifest that says the index holds documents.
+    private static void RequireMetadataFile(string directory, IndexManifest manifest)
+    {
+        if ((manifest.Counts.Documents > 0 || manifest.Counts.Chunks > 0) && !File.Exists(Path.Combine(directory, MetadataFile)))
+        {
+            throw MetadataLost(directory, manifest, "is missing");
+        }
+    }
+
+    private static CorruptDataException MetadataLost(string directory, IndexManifest manifest, string what) =>
+        new(Path.Combine(directory, MetadataFile),
+            $"the metadata store {what}, but the manifest (generation {manifest.Generation}) records {manifest.Counts.Documents} documents. It is the index's source of truth and cannot be rebuilt from the other stores: restore it from a backup, or index the sources again into a new index.");
+
+    // Repair reads the whole metadata store from a private snapshot before it opens anything for writing: a store
+    // that cannot be read, fails its content checksum, or holds fewer documents than the manifest published is
+    // reported, and no file is touched.
+    private static void CheckMetadataForRepair(string directory, IndexManifest manifest)
+    {
+        RequireMetadataFile(directory, manifest);
+        var path = Path.Combine(directory, MetadataFile);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        try
+        {
+            using var metadata = MetadataStore.Open(path, readOnly: true);
+            var counts = metadata.Counts();
+            if (metadata.VerifyContent() is { } damage)
+            {
+                throw new CorruptDataException(path, $"the metadata store is damaged ({damage}); repair rebuilds the other stores from it, so it cannot run: restore metadata.db from a backup, or index the sources again into a new index.");
+            }
+            if (metadata.Generation <= manifest.Generation && counts.Documents < manifest.Counts.Documents)
+            {
+                throw MetadataLost(directory, manifest, $"holds {counts.Documents} documents");
+            }
+        }
+        catch (Exception e) when (e is not SemanticSearchException and not OutOfMemoryException)
+        {
+            throw new CorruptDataException(path, $"the metadata store cannot be read ({e.Message}); repair rebuilds the other stores from it, so it cannot run: restore metadata.db from a backup, or index the sources again into a new index.", e);
+        }
+        catch (NotFoundException e)
+        {
+            throw new CorruptDataException(path, e.Message, e);
         }
     }
 
@@ -336,23 +424,52 @@ public sealed class SemanticIndex : IDisposable
             throw new NotFoundException($"index not found: {directory}");
         }
         var writeLock = IndexWriteLock.Acquire(directory, writer);
-        SemanticIndex index;
+        var aside = Path.Combine(directory, LexicalDirectory + AsideSuffix);
+        var lexicalPath = Path.Combine(directory, LexicalDirectory);
+        SemanticIndex? index = null;
         try
         {
             var manifest = IndexManifest.Read(directory);
             CheckModel(directory, manifest, encoder);
+            CheckMetadataForRepair(directory, manifest);
+            if (System.IO.Directory.Exists(aside))
+            {
+                System.IO.Directory.Delete(aside, recursive: true); // left by a repair that was killed
+            }
             index = Open(directory, manifest, encoder, writable: true, 1.0, writeLock, repairing: true);
+            var rebuilt = index.RebuildDerivedStores();
+            index.Dispose();
+            index = null;
+            if (System.IO.Directory.Exists(aside))
+            {
+                System.IO.Directory.Delete(aside, recursive: true); // the rebuilt store is published
+            }
+            return rebuilt;
         }
         catch
         {
-            writeLock.Dispose();
+            if (index is not null)
+            {
+                index.Dispose(); // rolls back the uncommitted rebuild (I6)
+            }
+            else
+            {
+                writeLock.Dispose();
+            }
+            // put the damaged lexical store back: a failed repair leaves the files as they were
+            if (System.IO.Directory.Exists(aside))
+            {
+                if (System.IO.Directory.Exists(lexicalPath))
+                {
+                    System.IO.Directory.Delete(lexicalPath, recursive: true);
+                }
+                System.IO.Directory.Move(aside, lexicalPath);
+            }
             throw;
         }
-        using (index)
-        {
-            return index.RebuildDerivedStores();
-        }
     }
+
+    private const string AsideSuffix = ".before-repair";
 
     private List<string> RebuildDerivedStores()
     {

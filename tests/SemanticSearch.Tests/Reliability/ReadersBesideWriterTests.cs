@@ -50,6 +50,13 @@ public sealed class ReadersBesideWriterTests : IDisposable
         {
             for (var run = 0; run < 20; run++)
             {
+                // each verify starts after another commit, so all 20 meet a writer that is moving on
+                var seen = Volatile.Read(ref commits);
+                var wait = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref commits) == seen && wait.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(5);
+                }
                 var report = IndexVerifier.Verify(dir);
                 if (!report.Clean)
                 {
