@@ -73,7 +73,7 @@ public static class SearchServer
         };
         var folders = new FolderPolicy(options.AllowedFolderRoots);
         var stopping = new CancellationTokenSource();
-        var jobs = new IndexingJobs(catalog, options.NewIndexSettings, stopping.Token);
+        var jobs = new IndexingJobs(catalog, options.NewIndexSettings, folders, stopping.Token);
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SemanticSearch.Server");
@@ -176,7 +176,7 @@ public static class SearchServer
             CatalogName(name);
             var body = await ReadBody<JobBody>(request);
             var folder = folders.Authorize(body.Folder);
-            var status = jobs.Start(name, folder);
+            var status = jobs.Start(name, body.Folder!, folder);
             return Results.Accepted($"/jobs/{status.Id}", status);
         }).WithName("startJob").Accepts<JobBody>("application/json").Produces<JobStatus>(202).ProducesProblem(400).ProducesProblem(403);
 
