@@ -351,7 +351,7 @@ internal sealed class IndexCatalog : IDisposable
         var dir = DirectoryOf(name);
         if (!File.Exists(Path.Combine(dir, IndexManifest.FileName)))
         {
-            throw new NotFoundException($"index '{name}' not found under {Root}.");
+            throw new NotFoundException($"index '{name}' not found.");
         }
         return Open(name, dir);
     }

@@ -111,7 +111,8 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
         }
         catch (Exception e)
         {
-            job.Error = e is Core.SemanticSearchException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            var message = e is Core.SemanticSearchException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            job.Error = Problems.WithoutServerPaths(message, catalog.Root);
             job.Finish(JobState.Failed);
         }
     }

@@ -30,6 +30,25 @@ internal static class Problems
         _ => null,
     };
 
+    /// <summary>
+    /// <paramref name="detail"/> with the indexes root cut from every path ("/srv/indexes/notes/metadata.db" becomes
+    /// "notes/metadata.db"), so problem details name the index and the file but not the server's folders.
+    /// </summary>
+    public static string? WithoutServerPaths(string? detail, string indexesRoot)
+    {
+        if (detail is null)
+        {
+            return null;
+        }
+        var root = Path.TrimEndingDirectorySeparator(indexesRoot);
+        var real = Engine.Indexing.RealPaths.Resolve(root);
+        foreach (var r in real == root ? new[] { root } : [real, root])
+        {
+            detail = detail.Replace(r + Path.DirectorySeparatorChar, "", StringComparison.Ordinal).Replace(r, "<indexes>", StringComparison.Ordinal);
+        }
+        return detail;
+    }
+
     public static ProblemDetails Make(int status, string title, string detail, string? field = null)
     {
         var p = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" };

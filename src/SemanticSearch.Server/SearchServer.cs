@@ -88,7 +88,7 @@ public static class SearchServer
             stopping.Dispose();
         });
 
-        app.Use(ProblemBoundary);
+        app.Use((ctx, next) => ProblemBoundary(ctx, next, catalog.Root));
         app.UseStatusCodePages(async ctx =>
         {
             // Route misses and method mismatches have no body yet; give them one in the same shape as every other error.
@@ -230,7 +230,7 @@ public static class SearchServer
         return value ?? throw new InvalidSettingException("body", "a JSON object is required (got null).");
     }
 
-    private static async Task ProblemBoundary(HttpContext ctx, RequestDelegate next)
+    private static async Task ProblemBoundary(HttpContext ctx, RequestDelegate next, string indexesRoot)
     {
         try
         {
@@ -249,6 +249,8 @@ public static class SearchServer
                     .LogError(e, "unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
                 problem = Problems.Make(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; the server log has the details.");
             }
+            // A client learns which index and file, never where the server keeps them.
+            problem.Detail = Problems.WithoutServerPaths(problem.Detail, indexesRoot);
             ctx.Response.Clear();
             await WriteProblem(ctx, problem);
         }
