@@ -89,6 +89,10 @@ public sealed record SearchServerOptions
         {
             throw new InvalidSettingException("maxK", $"must be between 1 and {Engine.Search.SearchRequest.MaxK} (got {MaxK}).");
         }
+        if (UpsertTimeout <= TimeSpan.Zero || WriteQueueTimeout < TimeSpan.Zero || WriteLockWait < TimeSpan.Zero || WriterIdleRelease < TimeSpan.Zero)
+        {
+            throw new InvalidSettingException("upsertTimeout", "upsertTimeout must be positive, and writeQueueTimeout, writeLockWait and writerIdleRelease not negative.");
+        }
         if (MaxDocumentsPerRequest is < 1 or > 100_000)
         {
             throw new InvalidSettingException("maxDocumentsPerRequest", $"must be between 1 and 100000 (got {MaxDocumentsPerRequest}).");
