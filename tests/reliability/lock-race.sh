@@ -15,7 +15,9 @@ export SEMSEARCH_INDEXES="$WORK/indexes" NO_COLOR=1 SEMSEARCH_OFFLINE=1
 IFS=, read -r -a COUNTS <<< "$WRITERS"
 
 dotnet build "$ROOT/src/SemanticSearch.Cli" -c Release -v q -nologo >/dev/null
-CLI="dotnet $ROOT/src/SemanticSearch.Cli/bin/Release/net10.0/semsearch.dll"
+# run a private copy of the build, so a rebuild in the checkout meanwhile cannot change the program mid-run
+mkdir -p "$WORK/bin" && cp -r "$ROOT/src/SemanticSearch.Cli/bin/Release/net10.0/." "$WORK/bin/"
+CLI="dotnet $WORK/bin/semsearch.dll"
 
 mkdir -p "$WORK/base" "$WORK/more"
 awk -v n="$DOCS" -v out="$WORK" 'BEGIN {

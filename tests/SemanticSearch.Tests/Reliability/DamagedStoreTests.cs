@@ -75,6 +75,38 @@ public sealed class DamagedStoreTests
     }
 
     [Fact]
+    public void Search_MetadataPageDamaged_NamesMetadataAndSaysRepairCannotRebuildIt()
+    {
+        var (root, src, dir) = Build();
+        using (root)
+        using (src)
+        {
+            var db = Path.Combine(dir, "metadata.db");
+            var bytes = File.ReadAllBytes(db);
+            // one 8 KiB LiteDB page in the middle overwritten: a structural fault LiteDB finds only when it reads there
+            var page = bytes.Length / 2 / 8192 * 8192;
+            Array.Fill(bytes, (byte)0xff, page, Math.Min(8192, bytes.Length - page));
+            File.WriteAllBytes(db, bytes);
+            var failures = 0;
+            foreach (var query in ReliabilityKit.Queries)
+            {
+                var r = CliRunner.Run(root.Path, "search", query, "--index", "dmg", "--mode", "lexical", "-k", "50", "--model", TestModels.TestBertDirectory);
+                if (r.ExitCode != 0)
+                {
+                    var line = OneLine(r);
+                    Assert.Contains("metadata.db", line);
+                    Assert.Contains("index the sources again", line);
+                    failures++;
+                }
+            }
+            var verify = CliRunner.Run(root.Path, "verify", "--index", "dmg");
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Contains("metadata", verify.Stdout);
+            Assert.True(failures > 0 || !verify.Stdout.Contains("unexpected", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Verify_ManifestDamaged_DoesNotSuggestRepairWhichCannotRebuildIt()
     {
         var (root, src, dir) = Build();
