@@ -34,7 +34,7 @@ awk -v n="$DOCS" -v out="$WORK" 'BEGIN {
 $CLI index "$WORK/base" --index seed --model none --commit-every 25 >/dev/null
 mkdir -p "$WORK/all"; cp "$WORK/base"/* "$WORK/more"/* "$WORK/all/"
 
-let_through=0; damaged=0; rounds=0; refused_ok=0
+let_through=0; damaged=0; rounds=0; refused_ok=0; none_wrote=0
 for ((r = 1; r <= ROUNDS; r++)); do
   n=${COUNTS[$(( (r - 1) % ${#COUNTS[@]} ))]}
   idx="$SEMSEARCH_INDEXES/race$r"
@@ -52,13 +52,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
     if [ "$rc" = 0 ] || [ "$rc" = 2 ]; then wrote=$((wrote + 1)); elif grep -q "locked\|being written" "$WORK/err.$j"; then refused_ok=$((refused_ok + 1)); fi
   done
   rounds=$((rounds + 1))
-  verdict=ok
+  verdict=""
   if [ "$wrote" -gt 1 ]; then let_through=$((let_through + 1)); verdict="TWO WRITERS"; fi
   if ! $CLI verify --index "race$r" >"$WORK/verify.out" 2>&1; then damaged=$((damaged + 1)); verdict="$verdict DAMAGED: $(head -c 300 "$WORK/verify.out" | tr '\n' ' ')"; fi
-  docs=$($CLI stats --index "race$r" --json | sed -n 's/^  "documents": \([0-9]*\),*/\1/p')
-  [ "$docs" = "$DOCS" ] || verdict="$verdict documents=$docs"
-  echo "round $r: $n writers, exit codes$codes, $wrote wrote: $verdict"
+  docs=$($CLI stats --index "race$r" --json 2>"$WORK/stats.err" | sed -n 's/^  "documents": \([0-9]*\),*/\1/p' || true)
+  if [ "$docs" != "$DOCS" ]; then
+    verdict="$verdict documents=${docs:-unreadable: $(head -c 200 "$WORK/stats.err")}"
+    if [ "$wrote" = 0 ]; then none_wrote=$((none_wrote + 1)); fi
+  fi
+  echo "round $r: $n writers, exit codes$codes, $wrote wrote: ${verdict:-ok}"
   rm -rf "$idx"
 done
-echo "rounds: $rounds; rounds with two writers through: $let_through; damaged after: $damaged; losers refused with a lock message: $refused_ok"
-[ "$let_through" = 0 ] && [ "$damaged" = 0 ]
+echo "rounds: $rounds; rounds with two writers through: $let_through; damaged after: $damaged; rounds where no job finished the index: $none_wrote; losers refused with a lock message: $refused_ok"
+[ "$let_through" = 0 ] && [ "$damaged" = 0 ] && [ "$none_wrote" = 0 ]
