@@ -165,8 +165,9 @@ internal sealed class OpenIndex : IDisposable
     /// <summary>
     /// Runs <paramref name="work"/> with this server's writer of the index, after the writes queued before it. Waits
     /// at most the catalog's write-queue timeout for its turn, and opens the writer (taking the write lock) when none
-    /// is open; when another process holds the lock, <see cref="IndexBusyException"/> names it. The read view is
-    /// refreshed before this returns, so the caller's next search sees the write.
+    /// is open; when another process holds the lock, <see cref="IndexBusyException"/> names it. The caller's next
+    /// search sees the write: it finds the new manifest and reopens the view (lazily, so a burst of writes without
+    /// searches costs one reopen).
     /// </summary>
     public async Task<T> WriteAsync<T>(Func<SemanticIndex, CancellationToken, T> work, bool waitForLock, CancellationToken ct)
     {
@@ -192,10 +193,6 @@ internal sealed class OpenIndex : IDisposable
                 writer.Dispose();
                 throw;
             }
-            finally
-            {
-                RefreshView();
-            }
         }
         finally
         {
@@ -216,21 +213,6 @@ internal sealed class OpenIndex : IDisposable
         {
             var who = e.Holder is { } h ? h.Describe() : "another writer";
             throw new IndexBusyException($"index '{Name}' is being written by another process ({who}); try again when it has finished.", e);
-        }
-    }
-
-    private void RefreshView()
-    {
-        try
-        {
-            if (File.Exists(Path.Combine(Directory, IndexManifest.FileName)))
-            {
-                CurrentView();
-            }
-        }
-        catch (Exception e) when (e is SemanticSearchException or IOException)
-        {
-            // the next search reports it
         }
     }
 
