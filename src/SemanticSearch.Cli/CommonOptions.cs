@@ -34,6 +34,45 @@ internal static class CommonOptions
         Required = true,
     };
 
+    /// <summary><c>--wait [seconds]</c>: wait for another writer of the index to finish (bare: until it does).</summary>
+    public static Option<double?> Wait() => new("--wait")
+    {
+        Description = "When another writer (a CLI job or the server) holds the index, wait for it to finish: up to this many seconds, or with no value until it does. Without it, fail at once.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>The writer options of a command: its role in the lock file and how long <c>--wait</c> says to wait.</summary>
+    public static Engine.Storage.WriterOptions Writer(ParseResult parse, Option<double?> wait, string role, CancellationToken ct)
+    {
+        var span = TimeSpan.Zero;
+        if (parse.GetResult(wait) is { Implicit: false })
+        {
+            span = parse.GetValue(wait) switch
+            {
+                null => Timeout.InfiniteTimeSpan,
+                >= 0 and < 1e7 and var s => TimeSpan.FromSeconds(s),
+                var s => throw new InvalidSettingException("--wait", $"must be a number of seconds between 0 and 10000000 (got {s})."),
+            };
+        }
+        return new Engine.Storage.WriterOptions(role, span) { Cancellation = ct };
+    }
+
+    /// <summary>
+    /// The error to show when the index is locked: when the semsearch server holds it, say so and name the API that
+    /// runs the same job inside the server.
+    /// </summary>
+    public static Engine.Storage.IndexLockedException ExplainLock(Engine.Storage.IndexLockedException e, string directory, string? folder)
+    {
+        if (e.Holder is not { IsServer: true } holder)
+        {
+            return e;
+        }
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        var job = folder is null ? "" : $" {{\"folder\": \"{Path.GetFullPath(folder)}\"}}";
+        return new Engine.Storage.IndexLockedException(e.Directory, holder,
+            $"index {directory} is being written by the semsearch server ({holder.Describe()}); send the job to the server instead (POST /indexes/{name}/jobs{job}), or run again with --wait to wait for its writes to finish");
+    }
+
     public static Option<bool> Json() => new("--json")
     {
         Description = "Print machine-readable JSON instead of text.",

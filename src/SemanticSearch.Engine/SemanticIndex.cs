@@ -67,8 +67,14 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The sentence encoder of this index, or null for a lexical-only index (or one opened without its model).</summary>
     public ITextEncoder? Encoder { get; }
 
-    /// <summary>The chunk vectors, or null for a lexical-only index.</summary>
+    /// <summary>The chunk vectors, or null for a lexical-only index (or a reader whose vector file is damaged).</summary>
     public IVectorIndex? Vectors => _vectors;
+
+    /// <summary>Why a read-only open has no vectors although the index has a model: its vector file is damaged.</summary>
+    public CorruptDataException? VectorDamage { get; private init; }
+
+    private static string WithoutPath(string message, string path) =>
+        message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
 
     /// <summary>Cuts documents into chunks as the manifest says (without a title budget).</summary>
     public IChunker Chunker { get; }
@@ -78,13 +84,15 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>
     /// Opens the index at <paramref name="directory"/> for writing, creating it when absent. A new index records
     /// <paramref name="encoder"/>'s model (null: lexical only); an existing one must be opened with the model it was
-    /// built with.
+    /// built with. <paramref name="writer"/> says who is asking (for other writers' messages) and how long to wait
+    /// for another writer to finish (default: fail at once with <see cref="IndexLockedException"/>).
     /// </summary>
-    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null)
+    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null, WriterOptions? writer = null)
     {
         settings.Validate();
+        IndexLocation.CheckDirectory(directory);
         System.IO.Directory.CreateDirectory(directory);
-        var writeLock = IndexWriteLock.Acquire(directory);
+        var writeLock = IndexWriteLock.Acquire(directory, writer);
         try
         {
             return OpenOrCreateLocked(directory, settings, encoder, writeLock);
@@ -193,10 +201,28 @@ public sealed class SemanticIndex : IDisposable
             {
                 // A writer committed (and dropped this generation's files) while we opened: take the new manifest.
             }
+            catch (Exception e) when (IsStale(e))
+            {
+                // The manifest did not move on, so no writer removed these files: they are missing.
+                throw MissingFiles(directory, manifest, e);
+            }
         }
     }
 
     private static bool IsStale(Exception e) => e is StaleGenerationException || e is NotFoundException || e is FileNotFoundException;
+
+    private static CorruptDataException MissingFiles(string directory, IndexManifest manifest, Exception e)
+    {
+        var repair = $"run 'semsearch repair --index {directory}' to rebuild it from the metadata";
+        if (e is StaleGenerationException)
+        {
+            var lexical = Path.Combine(directory, LexicalDirectory);
+            return new CorruptDataException(lexical, $"the lexical store is damaged: files of its commit of generation {manifest.Generation} are missing; {repair}", e);
+        }
+        var file = e is FileNotFoundException f && f.FileName is { } name ? name : Path.Combine(directory, manifest.VectorFile ?? LegacyVectorFile);
+        var store = Path.GetFileName(file).StartsWith("vectors", StringComparison.Ordinal) ? "vector" : "index";
+        return new CorruptDataException(file, $"the {store} file of generation {manifest.Generation} is missing; {repair}", e);
+    }
 
     /// <summary>The vector file name of generation <paramref name="generation"/>.</summary>
     internal static string VectorFileName(long generation) => $"vectors.{generation.ToString(System.Globalization.CultureInfo.InvariantCulture)}.hnsw";
@@ -237,10 +263,15 @@ public sealed class SemanticIndex : IDisposable
     // newer than the manifest (a Lucene commit, a vector file) belongs to an interrupted commit and is discarded.
     private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction, IndexWriteLock? writeLock, bool repairing)
     {
+        RequireMetadataFile(directory, manifest);
         var metadata = MetadataStore.Open(Path.Combine(directory, MetadataFile), readOnly: !writable);
         LexicalIndex? lexical = null;
         try
         {
+            if (metadata.Generation == 0 && manifest.Counts.Documents > 0 && metadata.Counts().Documents == 0)
+            {
+                throw MetadataLost(directory, manifest, "holds no documents");
+            }
             var generation = manifest.Generation;
             var rollForward = false;
             if (writable)
@@ -260,13 +291,15 @@ public sealed class SemanticIndex : IDisposable
             var lexicalPath = Path.Combine(directory, LexicalDirectory);
             if (repairing && System.IO.Directory.Exists(lexicalPath) && (LexicalIndex.Check(lexicalPath) is not null || !HasLexicalCommit(lexicalPath, generation)))
             {
-                // damaged: start it empty; Repair rebuilds it from the metadata
-                System.IO.Directory.Delete(lexicalPath, recursive: true);
+                // damaged: start it empty (the damaged one kept aside until the rebuild is published); Repair rebuilds
+                // it from the metadata
+                System.IO.Directory.Move(lexicalPath, lexicalPath + AsideSuffix);
             }
             lexical = writable
                 ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
                 : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
             IVectorIndex? vectors = null;
+            CorruptDataException? vectorDamage = null;
             string? vectorFile = null;
             if (manifest.Model is { } model)
             {
@@ -285,13 +318,22 @@ public sealed class SemanticIndex : IDisposable
                 }
                 else if (vectorFile is not null || File.Exists(path))
                 {
-                    vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                    try
+                    {
+                        vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                    }
+                    catch (CorruptDataException e) when (!writable)
+                    {
+                        // A reader keeps lexical search: dense and hybrid queries report the damage (VectorDamage).
+                        vectorDamage = new CorruptDataException(e.Path,
+                            $"the vector file is damaged ({WithoutPath(e.Message, e.Path)}); lexical search still works (--mode lexical); run 'semsearch repair --index {directory}' to rebuild the vectors from the metadata", e);
+                    }
                 }
                 else
                 {
                     vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
                 }
-                if (vectors.Dimensions != model.Dimensions)
+                if (vectors is not null && vectors.Dimensions != model.Dimensions)
                 {
                     throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
                 }
@@ -305,13 +347,61 @@ public sealed class SemanticIndex : IDisposable
             {
                 DeleteUnusedVectorFiles(directory, generation);
             }
-            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction, writeLock);
+            return new SemanticIndex(directory, manifest, metadata, lexical, encoder, vectors, writable, compactFraction, writeLock) { VectorDamage = vectorDamage };
         }
         catch
         {
             lexical?.Dispose();
             metadata.Dispose();
             throw;
+        }
+    }
+
+    // The metadata store is the source of truth: nothing can rebuild it, so a missing one is never recreated empty
+    // under a manifest that says the index holds documents.
+    private static void RequireMetadataFile(string directory, IndexManifest manifest)
+    {
+        if ((manifest.Counts.Documents > 0 || manifest.Counts.Chunks > 0) && !File.Exists(Path.Combine(directory, MetadataFile)))
+        {
+            throw MetadataLost(directory, manifest, "is missing");
+        }
+    }
+
+    private static CorruptDataException MetadataLost(string directory, IndexManifest manifest, string what) =>
+        new(Path.Combine(directory, MetadataFile),
+            $"the metadata store {what}, but the manifest (generation {manifest.Generation}) records {manifest.Counts.Documents} documents. It is the index's source of truth and cannot be rebuilt from the other stores: restore it from a backup, or index the sources again into a new index.");
+
+    // Repair reads the whole metadata store from a private snapshot before it opens anything for writing: a store
+    // that cannot be read, fails its content checksum, or holds fewer documents than the manifest published is
+    // reported, and no file is touched.
+    private static void CheckMetadataForRepair(string directory, IndexManifest manifest)
+    {
+        RequireMetadataFile(directory, manifest);
+        var path = Path.Combine(directory, MetadataFile);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        try
+        {
+            using var metadata = MetadataStore.Open(path, readOnly: true);
+            var counts = metadata.Counts();
+            if (metadata.VerifyContent() is { } damage)
+            {
+                throw new CorruptDataException(path, $"the metadata store is damaged ({damage}); repair rebuilds the other stores from it, so it cannot run: restore metadata.db from a backup, or index the sources again into a new index.");
+            }
+            if (metadata.Generation <= manifest.Generation && counts.Documents < manifest.Counts.Documents)
+            {
+                throw MetadataLost(directory, manifest, $"holds {counts.Documents} documents");
+            }
+        }
+        catch (Exception e) when (e is not SemanticSearchException and not OutOfMemoryException)
+        {
+            throw new CorruptDataException(path, $"the metadata store cannot be read ({e.Message}); repair rebuilds the other stores from it, so it cannot run: restore metadata.db from a backup, or index the sources again into a new index.", e);
+        }
+        catch (NotFoundException e)
+        {
+            throw new CorruptDataException(path, e.Message, e);
         }
     }
 
@@ -327,30 +417,59 @@ public sealed class SemanticIndex : IDisposable
     /// <paramref name="encoder"/>, which must be the index's model) likewise; then commits a new generation.
     /// </summary>
     /// <returns>The stores that were rebuilt (empty when nothing needed it).</returns>
-    public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder)
+    public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder, WriterOptions? writer = null)
     {
         if (!System.IO.Directory.Exists(directory))
         {
             throw new NotFoundException($"index not found: {directory}");
         }
-        var writeLock = IndexWriteLock.Acquire(directory);
-        SemanticIndex index;
+        var writeLock = IndexWriteLock.Acquire(directory, writer);
+        var aside = Path.Combine(directory, LexicalDirectory + AsideSuffix);
+        var lexicalPath = Path.Combine(directory, LexicalDirectory);
+        SemanticIndex? index = null;
         try
         {
             var manifest = IndexManifest.Read(directory);
             CheckModel(directory, manifest, encoder);
+            CheckMetadataForRepair(directory, manifest);
+            if (System.IO.Directory.Exists(aside))
+            {
+                System.IO.Directory.Delete(aside, recursive: true); // left by a repair that was killed
+            }
             index = Open(directory, manifest, encoder, writable: true, 1.0, writeLock, repairing: true);
+            var rebuilt = index.RebuildDerivedStores();
+            index.Dispose();
+            index = null;
+            if (System.IO.Directory.Exists(aside))
+            {
+                System.IO.Directory.Delete(aside, recursive: true); // the rebuilt store is published
+            }
+            return rebuilt;
         }
         catch
         {
-            writeLock.Dispose();
+            if (index is not null)
+            {
+                index.Dispose(); // rolls back the uncommitted rebuild (I6)
+            }
+            else
+            {
+                writeLock.Dispose();
+            }
+            // put the damaged lexical store back: a failed repair leaves the files as they were
+            if (System.IO.Directory.Exists(aside))
+            {
+                if (System.IO.Directory.Exists(lexicalPath))
+                {
+                    System.IO.Directory.Delete(lexicalPath, recursive: true);
+                }
+                System.IO.Directory.Move(aside, lexicalPath);
+            }
             throw;
         }
-        using (index)
-        {
-            return index.RebuildDerivedStores();
-        }
     }
+
+    private const string AsideSuffix = ".before-repair";
 
     private List<string> RebuildDerivedStores()
     {
@@ -600,7 +719,14 @@ public sealed class SemanticIndex : IDisposable
     /// Writes several chunked documents; their chunks are embedded in one call so the encoder can batch them.
     /// </summary>
     /// <returns>The number of chunks written.</returns>
-    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents)
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents) => Write(documents, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Write(IReadOnlyList{ValueTuple{SourceDocument, IReadOnlyList{TextChunk}}})"/>, checking
+    /// <paramref name="ct"/> between embedding batches: a cancelled write has changed nothing yet (it throws before
+    /// any store is touched).
+    /// </summary>
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct)
     {
         EnsureWritable();
         float[]? embeddings = null;
@@ -631,8 +757,23 @@ public sealed class SemanticIndex : IDisposable
                 }
             }
             embeddings = new float[texts.Count * Encoder.Info.Dimensions];
-            Encoder.Encode(texts, TextRole.Passage, embeddings);
+            if (!ct.CanBeCanceled)
+            {
+                Encoder.Encode(texts, TextRole.Passage, embeddings);
+            }
+            else
+            {
+                const int slice = 64;
+                var dims = Encoder.Info.Dimensions;
+                for (var from = 0; from < texts.Count; from += slice)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var n = Math.Min(slice, texts.Count - from);
+                    Encoder.Encode(texts.GetRange(from, n), TextRole.Passage, embeddings.AsSpan(from * dims, n * dims));
+                }
+            }
         }
+        ct.ThrowIfCancellationRequested();
 
         var row = 0;
         var allIds = new long[total];
@@ -821,6 +962,7 @@ public sealed class SemanticIndex : IDisposable
     public void Commit()
     {
         EnsureWritable();
+        _writeLock?.EnsureHeld(); // I5: a writer whose lock file was deleted or replaced must not publish
         var next = _manifest.Generation + 1;
         string? vectorFile = null;
         // 1. the vector file of the new generation (temp file, fsync, rename; then the directory entry)

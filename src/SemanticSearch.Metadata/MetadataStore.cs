@@ -21,8 +21,11 @@ public sealed class MetadataStore : IDisposable
     private readonly ILiteCollection<BsonDocument> _state;
     private readonly bool _readOnly;
 
-    private MetadataStore(LiteDatabase db, bool readOnly)
+    private readonly string _path;
+
+    private MetadataStore(LiteDatabase db, bool readOnly, string path)
     {
+        _path = path;
         _db = db;
         _readOnly = readOnly;
         _docs = db.GetCollection(Documents);
@@ -56,7 +59,7 @@ public sealed class MetadataStore : IDisposable
                 // that the writer's checkpoints keep rewriting (it would follow new pages from an old header). So a
                 // reader works on a private snapshot: the log, then the data file, copied into memory; if the data
                 // file changed during the copy, again. Pages in the log copy replay over a half-done checkpoint.
-                return new MetadataStore(SnapshotOf(path), readOnly);
+                return new MetadataStore(SnapshotOf(path), readOnly, path);
             }
             var cs = new ConnectionString
             {
@@ -65,7 +68,7 @@ public sealed class MetadataStore : IDisposable
                 ReadOnly = false,
                 Upgrade = false,
             };
-            return new MetadataStore(new LiteDatabase(cs), readOnly);
+            return new MetadataStore(new LiteDatabase(cs), readOnly, path);
         }
         catch (LiteException e)
         {
@@ -116,14 +119,14 @@ public sealed class MetadataStore : IDisposable
     /// <summary>The next chunk id to hand out; persisted with each commit.</summary>
     public long NextChunkId
     {
-        get => _state.FindById("nextChunkId")?["value"].AsInt64 ?? 1;
+        get => Guard(() => _state.FindById("nextChunkId")?["value"].AsInt64 ?? 1);
         set => _state.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value });
     }
 
     // Sum of document sizes, kept up to date by Upsert and Delete in the same transaction as the documents.
     private long TotalBytes
     {
-        get => _state.FindById("totalBytes")?["value"].AsInt64 ?? 0;
+        get => Guard(() => _state.FindById("totalBytes")?["value"].AsInt64 ?? 0);
         set => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value });
     }
 
@@ -133,7 +136,7 @@ public sealed class MetadataStore : IDisposable
     /// </summary>
     public long Generation
     {
-        get => _state.FindById("generation")?["value"].AsInt64 ?? 0;
+        get => Guard(() => _state.FindById("generation")?["value"].AsInt64 ?? 0);
         set => _state.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value });
     }
 
@@ -142,7 +145,7 @@ public sealed class MetadataStore : IDisposable
     // itself would read back without complaint. Null for a store written before the checksum existed.
     private ulong? ContentSum
     {
-        get => _state.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : null;
+        get => Guard(() => _state.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : (ulong?)null);
         set => _state.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) });
     }
 
@@ -158,7 +161,9 @@ public sealed class MetadataStore : IDisposable
     /// Reads every record back and compares the checksum of their content with the one maintained at each write;
     /// returns null when they agree (or the store predates the checksum), else what differs.
     /// </summary>
-    public string? VerifyContent()
+    public string? VerifyContent() => Guard(VerifyContentCore);
+
+    private string? VerifyContentCore()
     {
         var stored = ContentSum;
         ulong sum = 0;
@@ -194,42 +199,36 @@ public sealed class MetadataStore : IDisposable
     public void Rollback() => _db.Rollback();
 
     /// <summary>The document with <paramref name="id"/>, or null.</summary>
-    public DocumentRecord? GetDocument(string id)
+    public DocumentRecord? GetDocument(string id) => Guard(() =>
     {
         var d = _docs.FindById(id);
         return d is null ? null : ToDocument(d);
-    }
+    });
 
     /// <summary>Ids of all documents that came from <paramref name="source"/>.</summary>
-    public IReadOnlyList<string> DocumentIdsFromSource(string source)
+    public IReadOnlyList<string> DocumentIdsFromSource(string source) => Guard(() =>
     {
         var ids = new List<string>();
         foreach (var d in _docs.Find(Query.EQ("source", source)))
         {
             ids.Add(d["_id"].AsString);
         }
-        return ids;
-    }
+        return (IReadOnlyList<string>)ids;
+    });
 
     /// <summary>Content hash of every document that came from <paramref name="source"/>, by document id.</summary>
-    public IReadOnlyDictionary<string, string> HashesFromSource(string source)
+    public IReadOnlyDictionary<string, string> HashesFromSource(string source) => Guard(() =>
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in _docs.Find(Query.EQ("source", source)))
         {
             result[d["_id"].AsString] = d["hash"].AsString;
         }
-        return result;
-    }
+        return (IReadOnlyDictionary<string, string>)result;
+    });
 
     /// <summary>Every document, in id order.</summary>
-    public IEnumerable<DocumentRecord> AllDocuments()
-    {
-        foreach (var d in _docs.FindAll())
-        {
-            yield return ToDocument(d);
-        }
-    }
+    public IEnumerable<DocumentRecord> AllDocuments() => Guarded(_docs.FindAll(), ToDocument);
 
     /// <summary>Replaces the document and all its chunks (old chunks are removed).</summary>
     /// <returns>Ids of the chunks that were removed.</returns>
@@ -274,7 +273,9 @@ public sealed class MetadataStore : IDisposable
     }
 
     /// <summary>The chunks with the given ids that exist, keyed by id.</summary>
-    public IReadOnlyDictionary<long, ChunkRecord> GetChunks(IEnumerable<long> ids)
+    public IReadOnlyDictionary<long, ChunkRecord> GetChunks(IEnumerable<long> ids) => Guard(() => GetChunksCore(ids));
+
+    private IReadOnlyDictionary<long, ChunkRecord> GetChunksCore(IEnumerable<long> ids)
     {
         var result = new Dictionary<long, ChunkRecord>();
         foreach (var id in ids)
@@ -293,19 +294,49 @@ public sealed class MetadataStore : IDisposable
     }
 
     /// <summary>Every chunk, in id order.</summary>
-    public IEnumerable<ChunkRecord> AllChunks()
+    public IEnumerable<ChunkRecord> AllChunks() => Guarded(_chunks.FindAll(), ToChunk);
+
+    /// <summary>Totals: documents, chunks, source bytes.</summary>
+    public MetadataCounts Counts() => Guard(() => new MetadataCounts(_docs.LongCount(), _chunks.LongCount(), TotalBytes));
+
+    // LiteDB reports structural damage found while reading (a page of the wrong type, a broken link) as LiteException;
+    // at this edge it becomes the engine's CorruptDataException naming the file and what can be done.
+    private T Guard<T>(Func<T> read)
     {
-        foreach (var c in _chunks.FindAll())
+        try
         {
-            yield return ToChunk(c);
+            return read();
+        }
+        catch (LiteException e)
+        {
+            throw Damaged(e);
         }
     }
 
-    /// <summary>Totals: documents, chunks, source bytes.</summary>
-    public MetadataCounts Counts()
+    private IEnumerable<TOut> Guarded<TOut>(IEnumerable<BsonDocument> source, Func<BsonDocument, TOut> map)
     {
-        return new MetadataCounts(_docs.LongCount(), _chunks.LongCount(), TotalBytes);
+        using var e = source.GetEnumerator();
+        while (true)
+        {
+            BsonDocument current;
+            try
+            {
+                if (!e.MoveNext())
+                {
+                    yield break;
+                }
+                current = e.Current;
+            }
+            catch (LiteException x)
+            {
+                throw Damaged(x);
+            }
+            yield return map(current);
+        }
     }
+
+    private CorruptDataException Damaged(LiteException e) =>
+        new(_path, $"the metadata store is damaged ({e.Message}); it is the index's source of truth and 'repair' cannot rebuild it: restore it from a backup, or index the sources again into a new index", e);
 
     /// <inheritdoc />
     public void Dispose() => _db.Dispose();

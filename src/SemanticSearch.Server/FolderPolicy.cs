@@ -3,6 +3,7 @@
 // stops both `..` walks and a link inside an allowed root that points outside it. `..` segments are refused outright
 // as well, so a request never depends on how the platform normalises them.
 using SemanticSearch.Core;
+using SemanticSearch.Engine.Indexing;
 
 namespace SemanticSearch.Server;
 
@@ -59,65 +60,7 @@ internal sealed class FolderPolicy
         throw new FolderRefusedException($"folder: '{folder}' is not under an allowed root ({string.Join(", ", _roots)}).");
     }
 
-    internal static bool IsUnder(string path, string root)
-    {
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        var r = Path.TrimEndingDirectorySeparator(root);
-        var p = Path.TrimEndingDirectorySeparator(path);
-        if (p.Equals(r, comparison))
-        {
-            return true;
-        }
-        return p.StartsWith(r + Path.DirectorySeparatorChar, comparison) || (r.Length > 0 && r[^1] == Path.DirectorySeparatorChar && p.StartsWith(r, comparison));
-    }
+    internal static bool IsUnder(string path, string root) => RealPaths.IsUnder(path, root);
 
-    /// <summary>
-    /// Resolves every symbolic link in an absolute path, component by component (like POSIX <c>realpath</c>), so a
-    /// link in the middle of the path is followed too, not just the last one.
-    /// </summary>
-    internal static string RealPath(string fullPath)
-    {
-        var root = Path.GetPathRoot(fullPath) ?? "/";
-        var pending = new Stack<string>(fullPath[root.Length..]
-            .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
-        var current = root;
-        var hops = 0;
-        while (pending.Count > 0)
-        {
-            var part = pending.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(current)) ?? root;
-                continue;
-            }
-            var next = Path.Combine(current, part);
-            var info = new FileInfo(next);
-            if (info.Exists || Directory.Exists(next))
-            {
-                FileSystemInfo entry = Directory.Exists(next) ? new DirectoryInfo(next) : info;
-                if (entry.LinkTarget is { } target)
-                {
-                    if (++hops > 40)
-                    {
-                        throw new InvalidSettingException("folder", $"too many levels of symbolic links at '{next}'.");
-                    }
-                    // Re-walk the target's components from the right base: absolute targets restart at the root.
-                    var resolved = Path.IsPathRooted(target) ? target : Path.Combine(current, target);
-                    var targetRoot = Path.GetPathRoot(resolved) ?? root;
-                    foreach (var p in resolved[targetRoot.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
-                    {
-                        pending.Push(p);
-                    }
-                    current = targetRoot;
-                    continue;
-                }
-            }
-            current = next;
-        }
-        return current;
-    }
+    internal static string RealPath(string fullPath) => RealPaths.Resolve(fullPath);
 }

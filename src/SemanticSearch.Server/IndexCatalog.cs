@@ -1,10 +1,13 @@
-// One writable SemanticIndex per index name for the life of the server. Searches and writes share that instance:
-// Lucene's SearcherManager and LiteDB let readers run beside a writer in-process, and readers see the last commit.
-// Writes (document upserts, deletes, folder jobs) are serialised by a per-index SemaphoreSlim, because the stores
-// take one writer at a time. Only one *process* can write an index (the index's own write.lock, IndexLockedException),
-// so an index held by another process is reported as busy (409) rather than opened read-only behind its back.
+// Readers beside the writer (issue 15). Each index name has one OpenIndex for the life of the server, holding
+//  - a read-only view of the last published generation (SemanticIndex.OpenReadOnly: it never takes the write lock),
+//    reopened when manifest.json changes: before each search the manifest's size and time are compared with those of
+//    the view (one stat), so a commit by any process - a CLI job, this server - is served by the next search;
+//  - a writer (SemanticIndex.OpenOrCreate, which takes the index's kernel write lock) only while there are writes:
+//    writes (upserts, deletes, folder jobs) queue on a per-index SemaphoreSlim with a timeout, and the writer is
+//    closed, releasing the lock, once the queue has been idle for a short grace period. So 'semsearch index' beside a
+//    running server works, and the server's searches never wait for a writer.
+// A view in use by a search is retired only when its last search ends (reference counts).
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine;
@@ -14,30 +17,258 @@ using SemanticSearch.Engine.Storage;
 
 namespace SemanticSearch.Server;
 
-/// <summary>The index is held by another process (HTTP 409).</summary>
-internal sealed class IndexBusyException(string message, Exception inner) : SemanticSearchException(message, inner);
-
-/// <summary>An open index, its searcher and the lock its writers take turns on.</summary>
-internal sealed class OpenIndex(string name, SemanticIndex index) : IDisposable
+/// <summary>The index is held by another writer, or its write queue is full (HTTP 409).</summary>
+internal sealed class IndexBusyException : SemanticSearchException
 {
-    public string Name { get; } = name;
-    public SemanticIndex Index { get; } = index;
-    public Searcher Searcher { get; } = new(index);
-    public SemaphoreSlim WriteLock { get; } = new(1, 1);
+    public IndexBusyException(string message) : base(message) { }
+    public IndexBusyException(string message, Exception inner) : base(message, inner) { }
+}
 
+/// <summary>An upsert ran past its time budget and was cancelled (HTTP 503).</summary>
+internal sealed class UpsertBudgetException(string message) : SemanticSearchException(message);
+
+/// <summary>One published generation, open read-only, shared by searches until a newer one replaces it.</summary>
+internal sealed class ReaderView
+{
+    private int _refs = 1; // the OpenIndex's own reference
+
+    public ReaderView(SemanticIndex index, (long Length, DateTime Time) stamp)
+    {
+        Index = index;
+        Searcher = new Searcher(index);
+        Stamp = stamp;
+    }
+
+    public SemanticIndex Index { get; }
+    public Searcher Searcher { get; }
+    public (long Length, DateTime Time) Stamp { get; }
+
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            var n = Volatile.Read(ref _refs);
+            if (n == 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _refs, n + 1, n) == n)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0)
+        {
+            Index.Dispose();
+        }
+    }
+}
+
+/// <summary>A search's hold on a <see cref="ReaderView"/>; dispose when the search is done.</summary>
+internal readonly struct ReaderLease(ReaderView view) : IDisposable
+{
+    public SemanticIndex Index => view.Index;
+    public Searcher Searcher => view.Searcher;
+    public void Dispose() => view.Release();
+}
+
+/// <summary>An index of the catalog: its current read view and, while there are writes, its writer.</summary>
+internal sealed class OpenIndex : IDisposable
+{
+    private readonly IndexCatalog _catalog;
+    private readonly Lock _viewLock = new();
+    private readonly SemaphoreSlim _writeQueue = new(1, 1);
+    private ReaderView? _view;
+    private SemanticIndex? _writer;
+    private long _writes; // bumped by every write; an idle close only happens if none came after it was scheduled
+    private bool _disposed;
+
+    public OpenIndex(IndexCatalog catalog, string name, string directory)
+    {
+        _catalog = catalog;
+        Name = name;
+        Directory = directory;
+    }
+
+    public string Name { get; }
+    public string Directory { get; }
+
+    /// <summary>True while this server holds the index's write lock.</summary>
+    public bool Writing => Volatile.Read(ref _writer) is not null;
+
+    private static (long, DateTime) StampOf(string directory)
+    {
+        var info = new FileInfo(Path.Combine(directory, IndexManifest.FileName));
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, default);
+    }
+
+    /// <summary>The last published generation for one search; reopened first when the manifest has changed.</summary>
+    public ReaderLease Read()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var view = CurrentView();
+            if (view.TryAcquire())
+            {
+                return new ReaderLease(view);
+            }
+            if (attempt > 100)
+            {
+                throw new IndexBusyException($"index '{Name}' is being reopened; try again.");
+            }
+        }
+    }
+
+    private ReaderView CurrentView()
+    {
+        var stamp = StampOf(Directory);
+        var view = Volatile.Read(ref _view);
+        if (view is not null && view.Stamp == stamp)
+        {
+            return view;
+        }
+        lock (_viewLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            view = _view;
+            stamp = StampOf(Directory);
+            if (view is not null && view.Stamp == stamp)
+            {
+                return view;
+            }
+            if (stamp.Item1 < 0)
+            {
+                throw new NotFoundException($"index '{Name}' not found.");
+            }
+            SemanticIndex opened;
+            try
+            {
+                opened = SemanticIndex.OpenReadOnly(Directory, _catalog.EncoderFor);
+            }
+            catch (Exception e) when (view is not null && e is not OutOfMemoryException)
+            {
+                // A newer generation that cannot be opened (yet): keep serving the one we have.
+                _catalog.Log?.Invoke($"index '{Name}': keeping generation {view.Index.Manifest.Generation}, the newer one did not open: {e.Message}");
+                return view;
+            }
+            var next = new ReaderView(opened, stamp);
+            Volatile.Write(ref _view, next);
+            view?.Release();
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with this server's writer of the index, after the writes queued before it. Waits
+    /// at most the catalog's write-queue timeout for its turn, and opens the writer (taking the write lock) when none
+    /// is open; when another process holds the lock, <see cref="IndexBusyException"/> names it. The caller's next
+    /// search sees the write: it finds the new manifest and reopens the view (lazily, so a burst of writes without
+    /// searches costs one reopen).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SemanticIndex, CancellationToken, T> work, bool waitForLock, CancellationToken ct)
+    {
+        if (!await _writeQueue.WaitAsync(waitForLock ? Timeout.InfiniteTimeSpan : _catalog.WriteQueueTimeout, ct).ConfigureAwait(false))
+        {
+            throw new IndexBusyException($"index '{Name}' has other writes queued for longer than {_catalog.WriteQueueTimeout.TotalSeconds:0.#} s; try again later.");
+        }
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Interlocked.Increment(ref _writes);
+            var writer = _writer ?? await Task.Run(() => OpenWriter(waitForLock, ct), ct).ConfigureAwait(false);
+            Volatile.Write(ref _writer, writer);
+            try
+            {
+                return await Task.Run(() => work(writer, ct), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed or cancelled write leaves a half batch: closing the writer rolls it back (I6), and the
+                // next write opens a clean one.
+                Volatile.Write(ref _writer, null);
+                writer.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            var stamp = Interlocked.Read(ref _writes);
+            _writeQueue.Release();
+            _ = CloseWriterWhenIdleAsync(stamp);
+        }
+    }
+
+    private SemanticIndex OpenWriter(bool waitForLock, CancellationToken ct)
+    {
+        var options = new WriterOptions(WriteLockOwner.ServerRole, waitForLock ? Timeout.InfiniteTimeSpan : _catalog.WriteLockWait, _catalog.ServerUrl) { Cancellation = ct };
+        try
+        {
+            return _catalog.OpenWriter(Directory, options);
+        }
+        catch (IndexLockedException e)
+        {
+            var who = e.Holder is { } h ? h.Describe() : "another writer";
+            throw new IndexBusyException($"index '{Name}' is being written by another process ({who}); try again when it has finished.", e);
+        }
+    }
+
+    // The write lock is given back once no write has come for the grace period, so other processes can write.
+    private async Task CloseWriterWhenIdleAsync(long stamp)
+    {
+        try
+        {
+            await Task.Delay(_catalog.WriterIdleRelease).ConfigureAwait(false);
+            if (!await _writeQueue.WaitAsync(0).ConfigureAwait(false))
+            {
+                return; // a write is running; it schedules its own close
+            }
+            try
+            {
+                if (Interlocked.Read(ref _writes) == stamp && _writer is { } writer)
+                {
+                    Volatile.Write(ref _writer, null);
+                    writer.Dispose();
+                }
+            }
+            finally
+            {
+                _writeQueue.Release();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // the server stopped meanwhile
+        }
+    }
+
+    /// <summary>Waits (up to 30 s) for a running write, then closes the writer and the view.</summary>
     public void Dispose()
     {
-        Index.Dispose();
-        WriteLock.Dispose();
+        var entered = _writeQueue.Wait(TimeSpan.FromSeconds(30));
+        lock (_viewLock)
+        {
+            _disposed = true;
+            _writer?.Dispose();
+            _writer = null;
+            _view?.Release();
+            _view = null;
+        }
+        if (entered)
+        {
+            _writeQueue.Release();
+        }
     }
 }
 
 /// <summary>Finds, opens and creates indexes under one root directory.</summary>
-internal sealed partial class IndexCatalog : IDisposable
+internal sealed class IndexCatalog : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<OpenIndex>> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OpenIndex> _open = new(StringComparer.Ordinal);
     private readonly IndexSettings _newIndexSettings;
-    private readonly Lock _createLock = new();
 
     public IndexCatalog(string root, IndexSettings newIndexSettings, string? newIndexModel = null)
     {
@@ -70,17 +301,8 @@ internal sealed partial class IndexCatalog : IDisposable
     /// <summary>The directory that holds the indexes.</summary>
     public string Root { get; }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
-
-    /// <summary>Throws <see cref="InvalidSettingException"/> on a name that could leave the root or is not portable.</summary>
-    public static void ValidateName(string name)
-    {
-        if (!NamePattern().IsMatch(name) || name.Contains(".."))
-        {
-            throw new InvalidSettingException("name", $"'{Truncate(name)}' is not a valid index name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
-        }
-    }
+    /// <summary>Throws <see cref="InvalidSettingException"/> on a name that could leave the root or is not portable (the engine's one rule).</summary>
+    public static void ValidateName(string name) => IndexLocation.ValidateName(name);
 
     /// <summary>Names of the indexes under the root (directories that hold a manifest), in ordinal order.</summary>
     public IReadOnlyList<string> Names()
@@ -93,7 +315,7 @@ internal sealed partial class IndexCatalog : IDisposable
             .Where(d => File.Exists(Path.Combine(d, IndexManifest.FileName)))
             .Select(Path.GetFileName)
             .OfType<string>()
-            .Where(n => NamePattern().IsMatch(n))
+            .Where(IndexLocation.IsValidName)
             .Order(StringComparer.Ordinal)
             .ToList();
     }
@@ -109,9 +331,9 @@ internal sealed partial class IndexCatalog : IDisposable
     public OpenIndex Get(string name)
     {
         var dir = DirectoryOf(name);
-        if (!_open.ContainsKey(name) && !File.Exists(Path.Combine(dir, IndexManifest.FileName)))
+        if (!File.Exists(Path.Combine(dir, IndexManifest.FileName)))
         {
-            throw new NotFoundException($"index '{name}' not found under {Root}.");
+            throw new NotFoundException($"index '{name}' not found.");
         }
         return Open(name, dir);
     }
@@ -119,73 +341,47 @@ internal sealed partial class IndexCatalog : IDisposable
     /// <summary>The open index <paramref name="name"/>, created with the default settings when absent.</summary>
     public OpenIndex GetOrCreate(string name)
     {
-        var dir = DirectoryOf(name);
-        lock (_createLock)
-        {
-            // Creating writes the manifest; two first writers racing on a new name must not both create it.
-            return Open(name, dir);
-        }
+        // Creating happens in the writer, under the index's write lock.
+        return Open(name, DirectoryOf(name));
     }
 
-    private OpenIndex Open(string name, string dir)
+    private OpenIndex Open(string name, string dir) => _open.GetOrAdd(name, n => new OpenIndex(this, n, dir));
+
+    /// <summary>How long a write waits for the writes queued before it (then 409).</summary>
+    public TimeSpan WriteQueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request's write waits for another process's write lock (then 409). Folder jobs wait until it is free.</summary>
+    public TimeSpan WriteLockWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the writer stays open after the last write before the write lock is given back.</summary>
+    public TimeSpan WriterIdleRelease { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The server's address, written into the lock file for other writers' messages.</summary>
+    public string? ServerUrl { get; init; }
+
+    /// <summary>Where reopen failures are reported (the server log).</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>The encoder of an index's model (from its manifest), for read views.</summary>
+    internal ITextEncoder EncoderFor(EncoderInfo info) =>
+        Encoder(info.ModelId) ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+
+    /// <summary>Opens the writer of the index at <paramref name="dir"/> (creating it with the configured model when absent).</summary>
+    internal SemanticIndex OpenWriter(string dir, WriterOptions writer)
     {
-        var lazy = _open.GetOrAdd(name, n => new Lazy<OpenIndex>(() => OpenCore(n, dir), LazyThreadSafetyMode.ExecutionAndPublication));
-        try
-        {
-            return lazy.Value;
-        }
-        catch
-        {
-            // A failed open (busy, damaged) must not stick: the next request tries again.
-            _open.TryRemove(new KeyValuePair<string, Lazy<OpenIndex>>(name, lazy));
-            throw;
-        }
+        var manifestPath = Path.Combine(dir, IndexManifest.FileName);
+        var model = File.Exists(manifestPath)
+            ? IndexManifest.Read(dir).Model?.ModelId ?? ModelResolver.NoModel
+            : _newIndexModel;
+        return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, Encoder(model), writer);
     }
 
-    private OpenIndex OpenCore(string name, string dir)
-    {
-        try
-        {
-            // an existing index opens with the model its manifest names; a new one gets the configured model
-            var manifestPath = Path.Combine(dir, IndexManifest.FileName);
-            var model = File.Exists(manifestPath)
-                ? IndexManifest.Read(dir).Model?.ModelId ?? ModelResolver.NoModel
-                : _newIndexModel;
-            return new OpenIndex(name, SemanticIndex.OpenOrCreate(dir, _newIndexSettings, Encoder(model)));
-        }
-        catch (Exception e) when (IsLockConflict(e))
-        {
-            throw new IndexBusyException($"index '{name}' is being written by another process (for example 'semsearch index'); try again when it has finished.", e);
-        }
-    }
-
-    // The index's write lock throws IndexLockedException; below it Lucene (LockObtainFailedException) and LiteDB (an
-    // IOException on its exclusive open) can still refuse. Match on the chain, not on one layer's wrapping.
-    private static bool IsLockConflict(Exception e)
-    {
-        for (var x = e; x is not null; x = x.InnerException)
-        {
-            if (x is IndexLockedException || x.GetType().Name == "LockObtainFailedException" || x is IOException and not FileNotFoundException and not DirectoryNotFoundException
-                || x.Message.Contains("locked by another", StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
     public void Dispose()
     {
-        foreach (var lazy in _open.Values)
+        foreach (var open in _open.Values)
         {
-            if (lazy.IsValueCreated)
-            {
-                // Wait for a running writer to finish its batch so the last commit is whole.
-                lazy.Value.WriteLock.Wait(TimeSpan.FromSeconds(30));
-                lazy.Value.Dispose();
-            }
+            open.Dispose(); // waits for a running writer to finish its batch, so the last commit is whole
         }
         _open.Clear();
         foreach (var lazy in _encoders.Values)

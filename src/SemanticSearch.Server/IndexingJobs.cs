@@ -38,17 +38,21 @@ public sealed record JobStatus(
     string? Error);
 
 /// <summary>Folder jobs running in the background, with their progress kept in memory (lost on restart).</summary>
-internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings, CancellationToken stopping)
+internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings, FolderPolicy folders, CancellationToken stopping)
 {
     private const int Retained = 1000;
     private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
 
-    /// <summary>Starts indexing <paramref name="realFolder"/> into <paramref name="indexName"/>; the job waits its turn for the writer lock.</summary>
-    public JobStatus Start(string indexName, string realFolder)
+    /// <summary>
+    /// Starts indexing the folder the client asked for (<paramref name="requested"/>, allowed as
+    /// <paramref name="realFolder"/>) into <paramref name="indexName"/>; the job waits its turn for the writer lock,
+    /// and the folder policy is checked again when it starts.
+    /// </summary>
+    public JobStatus Start(string indexName, string requested, string realFolder)
     {
         var open = catalog.GetOrCreate(indexName);
-        var job = new Job(Guid.NewGuid().ToString("N")[..16], indexName, realFolder, DateTime.UtcNow);
+        var job = new Job(Guid.NewGuid().ToString("N")[..16], indexName, realFolder, DateTime.UtcNow) { Requested = requested };
         _jobs[job.Id] = job;
         _order.Enqueue(job.Id);
         while (_order.Count > Retained && _order.TryDequeue(out var old))
@@ -85,18 +89,21 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
     {
         try
         {
-            await open.WriteLock.WaitAsync(stopping).ConfigureAwait(false);
-            try
+            // A job waits its turn behind the server's other writes and for any other process's write lock.
+            job.Report = await open.WriteAsync((index, token) =>
             {
                 job.State = JobState.Running;
+                // The folder may have been swapped for a symbolic link while the job was queued: allow it again now,
+                // and have the indexer hold the walk (and every file it opens) to that real folder.
+                var real = folders.Authorize(job.Requested);
+                if (!string.Equals(real, job.Folder, StringComparison.Ordinal))
+                {
+                    throw new FolderRefusedException($"folder: '{job.Requested}' now leads to '{real}', not to '{job.Folder}' as when the job was posted; it was not indexed.");
+                }
                 var progress = new InlineProgress(p => job.Update(p));
-                job.Report = new FolderIndexer(open.Index, settings).Run(job.Folder, progress, stopping);
-                job.Finish(JobState.Succeeded);
-            }
-            finally
-            {
-                open.WriteLock.Release();
-            }
+                return new FolderIndexer(index, settings) { ConfinedRoot = real }.Run(real, progress, token);
+            }, waitForLock: true, stopping).ConfigureAwait(false);
+            job.Finish(JobState.Succeeded);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -104,7 +111,8 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
         }
         catch (Exception e)
         {
-            job.Error = e is Core.SemanticSearchException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            var message = e is Core.SemanticSearchException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            job.Error = Problems.WithoutServerPaths(message, catalog.Root);
             job.Finish(JobState.Failed);
         }
     }
@@ -121,6 +129,7 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
 
         public string Id { get; } = id;
         public string Folder { get; } = folder;
+        public required string Requested { get; init; }
         public volatile JobState State = JobState.Queued;
         public IndexingReport? Report { get; set; }
         public string? Error { get; set; }

@@ -19,6 +19,7 @@ internal static class Problems
         NotFoundException n => Make(StatusCodes.Status404NotFound, "Not found", n.Message),
         FolderRefusedException f => Make(StatusCodes.Status403Forbidden, "Folder not allowed", f.Message, "folder"),
         IndexBusyException b => Make(StatusCodes.Status409Conflict, "Index busy", b.Message),
+        UpsertBudgetException u => Make(StatusCodes.Status503ServiceUnavailable, "Upsert over budget", u.Message, "documents"),
         ModelMismatchException m => Make(StatusCodes.Status409Conflict, "Model mismatch", m.Message),
         CorruptDataException c => Make(StatusCodes.Status500InternalServerError, "Damaged index data", c.Message),
         SemanticSearchException x => Make(StatusCodes.Status500InternalServerError, "Search engine error", x.Message),
@@ -28,6 +29,25 @@ internal static class Problems
         BadHttpRequestException b => Make(b.StatusCode, "Bad request", b.Message),
         _ => null,
     };
+
+    /// <summary>
+    /// <paramref name="detail"/> with the indexes root cut from every path ("/srv/indexes/notes/metadata.db" becomes
+    /// "notes/metadata.db"), so problem details name the index and the file but not the server's folders.
+    /// </summary>
+    public static string? WithoutServerPaths(string? detail, string indexesRoot)
+    {
+        if (detail is null)
+        {
+            return null;
+        }
+        var root = Path.TrimEndingDirectorySeparator(indexesRoot);
+        var real = Engine.Indexing.RealPaths.Resolve(root);
+        foreach (var r in real == root ? new[] { root } : [real, root])
+        {
+            detail = detail.Replace(r + Path.DirectorySeparatorChar, "", StringComparison.Ordinal).Replace(r, "<indexes>", StringComparison.Ordinal);
+        }
+        return detail;
+    }
 
     public static ProblemDetails Make(int status, string title, string detail, string? field = null)
     {

@@ -64,12 +64,20 @@ public static class SearchServer
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
 
-        var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings, options.NewIndexModel);
+        var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings, options.NewIndexModel)
+        {
+            ServerUrl = options.Urls,
+            WriteQueueTimeout = options.WriteQueueTimeout,
+            WriteLockWait = options.WriteLockWait,
+            WriterIdleRelease = options.WriterIdleRelease,
+        };
         var folders = new FolderPolicy(options.AllowedFolderRoots);
         var stopping = new CancellationTokenSource();
-        var jobs = new IndexingJobs(catalog, options.NewIndexSettings, stopping.Token);
+        var jobs = new IndexingJobs(catalog, options.NewIndexSettings, folders, stopping.Token);
 
         var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SemanticSearch.Server");
+        catalog.Log = message => log.LogWarning("{Message}", message);
         // Stopping: tell running jobs to stop at their next file. Stopped (requests drained): wait for them, then close
         // every index, so no request ever meets a disposed index and the last batch is committed whole.
         app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
@@ -80,7 +88,7 @@ public static class SearchServer
             stopping.Dispose();
         });
 
-        app.Use(ProblemBoundary);
+        app.Use((ctx, next) => ProblemBoundary(ctx, next, catalog.Root));
         app.UseStatusCodePages(async ctx =>
         {
             // Route misses and method mismatches have no body yet; give them one in the same shape as every other error.
@@ -108,9 +116,9 @@ public static class SearchServer
         app.MapPost("/indexes/{name}/search", async (string name, HttpRequest request) =>
         {
             var body = await ReadBody<SearchBody>(request);
-            var open = catalog.Get(name);
-            var search = SearchTranslation.ToRequest(body, options.MaxK, open.Index.Manifest.Model is not null);
-            var response = open.Searcher.Search(search);
+            using var view = catalog.Get(name).Read();
+            var search = SearchTranslation.ToRequest(body, options.MaxK, view.Index.Manifest.Model is not null);
+            var response = view.Searcher.Search(search);
             return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
                 search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion));
         }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
@@ -121,50 +129,46 @@ public static class SearchServer
             var body = await ReadBody<DocumentsBody>(request);
             var docs = SearchTranslation.ValidateDocuments(body, options.MaxDocumentsPerRequest);
             var open = catalog.GetOrCreate(name);
-            await open.WriteLock.WaitAsync(ct);
+            // The budget: the client's own disconnect, and a time limit; either leaves the index as it was.
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            budget.CancelAfter(options.UpsertTimeout);
             try
             {
-                var now = DateTime.UtcNow;
-                var chunks = 0;
-                open.Index.BeginBatch();
-                try
+                var chunks = await open.WriteAsync((index, token) =>
                 {
+                    var now = DateTime.UtcNow;
+                    var written = 0;
+                    index.BeginBatch();
                     foreach (var d in docs)
                     {
-                        chunks += open.Index.Write(ApiMapping.ToSource(d, now));
+                        token.ThrowIfCancellationRequested();
+                        var source = ApiMapping.ToSource(d, now);
+                        written += index.Write([(source, index.Chunk(source))], token);
                     }
-                }
-                finally
-                {
-                    // Every document was validated up front, so a failure here is the disk's; close the batch either
-                    // way so the next writer starts clean (an upsert is safe to retry).
-                    open.Index.Commit();
-                }
+                    index.Commit();
+                    return written;
+                }, waitForLock: false, budget.Token);
                 return Results.Ok(new DocumentsWritten(name, docs.Count, chunks));
             }
-            finally
+            catch (OperationCanceledException) when (budget.IsCancellationRequested && !ct.IsCancellationRequested)
             {
-                open.WriteLock.Release();
+                throw new UpsertBudgetException($"documents: the upsert took longer than {options.UpsertTimeout.TotalSeconds:0.#} s (upsertTimeout) and was cancelled; nothing was written. Send fewer or smaller documents per request.");
             }
         }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>().ProducesProblem(400).ProducesProblem(409);
 
         app.MapDelete("/indexes/{name}/documents/{**id}", async (string name, string id, CancellationToken ct) =>
         {
             var open = catalog.Get(name);
-            await open.WriteLock.WaitAsync(ct);
-            try
+            var removed = await open.WriteAsync((index, _) =>
             {
-                open.Index.BeginBatch();
-                var removed = open.Index.Delete(id);
-                open.Index.Commit();
-                return removed
-                    ? Results.NoContent()
-                    : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
-            }
-            finally
-            {
-                open.WriteLock.Release();
-            }
+                index.BeginBatch();
+                var found = index.Delete(id);
+                index.Commit();
+                return found;
+            }, waitForLock: false, ct);
+            return removed
+                ? Results.NoContent()
+                : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
         }).WithName("deleteDocument").Produces(204).ProducesProblem(404);
 
         app.MapPost("/indexes/{name}/jobs", async (string name, HttpRequest request) =>
@@ -172,7 +176,7 @@ public static class SearchServer
             CatalogName(name);
             var body = await ReadBody<JobBody>(request);
             var folder = folders.Authorize(body.Folder);
-            var status = jobs.Start(name, folder);
+            var status = jobs.Start(name, body.Folder!, folder);
             return Results.Accepted($"/jobs/{status.Id}", status);
         }).WithName("startJob").Accepts<JobBody>("application/json").Produces<JobStatus>(202).ProducesProblem(400).ProducesProblem(403);
 
@@ -203,8 +207,9 @@ public static class SearchServer
 
     private static IndexDetails Details(OpenIndex open)
     {
-        var s = open.Index.Stats();
-        var m = open.Index.Manifest;
+        using var view = open.Read();
+        var s = view.Index.Stats();
+        var m = view.Index.Manifest;
         IReadOnlyList<string> modes = m.Model is null ? ["lexical"] : ["hybrid", "dense", "lexical"];
         return new IndexDetails(open.Name, s.Documents, s.Chunks, s.Bytes, s.Model, s.CreatedUtc, s.UpdatedUtc, s.FormatVersion, modes, m);
     }
@@ -225,7 +230,7 @@ public static class SearchServer
         return value ?? throw new InvalidSettingException("body", "a JSON object is required (got null).");
     }
 
-    private static async Task ProblemBoundary(HttpContext ctx, RequestDelegate next)
+    private static async Task ProblemBoundary(HttpContext ctx, RequestDelegate next, string indexesRoot)
     {
         try
         {
@@ -244,6 +249,8 @@ public static class SearchServer
                     .LogError(e, "unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
                 problem = Problems.Make(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; the server log has the details.");
             }
+            // A client learns which index and file, never where the server keeps them.
+            problem.Detail = Problems.WithoutServerPaths(problem.Detail, indexesRoot);
             ctx.Response.Clear();
             await WriteProblem(ctx, problem);
         }

@@ -40,6 +40,18 @@ public sealed record SearchServerOptions
     /// <summary>Most documents accepted in one <c>POST /indexes/{name}/documents</c> (default 1000).</summary>
     public int MaxDocumentsPerRequest { get; init; } = 1000;
 
+    /// <summary>How long one upsert may take before it is cancelled (nothing of it is written).</summary>
+    public TimeSpan UpsertTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a write waits for the same index's earlier writes in this server before answering 409.</summary>
+    public TimeSpan WriteQueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request's write waits for another process's write lock (a CLI job) before answering 409.</summary>
+    public TimeSpan WriteLockWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The server gives the write lock back when no write has come for this long.</summary>
+    public TimeSpan WriterIdleRelease { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Settings of indexes the service creates (first document or first job into a new name).</summary>
     public IndexSettings NewIndexSettings { get; init; } = new();
 
@@ -76,6 +88,10 @@ public sealed record SearchServerOptions
         if (MaxK is < 1 or > Engine.Search.SearchRequest.MaxK)
         {
             throw new InvalidSettingException("maxK", $"must be between 1 and {Engine.Search.SearchRequest.MaxK} (got {MaxK}).");
+        }
+        if (UpsertTimeout <= TimeSpan.Zero || WriteQueueTimeout < TimeSpan.Zero || WriteLockWait < TimeSpan.Zero || WriterIdleRelease < TimeSpan.Zero)
+        {
+            throw new InvalidSettingException("upsertTimeout", "upsertTimeout must be positive, and writeQueueTimeout, writeLockWait and writerIdleRelease not negative.");
         }
         if (MaxDocumentsPerRequest is < 1 or > 100_000)
         {

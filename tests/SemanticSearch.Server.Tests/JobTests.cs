@@ -72,6 +72,39 @@ public sealed class JobTests : IAsyncLifetime
         Assert.Equal(Path.Combine(FolderPolicy.RealPath(_allowed), "docs", "otters.md"), hit["path"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Issue 15, finding 5: the folder is allowed again when the job starts, not only when it is posted. A queued
+    /// job whose folder is swapped for a link to an outside folder fails, and nothing from outside is indexed.
+    /// </summary>
+    [Fact]
+    public async Task QueuedJob_FolderSwappedForOutsideLink_FailsAndIndexesNothingFromOutside()
+    {
+        await using var server = await Start();
+        var indexDir = Path.Combine(server.IndexesRoot, "swapped");
+        var folder = Path.Combine(_allowed, "docs");
+        // Another writer holds the index, so the job waits in the queue.
+        var holder = Engine.SemanticIndex.OpenOrCreate(indexDir, new Engine.IndexSettings());
+        string location;
+        try
+        {
+            using var response = await server.PostJson("/indexes/swapped/jobs", new { folder });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            location = response.Headers.Location!.ToString();
+            Assert.Equal("queued", JsonNode.Parse(await server.Client.GetStringAsync(location))!["state"]!.GetValue<string>());
+            Directory.Move(folder, folder + "-moved");
+            Directory.CreateSymbolicLink(folder, _outside);
+        }
+        finally
+        {
+            holder.Dispose();
+        }
+        var status = await WaitForJob(server, location);
+        Assert.Equal("failed", status["state"]!.GetValue<string>());
+        Assert.Contains("not under an allowed root", status["error"]!.GetValue<string>());
+        var hits = await server.Search("swapped", new { query = "classified launch codes" });
+        Assert.Empty(hits["hits"]!.AsArray());
+    }
+
     [Fact]
     public async Task StartJob_SymlinkLeadingOutOfRoot_Returns403()
     {

@@ -16,6 +16,7 @@ internal static class IndexCommand
         var folder = new Argument<string>("folder") { Description = "Folder to index (recursively)." };
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
+        var wait = CommonOptions.Wait();
         var maxFileMb = new Option<double>("--max-file-mb") { Description = "Skip files larger than this many megabytes.", DefaultValueFactory = _ => 50 };
         var chunkTokens = new Option<int>("--chunk-tokens") { Description = "Most tokens per chunk (for a new index).", DefaultValueFactory = _ => 512 };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Tokens repeated between consecutive chunks (for a new index).", DefaultValueFactory = _ => 64 };
@@ -29,7 +30,7 @@ internal static class IndexCommand
 
         var cmd = new Command("index", "Index the supported files of a folder (txt, md, html, pdf, docx, json, csv). Re-running it only processes what changed.")
         {
-            folder, index, json, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt,
+            folder, index, json, wait, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -57,7 +58,16 @@ internal static class IndexCommand
                 requested = existing.Model?.ModelId ?? ModelResolver.NoModel; // an existing index keeps its model
             }
             using var encoder = ModelLoading.OpenEncoder(resolver, requested, quiet: false, ct);
-            using var semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoder);
+            SemanticIndex semanticIndex;
+            try
+            {
+                semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoder, CommonOptions.Writer(parse, wait, "semsearch index", ct));
+            }
+            catch (IndexLockedException e)
+            {
+                throw CommonOptions.ExplainLock(e, directory, source);
+            }
+            using var _ = semanticIndex;
             var indexer = new FolderIndexer(semanticIndex, settings);
             var report = new ProgressDisplay().Run("indexing", report =>
                 indexer.Run(parse.GetValue(folder)!, new Progress(p => report("files", p.Processed, p.Total)), ct));

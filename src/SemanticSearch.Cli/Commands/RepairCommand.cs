@@ -12,10 +12,11 @@ internal static class RepairCommand
     {
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
+        var wait = CommonOptions.Wait();
         var model = new Option<string?>("--model") { Description = "Where to find the index's model when it is not in the model cache (a model directory)." };
         var cmd = new Command("repair", "Rebuild an index's lexical store and vectors from its metadata (the source of truth) when they are damaged or disagree with it; vectors are re-embedded with the index's model.")
         {
-            index, json, model,
+            index, json, wait, model,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -24,7 +25,15 @@ internal static class RepairCommand
             using var encoder = manifest.Model is { } info
                 ? ModelLoading.OpenEncoder(new ModelResolver(), parse.GetValue(model) ?? info.ModelId, quiet: true, ct)
                 : null;
-            var rebuilt = SemanticIndex.Repair(directory, encoder);
+            IReadOnlyList<string> rebuilt;
+            try
+            {
+                rebuilt = SemanticIndex.Repair(directory, encoder, CommonOptions.Writer(parse, wait, "semsearch repair", ct));
+            }
+            catch (IndexLockedException e)
+            {
+                throw CommonOptions.ExplainLock(e, directory, null);
+            }
             var after = IndexVerifier.Verify(directory);
             if (parse.GetValue(json))
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SemanticSearch.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -39,12 +40,18 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new SearchServerOptions().MaxK,
         };
 
+        var upsertTimeout = new Option<double>("--upsert-timeout")
+        {
+            Description = "Seconds one document upsert may take before it is cancelled (nothing of it is written; the client gets 503).",
+            DefaultValueFactory = _ => new SearchServerOptions().UpsertTimeout.TotalSeconds,
+        };
+
         var model = new Option<string?>("--model")
         {
             Description = "Embedding model for indexes created through the API (a profile id, a model directory, or 'none'); default: the default model.",
         };
 
-        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK, model };
+        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK, upsertTimeout, model };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var options = new SearchServerOptions
@@ -56,6 +63,9 @@ internal static class ServeCommand
                 MaxRequestBytes = parse.GetValue(maxRequest),
                 MaxK = parse.GetValue(maxK),
                 NewIndexModel = parse.GetValue(model),
+                UpsertTimeout = parse.GetValue(upsertTimeout) is > 0 and < 1e6 and var seconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new InvalidSettingException("--upsert-timeout", $"must be a positive number of seconds below 1000000 (got {parse.GetValue(upsertTimeout)})."),
             };
             var app = SearchServer.Create(options);
             try

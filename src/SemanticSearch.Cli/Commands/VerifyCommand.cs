@@ -37,10 +37,17 @@ internal static class VerifyCommand
                 }
                 Console.WriteLine(report.Clean
                     ? $"ok: {report.Directory} (generation {report.Generation}, {report.Documents} documents, {report.Chunks} chunks)"
-                    : $"{report.Problems.Count} problem(s) in {report.Directory}; 'semsearch repair --index {parse.GetValue(index)}' rebuilds damaged lexical or vector stores from the metadata");
+                    : $"{report.Problems.Count} problem(s) in {report.Directory}; " + Advice(report, parse.GetValue(index)!));
             }
             return report.Clean ? ExitCodes.Ok : ExitCodes.Fatal;
         }));
         return cmd;
     }
+
+    // Repair rebuilds the lexical and vector stores from the metadata; it cannot rebuild the metadata (the source of
+    // truth) or the manifest (which records the settings and model the index was built with).
+    private static string Advice(VerificationReport report, string index) =>
+        report.Problems.Any(p => p.Store is "manifest" or "metadata")
+            ? $"the {string.Join(" and ", report.Problems.Select(p => p.Store).Where(s => s is "manifest" or "metadata").Distinct())} cannot be rebuilt by 'repair': restore the index from a backup, or index the sources again into a new index"
+            : $"'semsearch repair --index {index}' rebuilds damaged lexical or vector stores from the metadata";
 }

@@ -52,6 +52,15 @@ public sealed class FolderIndexer
         _extractor = extractor ?? new DocumentExtractor();
     }
 
+    /// <summary>
+    /// When set, the job's folder must still resolve to exactly this real path when the job starts (the server sets
+    /// it to the folder its policy allowed, so a folder swapped for a symbolic link meanwhile is refused).
+    /// </summary>
+    public string? ConfinedRoot { get; init; }
+
+    /// <summary>Test hook: called with the listed files before any is opened (to swap one for a link).</summary>
+    internal Action<IReadOnlyList<string>>? AfterListing { get; set; }
+
     /// <summary>Indexes <paramref name="folder"/> (recursively); idempotent for unchanged files.</summary>
     public IndexingReport Run(string folder, IProgress<IndexingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -60,8 +69,15 @@ public sealed class FolderIndexer
         {
             throw new NotFoundException(File.Exists(root) ? $"not a folder: {folder}" : $"folder not found: {folder}");
         }
+        // Containment: every file read must lie under the folder's real path as it was when the job started.
+        var realRoot = RealPaths.Resolve(root);
+        if (ConfinedRoot is { } confined && !string.Equals(realRoot, confined, StringComparison.Ordinal))
+        {
+            throw new FolderEscapeException($"folder: '{folder}' now leads to '{realRoot}', not to the folder that was allowed ('{confined}'); it was not indexed.");
+        }
         var clock = Stopwatch.StartNew();
         var files = Enumerate(root, out var unlistable);
+        AfterListing?.Invoke(files);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var skipped = new List<SkippedFile>(unlistable);
         int added = 0, updated = 0, unchanged = 0, processed = 0, removed = 0, sinceCommit = 0;
@@ -73,7 +89,7 @@ public sealed class FolderIndexer
             .AsOrdered()
             .WithDegreeOfParallelism(Math.Max(1, Math.Min(4, Environment.ProcessorCount)))
             .WithCancellation(cancellationToken)
-            .Select(f => Prepare(root, f, knownHashes));
+            .Select(f => Prepare(root, realRoot, f, knownHashes));
 
         var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks);
 
@@ -183,6 +199,13 @@ public sealed class FolderIndexer
                     {
                         continue;
                     }
+                    if (entry.FullName.Length is 0 or > MaxPathChars || entry.FullName.Length <= dir.Length)
+                    {
+                        // a name the platform cannot hand back whole (past PATH_MAX): this entry only
+                        var shown = ShortId(Path.Combine(dir, entry.Name));
+                        unlistable.Add(new SkippedFile(shown, $"path is longer than {MaxPathChars:N0} characters; not indexed"));
+                        continue;
+                    }
                     if (entry is DirectoryInfo)
                     {
                         pending.Push(entry.FullName);
@@ -200,7 +223,11 @@ public sealed class FolderIndexer
             catch (IOException e) when (dir != root)
             {
                 // gone or replaced while the walk ran
-                unlistable.Add(new SkippedFile(dir, $"folder cannot be listed: {e.Message}"));
+                unlistable.Add(new SkippedFile(ShortId(dir), $"folder cannot be listed: {e.Message}"));
+            }
+            catch (ArgumentException e) when (dir != root)
+            {
+                unlistable.Add(new SkippedFile(ShortId(dir), $"folder cannot be listed: {e.Message}"));
             }
         }
         list.Sort(StringComparer.Ordinal);
@@ -222,9 +249,13 @@ public sealed class FolderIndexer
         return false;
     }
 
-    private Prepared Prepare(string root, string file, IReadOnlyDictionary<string, string> knownHashes)
+    private Prepared Prepare(string root, string realRoot, string file, IReadOnlyDictionary<string, string> knownHashes)
     {
         var id = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+        if (file.Length > MaxPathChars)
+        {
+            return new Prepared.Skipped(ShortId(id), ShortId(file), $"path is {file.Length:N0} characters long, over the {MaxPathChars:N0}-character limit");
+        }
         try
         {
             var info = new FileInfo(file);
@@ -237,7 +268,11 @@ public sealed class FolderIndexer
                 return new Prepared.Skipped(id, file, "empty file");
             }
             // The size is checked again on the open handle: the file may have been replaced or grown since it was listed.
-            var bytes = ReadAtMost(file, _settings.MaxFileBytes);
+            var bytes = ReadAtMost(file, realRoot, _settings.MaxFileBytes, out var escaped);
+            if (escaped is not null)
+            {
+                return new Prepared.Skipped(id, file, $"not read: it leads outside the folder (to '{escaped}') through a symbolic link");
+            }
             if (bytes is null)
             {
                 return new Prepared.Skipped(id, file, $"file grew past the {_settings.MaxFileBytes:N0}-byte limit (maxFileBytes) while being read");
@@ -269,13 +304,32 @@ public sealed class FolderIndexer
         {
             return new Prepared.Skipped(id, file, $"cannot read: {e.Message}");
         }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or System.Security.SecurityException)
+        {
+            // a name the platform cannot open (too long for it, or with characters it refuses): this file only
+            return new Prepared.Skipped(ShortId(id), ShortId(file), $"cannot open: {e.Message}");
+        }
     }
+
+    /// <summary>Paths longer than this are skipped with a reason (Linux's PATH_MAX).</summary>
+    public const int MaxPathChars = 4096;
+
+    // A path as it appears in a report: an over-long one is cut, so one bad name cannot bloat the report.
+    private static string ShortId(string path) => path.Length <= 300 ? path : path[..150] + "…" + path[^100..];
 
     // The whole file when it holds at most maxBytes on the open handle, else null. Reads only the length found at
     // open time, so a file that keeps growing cannot make the read unbounded.
-    private static byte[]? ReadAtMost(string file, long maxBytes)
+    // The real path of the opened file is checked against the folder's before a byte is read: a file (or a folder on
+    // its path) replaced by a symbolic link after the listing is not followed out of the folder.
+    private static byte[]? ReadAtMost(string file, string realRoot, long maxBytes, out string? escaped)
     {
         using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+        var real = RealPaths.OfOpenFile(fs.SafeFileHandle, file);
+        escaped = real is null || !RealPaths.IsUnder(real, realRoot) ? real ?? "a file with no name" : null;
+        if (escaped is not null)
+        {
+            return null;
+        }
         var length = fs.Length;
         if (length > maxBytes)
         {

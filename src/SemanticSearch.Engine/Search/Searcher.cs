@@ -136,6 +136,10 @@ public sealed class Searcher
 
     private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion)
     {
+        if (mode != SearchMode.Lexical && _index.VectorDamage is { } damage)
+        {
+            throw new CorruptDataException(damage.Path, damage.Message[(damage.Path.Length + 2)..], damage);
+        }
         if (mode != SearchMode.Lexical && (_index.Vectors is null || _index.Encoder is null))
         {
             throw new InvalidSettingException("mode", _index.Manifest.Model is null

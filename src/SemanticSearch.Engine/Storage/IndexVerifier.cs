@@ -38,13 +38,51 @@ public static class IndexVerifier
     private const string MetadataFile = "metadata.db";
     private const string LexicalDirectory = "lexical";
 
-    /// <summary>Verifies the index at <paramref name="directory"/>.</summary>
-    public static VerificationReport Verify(string directory)
+    /// <summary>
+    /// Verifies the index at <paramref name="directory"/>: the generation its manifest names. Beside a running writer
+    /// (the write lock is held) a problem may only be that writer moving on while the files were read (a commit past
+    /// its decision point but not yet published, a Lucene commit or vector file of a generation it has just retired):
+    /// then the check is run again on the newest generation, for up to <paramref name="settle"/> (default 30 s).
+    /// Problems that remain, or any found while no writer is running, are reported.
+    /// </summary>
+    public static VerificationReport Verify(string directory, TimeSpan? settle = null)
     {
         if (!Directory.Exists(directory))
         {
             throw new NotFoundException($"index not found: {directory}");
         }
+        var budget = settle ?? TimeSpan.FromSeconds(30);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var report = VerifyOnce(directory);
+            if (report.Clean || clock.Elapsed >= budget || !WriterMovedOn(directory, report.Generation))
+            {
+                return report;
+            }
+            Thread.Sleep(50);
+        }
+    }
+
+    // A writer is running (it holds the lock), or the manifest is no longer the one that was checked.
+    private static bool WriterMovedOn(string directory, long checkedGeneration)
+    {
+        if (IndexWriteLock.IsHeld(directory))
+        {
+            return true;
+        }
+        try
+        {
+            return IndexManifest.Read(directory).Generation != checkedGeneration;
+        }
+        catch (SemanticSearchException)
+        {
+            return false;
+        }
+    }
+
+    private static VerificationReport VerifyOnce(string directory)
+    {
         var problems = new List<VerificationProblem>();
         IndexManifest? manifest = null;
         var manifestPath = Path.Combine(directory, IndexManifest.FileName);

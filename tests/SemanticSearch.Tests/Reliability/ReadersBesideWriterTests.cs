@@ -1,0 +1,82 @@
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Engine;
+using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Engine.Storage;
+
+namespace SemanticSearch.Tests.Reliability;
+
+/// <summary>
+/// Issue 15, finding 3: 'verify' checks the generation it opened, so a writer committing beside it (every step of
+/// the commit protocol, over and over) is never reported as damage.
+/// </summary>
+public sealed class ReadersBesideWriterTests : IDisposable
+{
+    private static readonly IndexSettings Settings = new() { Chunking = new(MaxTokens: 64, OverlapTokens: 8) };
+    private readonly ITextEncoder _encoder = TestModels.OpenTestBert();
+
+    public void Dispose() => _encoder.Dispose();
+
+    [Fact]
+    public async Task Verify_BesideACommittingWriter_20Of20Clean()
+    {
+        using var root = new TempDir();
+        var dir = Path.Combine(root.Path, "busy");
+        using var stop = new CancellationTokenSource();
+        var commits = 0;
+        using (var seed = SemanticIndex.OpenOrCreate(dir, Settings, _encoder))
+        {
+            seed.BeginBatch();
+            seed.Write(Doc(0));
+            seed.Commit();
+        }
+        var writer = Task.Run(() =>
+        {
+            using var index = SemanticIndex.OpenOrCreate(dir, Settings, _encoder);
+            var n = 1;
+            while (!stop.IsCancellationRequested)
+            {
+                index.BeginBatch();
+                for (var i = 0; i < 3; i++, n++)
+                {
+                    index.Write(Doc(n));
+                }
+                index.Delete($"doc{n - 5}"); // deletions too: every store changes at every commit
+                index.Commit();
+                Interlocked.Increment(ref commits);
+            }
+        });
+        var dirty = new List<string>();
+        try
+        {
+            for (var run = 0; run < 20; run++)
+            {
+                // each verify starts after another commit, so all 20 meet a writer that is moving on
+                var seen = Volatile.Read(ref commits);
+                var wait = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref commits) == seen && wait.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(5);
+                }
+                var report = IndexVerifier.Verify(dir);
+                if (!report.Clean)
+                {
+                    dirty.Add($"run {run} at generation {report.Generation}: " + string.Join("; ", report.Problems.Select(p => $"{p.Store}: {p.Message}")));
+                }
+                Assert.False(writer.IsCompleted, "the writer stopped before the verifies were done");
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+        Assert.Empty(dirty);
+        Assert.True(commits >= 20, $"only {commits} commits happened beside the 20 verifies");
+        Assert.True(IndexVerifier.Verify(dir).Clean);
+    }
+
+    private static SourceDocument Doc(int i) => new(
+        $"doc{i}", "test", $"doc{i}.txt", $"Document {i}",
+        $"Document {i} talks about river {i % 7} and honey {i % 5}, engines and signals, gardens and violins in a meadow.",
+        ".txt", 100, DateTime.UtcNow, $"hash{i}", new Dictionary<string, string>());
+}
