@@ -23,10 +23,25 @@ public sealed record FilterBody(
     DateTime? ModifiedAfter = null,
     IReadOnlyDictionary<string, string>? Metadata = null);
 
-/// <summary>Fusion settings of a hybrid search.</summary>
-public sealed record FusionBody(string? Method = null, double? K = null, WeightsBody? Weights = null, int? Depth = null);
+/// <summary>
+/// Fusion fields of a hybrid search: the shape of a response's <c>fusion</c> (<see cref="FusionOptions"/>), every
+/// field optional, so a response's <c>fusion</c> is a valid request. A field left out keeps the index's value.
+/// </summary>
+/// <param name="Method">rrf or convex.</param>
+/// <param name="K">RRF's rank constant.</param>
+/// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
+/// <param name="DenseWeight">Weight of the vector ranking.</param>
+/// <param name="Depth">Candidates taken from each retriever.</param>
+/// <param name="Weights">The earlier request shape of the two weights, still accepted; not with lexicalWeight/denseWeight.</param>
+public sealed record FusionBody(
+    string? Method = null,
+    double? K = null,
+    double? LexicalWeight = null,
+    double? DenseWeight = null,
+    int? Depth = null,
+    WeightsBody? Weights = null);
 
-/// <summary>Per-retriever fusion weights.</summary>
+/// <summary>Per-retriever fusion weights in the earlier request shape (<c>weights: {lexical, dense}</c>).</summary>
 public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
 
 /// <summary>Answer of a search.</summary>

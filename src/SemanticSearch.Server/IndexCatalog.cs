@@ -364,14 +364,19 @@ internal sealed class IndexCatalog : IDisposable
 
     /// <summary>The encoder of an index's model (from its manifest), for read views.</summary>
     internal ITextEncoder EncoderFor(EncoderInfo info) =>
-        Encoder(info.ModelId) ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+        Encoder(ModelOf(info.ModelId)) ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+
+    // An index this server created with a local model directory (serve --model <dir>) records the directory's model id
+    // (its name), which names no profile: the configured directory is where that model is.
+    private string ModelOf(string modelId) =>
+        _newIndexModel is { } configured && Directory.Exists(configured) && Encoder(configured)?.Info.ModelId == modelId ? configured : modelId;
 
     /// <summary>Opens the writer of the index at <paramref name="dir"/> (creating it with the configured model when absent).</summary>
     internal SemanticIndex OpenWriter(string dir, WriterOptions writer)
     {
         var manifestPath = Path.Combine(dir, IndexManifest.FileName);
         var model = File.Exists(manifestPath)
-            ? IndexManifest.Read(dir).Model?.ModelId ?? ModelResolver.NoModel
+            ? IndexManifest.Read(dir).Model?.ModelId is { } id ? ModelOf(id) : ModelResolver.NoModel
             : _newIndexModel;
         return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, Encoder(model), writer);
     }

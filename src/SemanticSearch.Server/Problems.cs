@@ -80,7 +80,10 @@ internal static class Problems
         if (j.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {
             var m = System.Text.RegularExpressions.Regex.Match(j.Message, "property '([^']{1,100})'");
-            var name = m.Success ? (field == "body" ? m.Groups[1].Value : $"{field}.{m.Groups[1].Value}") : field;
+            // the reader's path may already end with the unknown member ("$.fusion.lexical"): name it once
+            var member = m.Success ? m.Groups[1].Value : null;
+            var name = member is null || field == member || field.EndsWith("." + member, StringComparison.Ordinal) ? field
+                : field == "body" ? member : $"{field}.{member}";
             return $"{name}: unknown field.";
         }
         if (field == "body")

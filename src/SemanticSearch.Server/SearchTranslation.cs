@@ -74,7 +74,8 @@ internal static class SearchTranslation
             f.ModifiedAfter?.ToUniversalTime(), f.Metadata);
     }
 
-    private static FusionOptions? ToFusion(FusionBody? f)
+    // Parsing only: the fields are merged over the index's fusion, and checked, by the engine (FusionOverride.Over).
+    private static FusionOverride? ToFusion(FusionBody? f)
     {
         if (f is null)
         {
@@ -82,13 +83,16 @@ internal static class SearchTranslation
         }
         var method = f.Method switch
         {
-            null => FusionMethod.Rrf,
+            null => (FusionMethod?)null,
             _ when f.Method.Equals("rrf", StringComparison.OrdinalIgnoreCase) => FusionMethod.Rrf,
             _ when f.Method.Equals("convex", StringComparison.OrdinalIgnoreCase) => FusionMethod.Convex,
             _ => throw new InvalidSettingException("fusion.method", $"must be rrf or convex (got '{Clip(f.Method)}')."),
         };
-        var defaults = new FusionOptions();
-        return new FusionOptions(method, f.K ?? defaults.K, f.Weights?.Lexical ?? defaults.LexicalWeight, f.Weights?.Dense ?? defaults.DenseWeight, f.Depth);
+        if (f.Weights is not null && (f.LexicalWeight is not null || f.DenseWeight is not null))
+        {
+            throw new InvalidSettingException("fusion.weights", "give lexicalWeight/denseWeight or the older weights: {lexical, dense}, not both.");
+        }
+        return new FusionOverride(method, f.K, f.LexicalWeight ?? f.Weights?.Lexical, f.DenseWeight ?? f.Weights?.Dense, f.Depth);
     }
 
     /// <summary>The documents of an upsert, each checked; throws naming the first bad field (<c>documents[3].id</c>).</summary>

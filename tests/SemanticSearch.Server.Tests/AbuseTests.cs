@@ -139,7 +139,8 @@ public sealed class AbuseTests(AbuseTests.Fixture fixture) : IClassFixture<Abuse
     [InlineData("\"fusion\": {\"k\": 1e308}", "fusion.k")]
     [InlineData("\"fusion\": {\"k\": 1e400}", "fusion.k")]
     [InlineData("\"fusion\": {\"k\": -1e-300}", "fusion.k")]
-    [InlineData("\"fusion\": {\"weights\": {\"lexical\": 1e308, \"dense\": 1e308}}", "fusion.weights")]
+    [InlineData("\"fusion\": {\"weights\": {\"lexical\": 1e308, \"dense\": 1e308}}", "fusion.lexicalWeight")]
+    [InlineData("\"fusion\": {\"lexicalWeight\": 1, \"denseWeight\": 1e308}", "fusion.denseWeight")]
     public async Task Search_ExtremeNumbers_Returns400NamingTheField(string member, string field)
     {
         using var response = await _server.PostJson("/indexes/notes/search", "{\"query\": \"beta\", " + member + "}");

@@ -38,7 +38,7 @@ public sealed class SearchBodyPropertyTests
         .Select((k, v) => $"{{\"{k}\": {v}}}");
 
     private static readonly Gen<string> Fusion = Gen.Select(
-        Gen.OneOf("method", "k", "weights", "depth"),
+        Gen.OneOf("method", "k", "lexicalWeight", "denseWeight", "weights", "depth"),
         Gen.OneOf(AnyValue, Gen.Const("{\"lexical\": 1, \"dense\": 0.5}")))
         .Select((k, v) => $"{{\"{k}\": {v}}}");
 

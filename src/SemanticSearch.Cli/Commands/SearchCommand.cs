@@ -22,11 +22,12 @@ internal static class SearchCommand
         var rrfK = new Option<double?>("--rrf-k") { Description = "Hybrid: RRF rank constant (default from the index, usually 60)." };
         var weights = new Option<string?>("--weights") { Description = "Hybrid: lexical,dense weights, e.g. 1,0.5 (default from the index)." };
         var fusionMethod = new Option<string?>("--fusion") { Description = "Hybrid: rrf or convex (default from the index)." };
+        var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever (default from the index)." };
         var perChunk = new Option<bool>("--per-chunk") { Description = "List matching chunks instead of one result per document." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
         var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, perChunk, type, pathPrefix, fusionMethod, rrfK, weights };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, perChunk, type, pathPrefix, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
@@ -36,7 +37,7 @@ internal static class SearchCommand
             }
             var searchMode = parse.GetValue(mode) is { } m ? ParseMode(m) : ModelLoading.HasModel(directory) ? SearchMode.Hybrid : SearchMode.Lexical;
             using var semanticIndex = ModelLoading.OpenIndexForSearch(directory, searchMode != SearchMode.Lexical, parse.GetValue(model), ct);
-            var fusion = FusionFrom(semanticIndex, parse.GetValue(fusionMethod), parse.GetValue(rrfK), parse.GetValue(weights));
+            var fusion = FusionFlags(parse.GetValue(fusionMethod), parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth));
             var types = parse.GetValue(type);
             var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null
                 ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
@@ -83,38 +84,31 @@ internal static class SearchCommand
 
     private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";
 
-    // Fusion flags override the index's defaults field by field.
-    private static FusionOptions? FusionFrom(SemanticIndex index, string? method, double? k, string? weights) =>
-        FusionFrom(index.Manifest.Fusion ?? new FusionOptions(), method, k, weights, depth: null);
+    /// <summary>
+    /// Fusion flags over <paramref name="baseline"/> by the engine's one override rule (<see cref="FusionOverride.Over"/>);
+    /// null when no flag is given. <c>eval</c> uses it over the model's default fusion.
+    /// </summary>
+    internal static FusionOptions? FusionFrom(FusionOptions baseline, string? method, double? k, string? weights, int? depth) =>
+        FusionFlags(method, k, weights, depth)?.Over(baseline);
 
-    /// <summary>Fusion flags over <paramref name="baseline"/>, field by field; null when no flag is given.</summary>
-    internal static FusionOptions? FusionFrom(FusionOptions baseline, string? method, double? k, string? weights, int? depth)
+    /// <summary>
+    /// The fusion flags as an override of the index's fusion, parsed only (the searcher merges it over the index's,
+    /// field by field); null when no flag is given.
+    /// </summary>
+    internal static FusionOverride? FusionFlags(string? method, double? k, string? weights, int? depth)
     {
         if (method is null && k is null && weights is null && depth is null)
         {
             return null;
         }
-        var f = baseline;
-        if (depth is { } d)
+        FusionMethod? parsed = method?.ToLowerInvariant() switch
         {
-            f = f with { Depth = d };
-        }
-        if (method is not null)
-        {
-            f = f with
-            {
-                Method = method.ToLowerInvariant() switch
-                {
-                    "rrf" => FusionMethod.Rrf,
-                    "convex" => FusionMethod.Convex,
-                    _ => throw new InvalidSettingException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
-                },
-            };
-        }
-        if (k is { } kk)
-        {
-            f = f with { K = kk };
-        }
+            null => null,
+            "rrf" => FusionMethod.Rrf,
+            "convex" => FusionMethod.Convex,
+            _ => throw new InvalidSettingException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
+        };
+        double? lexical = null, dense = null;
         if (weights is not null)
         {
             var parts = weights.Split(',');
@@ -124,9 +118,9 @@ internal static class SearchCommand
             {
                 throw new InvalidSettingException("--weights", $"expected two numbers 'lexical,dense', got '{weights}'.");
             }
-            f = f with { LexicalWeight = wl, DenseWeight = wd };
+            (lexical, dense) = (wl, wd);
         }
-        return f;
+        return new FusionOverride(parsed, k, lexical, dense, depth);
     }
 
     internal static SearchMode ParseMode(string value) => value.ToLowerInvariant() switch

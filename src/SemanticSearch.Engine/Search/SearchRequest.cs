@@ -36,7 +36,11 @@ public enum FusionMethod
     Convex,
 }
 
-/// <summary>Fusion settings of a hybrid query; unset values come from the index's defaults.</summary>
+/// <summary>
+/// The fusion that ranks a hybrid query: an index's default (its manifest records one), or that default with a
+/// query's <see cref="FusionOverride"/> merged over it. Serialised as-is it is the wire shape of <c>fusion</c> in
+/// responses and requests alike.
+/// </summary>
 /// <param name="Method">RRF or convex combination.</param>
 /// <param name="K">RRF's rank constant.</param>
 /// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
@@ -51,9 +55,17 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
         {
             throw new InvalidSettingException("fusion.k", $"must be between 0 and 10000 (got {K}).");
         }
-        if (!(LexicalWeight >= 0 && LexicalWeight <= 100) || !(DenseWeight >= 0 && DenseWeight <= 100) || LexicalWeight + DenseWeight <= 0)
+        if (!(LexicalWeight >= 0 && LexicalWeight <= 100))
         {
-            throw new InvalidSettingException("fusion.weights", $"must be between 0 and 100 and not both 0 (got lexical {LexicalWeight}, dense {DenseWeight}).");
+            throw new InvalidSettingException("fusion.lexicalWeight", $"must be between 0 and 100 (got {LexicalWeight}).");
+        }
+        if (!(DenseWeight >= 0 && DenseWeight <= 100))
+        {
+            throw new InvalidSettingException("fusion.denseWeight", $"must be between 0 and 100 (got {DenseWeight}).");
+        }
+        if (LexicalWeight + DenseWeight <= 0)
+        {
+            throw new InvalidSettingException("fusion.weights", "lexicalWeight and denseWeight must not both be 0.");
         }
         if (Depth is < 1 or > 10_000)
         {
@@ -69,7 +81,7 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
 /// <param name="Mode">Retrievers to use.</param>
 /// <param name="Filter">Metadata conditions, or null.</param>
 /// <param name="PerChunk">Return chunks instead of collapsing them to their best chunk per document.</param>
-/// <param name="Fusion">Fusion settings for hybrid mode; null uses the index's defaults.</param>
+/// <param name="Fusion">Fusion fields for hybrid mode, merged over the index's fusion (<see cref="FusionOverride.Over"/>); null uses the index's as it is.</param>
 public sealed record SearchRequest(
     string Query,
     int K = 10,
@@ -77,7 +89,7 @@ public sealed record SearchRequest(
     SearchMode Mode = SearchMode.Lexical,
     SearchFilter? Filter = null,
     bool PerChunk = false,
-    FusionOptions? Fusion = null)
+    FusionOverride? Fusion = null)
 {
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
@@ -107,7 +119,7 @@ public sealed record SearchRequest(
         {
             throw new InvalidSettingException("query", $"is {Query.Length:N0} characters; the limit is {MaxQueryLength:N0}.");
         }
-        Fusion?.Validate();
+        // Fusion is checked where it is merged over the index's (Searcher): a field is only wrong in the result.
     }
 }
 

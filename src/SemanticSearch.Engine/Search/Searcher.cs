@@ -61,7 +61,7 @@ public sealed class Searcher
     /// </summary>
     public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null)
     {
-        var effective = fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
+        var effective = fusion ?? IndexFusion;
         return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth })
             .Take(depth)
             .Select(c => new RankedDocument(c.DocId, c.Score))
@@ -120,7 +120,14 @@ public sealed class Searcher
     // The chunk of a document hit that is not chosen yet (document-level BM25 ranks documents, not chunks).
     private const long UnresolvedChunk = -1;
 
-    private FusionOptions EffectiveFusion(SearchRequest request) => request.Fusion ?? _index.Manifest.Fusion ?? new FusionOptions();
+    // The index's fusion: what its manifest records (the model profile's, or a tuned one); an index written before
+    // manifests recorded fusion was always ranked with plain RRF, and still is.
+    private FusionOptions IndexFusion => _index.Manifest.Fusion ?? new FusionOptions();
+
+    // The one override rule: the request's fields over the index's fusion, once, validated (FusionOverride.Over).
+    private FusionOptions EffectiveFusion(SearchRequest request) => (request.Fusion ?? Empty).Over(IndexFusion);
+
+    private static readonly FusionOverride Empty = new();
 
     // The default candidate depth per retriever: max(100, 10·k), doubled until it covers offset + k. It depends on the
     // page size, not the page, so consecutive pages are cut from the same fused list.

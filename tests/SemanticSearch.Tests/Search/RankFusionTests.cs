@@ -81,7 +81,8 @@ public sealed class RankFusionTests
 
     [Theory]
     [InlineData(-1, 1, 1, null, "fusion.k")]
-    [InlineData(60, -1, 1, null, "fusion.weights")]
+    [InlineData(60, -1, 1, null, "fusion.lexicalWeight")]
+    [InlineData(60, 1, 101, null, "fusion.denseWeight")]
     [InlineData(60, 0, 0, null, "fusion.weights")]
     [InlineData(60, 1, 1, 0, "fusion.depth")]
     public void FusionOptions_Invalid_NameTheField(double k, double wl, double wd, int? depth, string field)
