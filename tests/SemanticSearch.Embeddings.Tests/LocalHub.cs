@@ -12,32 +12,12 @@ namespace SemanticSearch.Embeddings.Tests;
 /// </summary>
 internal sealed class LocalHub : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, HubFile> _files = new(StringComparer.Ordinal);
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
 
-    public LocalHub()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                Endpoint = $"http://127.0.0.1:{port}";
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
+    public LocalHub() => _server = new LoopbackHttpServer(Handle);
 
-        _loop = Task.Run(LoopAsync);
-    }
-
-    public string Endpoint { get; } = "";
+    public string Endpoint => _server.Endpoint;
 
     /// <summary>Every request as "METHOD path [Range] [auth]".</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
@@ -49,60 +29,9 @@ internal sealed class LocalHub : IDisposable
     public void Add(string repo, string revision, string path, byte[] content, bool lfs = true, string? reportedSha256 = null) =>
         _files[$"/{repo}/resolve/{revision}/{path}"] = new HubFile(content, lfs, reportedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(content)));
 
-    public static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackHttpServer.FreePort();
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            try
-            {
-                Handle(context);
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException)
-            {
-                // client went away
-            }
-            finally
-            {
-                try
-                {
-                    context.Response.Close();
-                }
-                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
-                {
-                }
-            }
-        }
-    }
+    public void Dispose() => _server.Dispose();
 
     private void Handle(HttpListenerContext context)
     {

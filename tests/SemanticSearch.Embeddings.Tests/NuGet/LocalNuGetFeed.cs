@@ -21,31 +21,12 @@ internal enum FeedBehaviour
 /// </summary>
 internal sealed class LocalNuGetFeed : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, byte[]> _packages = new(StringComparer.Ordinal);
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
 
-    public LocalNuGetFeed()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = Embeddings.Tests.LocalHub.FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                Endpoint = $"http://127.0.0.1:{port}";
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-        _loop = Task.Run(LoopAsync);
-    }
+    public LocalNuGetFeed() => _server = new LoopbackHttpServer(Handle, concurrent: true);
 
-    public string Endpoint { get; } = "";
+    public string Endpoint => _server.Endpoint;
 
     /// <summary>The service index URL (what a NuGet.Config names).</summary>
     public string ServiceIndex => Endpoint + "/v3/index.json";
@@ -77,46 +58,7 @@ internal sealed class LocalNuGetFeed : IDisposable
         </configuration>
         """;
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    Handle(context);
-                    context.Response.Close();
-                }
-                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-                {
-                }
-            });
-        }
-    }
+    public void Dispose() => _server.Dispose();
 
     private void Handle(HttpListenerContext context)
     {
