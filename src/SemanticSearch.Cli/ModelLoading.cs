@@ -28,6 +28,11 @@ internal static class ModelLoading
             resolver.Open(model, new Progress(p => report(p.Stage, p.Done, p.Total ?? 0)), ct));
     }
 
+    /// <summary>The encoder an existing index records (its model, in the variant it was built with), with a progress display.</summary>
+    public static ITextEncoder? OpenRecorded(ModelResolver resolver, Core.Encoding.EncoderInfo recorded, CancellationToken ct) =>
+        new ProgressDisplay().Run($"model {recorded.ModelId}", report =>
+            resolver.OpenRecorded(recorded, new Progress(p => report(p.Stage, p.Done, p.Total ?? 0)), ct));
+
     /// <summary>Opens an index for searching; its model is loaded only when <paramref name="needModel"/>.</summary>
     public static SemanticIndex OpenIndexForSearch(string directory, bool needModel, string? modelOverride, CancellationToken ct)
     {
@@ -36,7 +41,7 @@ internal static class ModelLoading
             return SemanticIndex.OpenReadOnly(directory);
         }
         var resolver = new ModelResolver();
-        return SemanticIndex.OpenReadOnly(directory, info => OpenEncoder(resolver, modelOverride ?? info.ModelId, quiet: true, ct)
+        return SemanticIndex.OpenReadOnly(directory, info => (modelOverride is null ? OpenRecorded(resolver, info, ct) : OpenEncoder(resolver, modelOverride, quiet: true, ct))
             ?? throw new Core.ModelMismatchException($"the index needs the model {info.ModelId}"));
     }
 

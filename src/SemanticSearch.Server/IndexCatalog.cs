@@ -362,9 +362,26 @@ internal sealed class IndexCatalog : IDisposable
     /// <summary>Where reopen failures are reported (the server log).</summary>
     public Action<string>? Log { get; set; }
 
-    /// <summary>The encoder of an index's model (from its manifest), for read views.</summary>
-    internal ITextEncoder EncoderFor(EncoderInfo info) =>
-        Encoder(ModelOf(info.ModelId)) ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+    /// <summary>The encoder of an index's model (from its manifest, in the variant it was built with), for read views and writers.</summary>
+    internal ITextEncoder EncoderFor(EncoderInfo info)
+    {
+        var configured = ModelOf(info.ModelId);
+        if (!string.Equals(configured, info.ModelId, StringComparison.Ordinal))
+        {
+            return Encoder(configured) ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+        }
+        var key = $"{info.ModelId}@{info.Revision}";
+        var lazy = _encoders.GetOrAdd(key, _ => new Lazy<ITextEncoder?>(() => _models.OpenRecorded(info), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return lazy.Value ?? throw new ModelMismatchException($"model {info.ModelId} is not available to this server.");
+        }
+        catch
+        {
+            _encoders.TryRemove(new KeyValuePair<string, Lazy<ITextEncoder?>>(key, lazy));
+            throw;
+        }
+    }
 
     // An index this server created with a local model directory (serve --model <dir>) records the directory's model id
     // (its name), which names no profile: the configured directory is where that model is.
@@ -375,10 +392,10 @@ internal sealed class IndexCatalog : IDisposable
     internal SemanticIndex OpenWriter(string dir, WriterOptions writer)
     {
         var manifestPath = Path.Combine(dir, IndexManifest.FileName);
-        var model = File.Exists(manifestPath)
-            ? IndexManifest.Read(dir).Model?.ModelId is { } id ? ModelOf(id) : ModelResolver.NoModel
-            : _newIndexModel;
-        return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, Encoder(model), writer);
+        var encoder = File.Exists(manifestPath)
+            ? IndexManifest.Read(dir).Model is { } recorded ? EncoderFor(recorded) : null
+            : Encoder(_newIndexModel);
+        return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, encoder, writer);
     }
 
 

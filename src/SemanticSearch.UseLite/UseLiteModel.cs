@@ -155,24 +155,35 @@ public static class UseLiteModel
     }
 
     /// <summary>
+    /// Appended to the recorded revision of an index whose texts use-lite lower-cased before tokenising (the default
+    /// since issue 14: its vocabulary is mostly lower-case, so capitals fell apart into rare pieces; docs/eval/models.md).
+    /// An index recorded without it keeps being embedded as it was built.
+    /// </summary>
+    public const string LowercaseRevisionSuffix = "+lowercase";
+
+    /// <summary>
     /// Opens the encoder over a folder returned by <see cref="EnsureAsync(string, IProgress{ModelPullProgress}?, CancellationToken)"/>.
     /// </summary>
     /// <param name="modelDirectory">The cache folder.</param>
     /// <param name="intraOpThreads">ONNX Runtime threads per call; null = all cores.</param>
-    public static ITextEncoder OpenEncoder(string modelDirectory, int? intraOpThreads = null)
+    /// <param name="lowercase">Lower-case every text before tokenising (new indexes); false reproduces the published
+    /// model exactly (indexes built before issue 14, and the reference-vector tests).</param>
+    public static ITextEncoder OpenEncoder(string modelDirectory, int? intraOpThreads = null, bool lowercase = true)
     {
         var profile = ReadCurrentProfile(modelDirectory)
             ?? throw new NotFoundException($"'{modelDirectory}' holds no current use-lite conversion ({ProfileFile}, {ModelFile}, {VocabFile}); run `semsearch models pull use-lite`.");
         var tokenizer = SentencePieceUnigramTokenizer.Load(Path.Combine(modelDirectory, VocabFile));
-        var info = new EncoderInfo(profile.ModelId, profile.TarballIntegrity, profile.Dimensions, profile.Pooling,
+        var info = new EncoderInfo(profile.ModelId, profile.TarballIntegrity + (lowercase ? LowercaseRevisionSuffix : ""), profile.Dimensions, profile.Pooling,
             profile.QueryPrefix, profile.PassagePrefix, profile.MaxTokens);
         return new UseLiteEncoder(Path.Combine(modelDirectory, ModelFile), tokenizer, info, intraOpThreads ?? Environment.ProcessorCount)
         {
-            // Experiment switch for the lower-casing measurement (docs/eval): not recorded in the manifest, so an index
-            // built with it must be searched with it.
-            Lowercase = Environment.GetEnvironmentVariable("SEMSEARCH_USELITE_LOWERCASE") == "1",
+            Lowercase = lowercase,
         };
     }
+
+    /// <summary>Whether an index recorded with <paramref name="revision"/> was embedded with lower-cased texts.</summary>
+    public static bool IsLowercaseRevision(string revision) =>
+        revision.EndsWith(LowercaseRevisionSuffix, StringComparison.Ordinal);
 
     internal static UseLiteProfile? ReadCurrentProfile(string modelDirectory)
     {

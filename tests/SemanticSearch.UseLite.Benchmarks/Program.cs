@@ -21,7 +21,7 @@ foreach (var line in File.ReadLines(corpus))
 
 var modelDir = await UseLiteModel.EnsureAsync(UseLiteModel.DefaultCacheRoot());
 Console.Error.WriteLine($"model: {modelDir}");
-using var encoder = UseLiteModel.OpenEncoder(modelDir);
+using var encoder = UseLiteModel.OpenEncoder(modelDir, lowercase: false);
 if (Environment.GetEnvironmentVariable("USELITE_TOKENS_PER_BATCH") is { Length: > 0 } budget)
     ((UseLiteEncoder)encoder).TokensPerBatch = int.Parse(budget, System.Globalization.CultureInfo.InvariantCulture);
 long tokens = 0;

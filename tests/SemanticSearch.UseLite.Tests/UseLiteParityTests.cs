@@ -21,7 +21,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
     {
         var lines = ReferenceLines();
         Assert.NotEmpty(lines);
-        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
         var output = new float[lines.Count * encoder.Info.Dimensions];
         encoder.Encode(lines.Select(l => l.Text).ToList(), TextRole.Passage, output);
 
@@ -44,7 +44,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
     {
         // use-lite has no prefixes: the role must not change the vector (the reference has no notion of role).
         var text = ReferenceLines()[0].Text;
-        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
         var q = new float[512];
         var p = new float[512];
         encoder.Encode([text], TextRole.Query, q);
@@ -79,7 +79,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
         }
 
         var reference = TestPaths.RunReference<float[][]>("embed", texts);
-        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
         var output = new float[texts.Count * 512];
         encoder.Encode(texts, TextRole.Passage, output);
         var worst = 1.0;
@@ -96,7 +96,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
     [Fact]
     public void Encode_OutputRows_AreUnitLength()
     {
-        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
         string[] texts = ["one", "two words", "", "a much longer sentence about something else entirely"];
         var output = new float[texts.Length * 512];
         encoder.Encode(texts, TextRole.Passage, output);
@@ -135,7 +135,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
     public void Encode_ConcurrentCallersOnOneEncoder_GetTheSameVectorsAsOneCaller()
     {
         var texts = ReferenceLines().Select(l => l.Text).ToList();
-        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var encoder = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
         var expected = new float[texts.Count * 512];
         encoder.Encode(texts, TextRole.Passage, expected);
 
@@ -162,5 +162,30 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
                 Assert.True(TestPaths.Cosine(r.AsSpan(j * 512, 512), expected.AsSpan(j * 512, 512)) > 0.99999, $"text {j} differs between callers");
             }
         }
+    }
+
+    [Fact]
+    public void Encode_Lowercasing_IsTheExactModelOverLowerCasedTextAndIsRecordedInTheRevision()
+    {
+        string[] texts = ["TIDE POOLS HOLD SEA ANEMONES AT LOW TIDE", "Breast Cancer Cells Feed on Cholesterol", "already lower case"];
+        using var lower = UseLiteModel.OpenEncoder(model.ModelDirectory);
+        using var exact = UseLiteModel.OpenEncoder(model.ModelDirectory, lowercase: false);
+
+        var got = new float[texts.Length * 512];
+        lower.Encode(texts, TextRole.Passage, got);
+        var expected = new float[texts.Length * 512];
+        exact.Encode(texts.Select(t => t.ToLowerInvariant()).ToList(), TextRole.Passage, expected);
+        var asIs = new float[texts.Length * 512];
+        exact.Encode(texts, TextRole.Passage, asIs);
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.True(TestPaths.Cosine(got.AsSpan(i * 512, 512), expected.AsSpan(i * 512, 512)) > 0.99999, texts[i]);
+        }
+        // Capitals are what lower-casing is for: the exact model places the all-caps sentence far from its own lower-case form.
+        Assert.True(TestPaths.Cosine(asIs.AsSpan(0, 512), expected.AsSpan(0, 512)) < 0.95);
+        Assert.True(UseLiteModel.IsLowercaseRevision(lower.Info.Revision));
+        Assert.False(UseLiteModel.IsLowercaseRevision(exact.Info.Revision));
+        Assert.Equal(exact.Info.Revision + UseLiteModel.LowercaseRevisionSuffix, lower.Info.Revision);
     }
 }

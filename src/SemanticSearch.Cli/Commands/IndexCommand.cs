@@ -53,11 +53,10 @@ internal static class IndexCommand
             var resolver = new ModelResolver();
             var requested = parse.GetValue(model);
             var existing = File.Exists(Path.Combine(directory, IndexManifest.FileName)) ? IndexManifest.Read(directory) : null;
-            if (existing is not null && requested is null)
-            {
-                requested = existing.Model?.ModelId ?? ModelResolver.NoModel; // an existing index keeps its model
-            }
-            using var encoder = ModelLoading.OpenEncoder(resolver, requested, quiet: false, ct);
+            // An existing index keeps its model, in the variant it was built with.
+            using var encoder = existing is not null && requested is null
+                ? existing.Model is { } recorded ? ModelLoading.OpenRecorded(resolver, recorded, ct) : null
+                : ModelLoading.OpenEncoder(resolver, requested, quiet: false, ct);
             SemanticIndex semanticIndex;
             try
             {

