@@ -188,7 +188,7 @@ public static class FusionTuner
             return Keep($"kept the default: no setting beat it by more than {Z:0.#} standard errors of the per-query gain while keeping BM25's Recall@100");
         }
         return new FusionTuning(grid[best], scores[best], lexical, dense, baselineScore, top, grid.Count, total,
-            (baselineKeepsRecall ? "" : "the default loses BM25's Recall@100; ") + $"gain over the default {bestGain:+0.0000} nDCG@10 (lower bound {bestBound:+0.0000} at {Z:0.#} standard errors) on {total} queries");
+            (baselineKeepsRecall ? "" : "the default loses BM25's Recall@100; ") + $"gain over the default {bestGain:+0.0000;-0.0000} nDCG@10 (lower bound {bestBound:+0.0000;-0.0000} at {Z:0.#} standard errors) on {total} queries");
     }
 
     private sealed record SetScores(double[] Ndcg, double Recall100);
