@@ -61,6 +61,8 @@ public sealed class FusionTunerTests
         Assert.Equal(1.0, tuning.Lexical.Recall100, 12);
         // plain RRF (k 60, 1:1) lets noise push the rank-61 document out of the top 100 for no gain at the top
         Assert.True(tuning.Baseline.Recall100 < tuning.Lexical.Recall100);
+        Assert.StartsWith("the default loses BM25's Recall@100; gain over the default", tuning.Decision, StringComparison.Ordinal);
+        Assert.DoesNotContain("-+", tuning.Decision, StringComparison.Ordinal);
     }
 
     // relevant: x (lexical rank 1, dense rank 50) and y (dense rank 1, lexical rank 50): only fusion ranks both high
