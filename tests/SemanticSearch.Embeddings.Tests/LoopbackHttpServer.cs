@@ -5,7 +5,7 @@ namespace SemanticSearch.Embeddings.Tests;
 
 /// <summary>
 /// An HttpListener on 127.0.0.1 at a free port, handing every request to one handler and closing the response after
-/// it; a client that goes away mid-answer is ignored. The stand-in hosts (<see cref="LocalHub"/>, the NuGet feed) are
+/// it; a client that goes away mid-answer is ignored. The stand-in hosts (the Hugging Face hub, the NuGet feed, the npm registry) are
 /// built on it.
 /// </summary>
 internal sealed class LoopbackHttpServer : IDisposable

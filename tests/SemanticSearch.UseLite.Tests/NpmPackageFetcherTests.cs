@@ -11,20 +11,13 @@ namespace SemanticSearch.UseLite.Tests;
 /// <summary>A throw-away npm registry on localhost serving one packument and one tarball the test built.</summary>
 internal sealed class LocalRegistry : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly Dictionary<string, (int Status, byte[] Body)> _routes = new(StringComparer.Ordinal);
-    private readonly Task _loop;
+    private readonly SemanticSearch.Embeddings.Tests.LoopbackHttpServer _server;
 
     public LocalRegistry()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        BaseUri = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUri.AbsoluteUri);
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        _server = new SemanticSearch.Embeddings.Tests.LoopbackHttpServer(Serve);
+        BaseUri = new Uri(_server.Endpoint + "/");
     }
 
     public Uri BaseUri { get; }
@@ -33,36 +26,17 @@ internal sealed class LocalRegistry : IDisposable
 
     public void Route(string rawPath, byte[] body, int status = 200) => _routes[rawPath] = (status, body);
 
-    private async Task ServeAsync()
+    private void Serve(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var raw = context.Request.RawUrl ?? "/";
-            lock (RequestedPaths) RequestedPaths.Add(raw);
-            var (status, body) = _routes.TryGetValue(raw, out var r) ? r : (404, "{\"error\":\"not found\"}"u8.ToArray());
-            context.Response.StatusCode = status;
-            context.Response.ContentLength64 = body.Length;
-            await context.Response.OutputStream.WriteAsync(body);
-            context.Response.Close();
-        }
+        var raw = context.Request.RawUrl ?? "/";
+        lock (RequestedPaths) RequestedPaths.Add(raw);
+        var (status, body) = _routes.TryGetValue(raw, out var r) ? r : (404, "{\"error\":\"not found\"}"u8.ToArray());
+        context.Response.StatusCode = status;
+        context.Response.ContentLength64 = body.Length;
+        context.Response.OutputStream.Write(body);
     }
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => _server.Dispose();
 }
 
 public sealed class NpmPackageFetcherTests : IDisposable
