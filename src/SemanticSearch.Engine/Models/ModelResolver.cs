@@ -82,10 +82,7 @@ public sealed class ModelResolver
         var id = string.IsNullOrWhiteSpace(model) ? DefaultModel().ModelId : model;
         if (string.Equals(id, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
         {
-            var directory = UseLiteModel.EnsureAsync(_catalog.Cache.Root,
-                progress is null ? null : new ForwardProgress<ModelPullProgress>(p => progress.Report(new ModelProgress(p.Stage, p.Completed, p.Total))),
-                cancellationToken).GetAwaiter().GetResult();
-            return UseLiteModel.OpenEncoder(directory);
+            return UseLiteModel.OpenEncoder(Pull(UseLiteModel.ModelId, progress, cancellationToken));
         }
         if (_catalog.Find(id) is { } profile && !_catalog.IsPresent(profile))
         {
