@@ -41,3 +41,27 @@ public sealed class ModelMismatchException : SemanticSearchException
 {
     public ModelMismatchException(string message) : base(message) { }
 }
+
+/// <summary>
+/// A store (the metadata file, the lexical index) is held by another writer. Components raise it at their edge in
+/// place of their library's own lock error, so hosts can answer "busy" without knowing the library.
+/// </summary>
+public sealed class StoreLockedException : SemanticSearchException
+{
+    public StoreLockedException(string path, string message, Exception inner) : base($"{path}: {message}", inner) => Path = path;
+
+    /// <summary>The store that is locked.</summary>
+    public string Path { get; }
+}
+
+/// <summary>
+/// Writing to a store failed (a full disk, an I/O error, the store's library refusing the write). The store keeps its
+/// last commit; the write batch is lost.
+/// </summary>
+public sealed class StoreWriteException : SemanticSearchException
+{
+    public StoreWriteException(string path, string message, Exception inner) : base($"{path}: {message}", inner) => Path = path;
+
+    /// <summary>The store whose write failed.</summary>
+    public string Path { get; }
+}

@@ -9,7 +9,6 @@ using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
-using SemanticSearch.Lexical;
 
 namespace SemanticSearch.Evaluation;
 
@@ -283,7 +282,7 @@ public sealed class BeirEvaluator
         }
         // the lexical format is in the key: an index cached under an older layout (documents scored as their best
         // chunk, title-only documents without chunks) is never reused for this build's scoring
-        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none", LexicalFormat = LexicalIndex.CurrentFormat }));
+        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none", LexicalFormat = SemanticIndex.LexicalFormat }));
         return Convert.ToHexStringLower(hash.GetCurrentHash())[..12];
     }
 }

@@ -70,8 +70,10 @@ public sealed class MetadataStore : IDisposable
             };
             return new MetadataStore(new LiteDatabase(cs), readOnly, path);
         }
-        catch (LiteException e)
+        catch (Exception e) when (e is not SemanticSearchException and not IOException and not UnauthorizedAccessException and not OutOfMemoryException)
         {
+            // LiteDB reports a foreign or damaged file with several exception types (LiteException, InvalidCastException,
+            // ArgumentOutOfRangeException…); at this edge any of them is the engine's CorruptDataException.
             throw new CorruptDataException(path, $"cannot open metadata store: {e.Message}", e);
         }
     }
@@ -120,14 +122,14 @@ public sealed class MetadataStore : IDisposable
     public long NextChunkId
     {
         get => Guard(() => _state.FindById("nextChunkId")?["value"].AsInt64 ?? 1);
-        set => _state.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value });
+        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value }));
     }
 
     // Sum of document sizes, kept up to date by Upsert and Delete in the same transaction as the documents.
     private long TotalBytes
     {
         get => Guard(() => _state.FindById("totalBytes")?["value"].AsInt64 ?? 0);
-        set => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value });
+        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value }));
     }
 
     /// <summary>
@@ -137,7 +139,7 @@ public sealed class MetadataStore : IDisposable
     public long Generation
     {
         get => Guard(() => _state.FindById("generation")?["value"].AsInt64 ?? 0);
-        set => _state.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value });
+        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value }));
     }
 
     // Order-independent checksum of every document and chunk record (a wrapping sum of per-record XxHash64 values),
@@ -146,7 +148,7 @@ public sealed class MetadataStore : IDisposable
     private ulong? ContentSum
     {
         get => Guard(() => _state.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : (ulong?)null);
-        set => _state.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) });
+        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) }));
     }
 
     private void AddToSum(ulong add, ulong remove)
@@ -183,20 +185,21 @@ public sealed class MetadataStore : IDisposable
     }
 
     /// <summary>Starts a transaction; <see cref="Commit"/> makes everything since visible at once.</summary>
-    public void BeginTransaction() => _db.BeginTrans();
+    public void BeginTransaction() => Write(() => _db.BeginTrans());
 
     /// <summary>
     /// Commits the open transaction and checkpoints, so the commit is in the data file (flushed to disk) before the
     /// index's manifest names it: LiteDB writes its log from a background queue, which a killed process would lose.
     /// </summary>
-    public void Commit()
+    public void Commit() => Write(() =>
     {
         _db.Commit();
         _db.Checkpoint();
-    }
+        return true;
+    });
 
     /// <summary>Rolls the open transaction back.</summary>
-    public void Rollback() => _db.Rollback();
+    public void Rollback() => Write(() => _db.Rollback());
 
     /// <summary>The document with <paramref name="id"/>, or null.</summary>
     public DocumentRecord? GetDocument(string id) => Guard(() =>
@@ -235,6 +238,11 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<long> Upsert(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
     {
         EnsureWritable();
+        return Write(() => UpsertCore(document, chunks));
+    }
+
+    private IReadOnlyList<long> UpsertCore(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
+    {
         var (removed, removedSum) = DeleteChunksOf(document.Id);
         var previous = _docs.FindById(document.Id);
         TotalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
@@ -261,6 +269,11 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<long> Delete(string documentId)
     {
         EnsureWritable();
+        return Write(() => DeleteCore(documentId));
+    }
+
+    private IReadOnlyList<long> DeleteCore(string documentId)
+    {
         var (removed, removedSum) = DeleteChunksOf(documentId);
         var previous = _docs.FindById(documentId);
         if (previous is not null)
@@ -332,6 +345,20 @@ public sealed class MetadataStore : IDisposable
                 throw Damaged(x);
             }
             yield return map(current);
+        }
+    }
+
+    // A write LiteDB or the disk refused (a full disk, an I/O error, a damaged page met while writing): the store keeps
+    // its last commit, and the caller learns it as the engine's StoreWriteException.
+    private T Write<T>(Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is LiteException or IOException)
+        {
+            throw new StoreWriteException(_path, $"writing the metadata store failed ({e.Message}); it keeps its last commit", e);
         }
     }
 

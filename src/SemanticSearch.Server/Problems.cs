@@ -73,23 +73,13 @@ internal static class Problems
         return f.Length == 0 ? "body" : f;
     }
 
-    // System.Text.Json's messages mention .NET type names; keep the part a client can act on.
+    // System.Text.Json's messages mention .NET type names; keep the part a client can act on. (Unknown fields never get
+    // here: UnknownFields refuses them against the body type's contract first.)
     private static string JsonMessage(JsonException j)
     {
         var field = FieldOf(j.Path);
-        if (j.Message.Contains("could not be mapped", StringComparison.Ordinal))
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(j.Message, "property '([^']{1,100})'");
-            // the reader's path may already end with the unknown member ("$.fusion.lexical"): name it once
-            var member = m.Success ? m.Groups[1].Value : null;
-            var name = member is null || field == member || field.EndsWith("." + member, StringComparison.Ordinal) ? field
-                : field == "body" ? member : $"{field}.{member}";
-            return $"{name}: unknown field.";
-        }
-        if (field == "body")
-        {
-            return "body: is not valid JSON or not a JSON object.";
-        }
-        return $"{field}: has the wrong type or is not valid JSON.";
+        return field == "body"
+            ? "body: is not valid JSON or not a JSON object."
+            : $"{field}: has the wrong type or is not valid JSON.";
     }
 }

@@ -37,6 +37,7 @@ public static class SearchServer
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.NumberHandling = JsonNumberHandling.Strict; // "k": "10" is a string, not a number: refuse it rather than guess
         o.MaxDepth = 32;
+        o.TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(); // UnknownFields reads its contracts
         return o;
     }
 
@@ -226,7 +227,13 @@ public static class SearchServer
         {
             throw new InvalidSettingException("body", $"send application/json (got '{ct}').");
         }
-        var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Json, request.HttpContext.RequestAborted);
+        using var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = Json.MaxDepth }, request.HttpContext.RequestAborted);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidSettingException("body", "a JSON object is required.");
+        }
+        UnknownFields.Check(document.RootElement, typeof(T), Json);
+        var value = document.RootElement.Deserialize<T>(Json);
         return value ?? throw new InvalidSettingException("body", "a JSON object is required (got null).");
     }
 

@@ -124,6 +124,19 @@ public sealed class AbuseTests(AbuseTests.Fixture fixture) : IClassFixture<Abuse
     }
 
     [Theory]
+    [InlineData("/indexes/notes/search", "{\"query\": \"beta\", \"kk\": 3}", "kk")]
+    [InlineData("/indexes/notes/search", "{\"query\": \"beta\", \"filter\": {\"pathprefx\": \"a\"}}", "filter.pathprefx")]
+    [InlineData("/indexes/notes/search", "{\"query\": \"beta\", \"fusion\": {\"lexicalWieght\": 1}}", "fusion.lexicalWieght")]
+    [InlineData("/indexes/notes/documents", "{\"documents\": [{\"id\": \"a\", \"text\": \"x\"}, {\"id\": \"b\", \"titel\": \"y\", \"text\": \"y\"}]}", "documents[1].titel")]
+    public async Task Body_UnknownField_Returns400NamingItsPath(string route, string body, string field)
+    {
+        using var response = await _server.PostJson(route, body);
+        var problem = await TestServer.AssertProblem(response, 400, $"{field}: unknown field");
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        await AssertStillServes();
+    }
+
+    [Theory]
     [InlineData("\"k\": 0", "k")]
     [InlineData("\"k\": -1", "k")]
     [InlineData("\"k\": 1e9", "k")] // exponent form: not an integer token

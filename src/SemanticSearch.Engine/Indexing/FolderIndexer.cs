@@ -82,7 +82,7 @@ public sealed class FolderIndexer
         var skipped = new List<SkippedFile>(unlistable);
         int added = 0, updated = 0, unchanged = 0, processed = 0, removed = 0, sinceCommit = 0;
         var lastCommit = Stopwatch.StartNew();
-        var knownHashes = _index.Metadata.HashesFromSource(root); // read once: preparation threads never touch the stores
+        var knownHashes = _index.HashesFromSource(root); // read once: preparation threads never touch the stores
 
         var prepared = files
             .AsParallel()
@@ -134,7 +134,7 @@ public sealed class FolderIndexer
             }
             writer.Flush();
 
-            foreach (var id in _index.Metadata.DocumentIdsFromSource(root))
+            foreach (var id in _index.DocumentIdsFromSource(root))
             {
                 if (!seen.Contains(id) && !InUnlistedFolder(root, id, unlistable))
                 {
@@ -146,18 +146,10 @@ public sealed class FolderIndexer
         }
         catch (Exception e)
         {
-            // Uncommitted work is discarded everywhere; what is on disk stays at the last commit (see "Commit
-            // protocol" in docs/architecture.md). A failed rollback must not hide the error that caused it.
-            try
-            {
-                _index.Metadata.Rollback();
-            }
-            catch (Exception rollback) when (rollback is not OutOfMemoryException)
-            {
-                // the store is closed with the process; its uncommitted pages are never confirmed
-            }
-            _index.Lexical.Rollback();
-            if (e is IOException || e.GetType().Namespace == "LiteDB")
+            // Uncommitted work is discarded in every store; what is on disk stays at the last commit (see "Commit
+            // protocol" in docs/architecture.md).
+            _index.Abort();
+            if (e is StoreWriteException or IOException)
             {
                 throw new SemanticSearchException(
                     $"index {_index.Directory}: writing failed ({e.Message}); the index keeps its last commit (generation {_index.Manifest.Generation}, {_index.Manifest.Counts.Documents} documents)", e);

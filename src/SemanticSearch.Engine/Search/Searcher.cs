@@ -227,7 +227,7 @@ public sealed class Searcher
         if (filter is not null)
         {
             var set = _index.Lexical.MatchingChunkIds(filter);
-            allowed = v => set.Contains(_index.ChunkOfVector(v));
+            allowed = v => set.Contains(_index.Passages.ChunkOfVector(v));
         }
         // On a windowed index a document owns several vectors (SciFact under use-lite: 5.6), so the first pass
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
@@ -239,9 +239,9 @@ public sealed class Searcher
         {
             // vector ids are chunk ids, or chunk windows on a short-context model's index: a chunk scores as its best window
             var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, _index.Manifest.Vectors?.EfSearch ?? 64), allowed);
-            var docOf = _index.DocumentsOfChunks(hits.Select(h => _index.ChunkOfVector(h.Id)));
+            var docOf = _index.DocumentsOfChunks(hits.Select(h => _index.Passages.ChunkOfVector(h.Id)));
             var result = Collapse(
-                hits.Select(h => (Chunk: _index.ChunkOfVector(h.Id), h.Score))
+                hits.Select(h => (Chunk: _index.Passages.ChunkOfVector(h.Id), h.Score))
                     .Where(h => docOf.ContainsKey(h.Chunk))
                     .Select(h => (h.Chunk, docOf[h.Chunk], (double)h.Score)),
                 perChunk);

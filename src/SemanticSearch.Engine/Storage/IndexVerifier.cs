@@ -8,6 +8,7 @@
 // Checksums: the manifest's CRC-32, the vector file's XxHash64 footer, Lucene's CheckIndex (codec checksums), and the
 // metadata's content checksum (an order-independent sum of record hashes kept at every write).
 using SemanticSearch.Core;
+using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Lexical;
 using SemanticSearch.Metadata;
 using SemanticSearch.VectorIndex;
@@ -185,7 +186,7 @@ public static class IndexVerifier
         // vectors: the file the manifest names (footer checksum, structure), then its live ids
         if (manifest?.Model is not null)
         {
-            var vectorPath = Path.Combine(directory, manifest.VectorFile ?? "vectors.hnsw");
+            var vectorPath = Path.Combine(directory, manifest.VectorFile ?? VectorFiles.Legacy);
             if (manifest.VectorFile is null && !File.Exists(vectorPath))
             {
                 if (manifest.Counts.Vectors > 0)
@@ -201,7 +202,7 @@ public static class IndexVerifier
                     var ids = new HashSet<long>();
                     foreach (var id in vectors.LiveIds())
                     {
-                        ids.Add(SemanticIndex.ChunkOfVector(manifest, id)); // several windows of one chunk count once
+                        ids.Add(PassagePolicy.ChunkOfVector(manifest, id)); // several windows of one chunk count once
                     }
                     CompareIds("vectors", vectorPath, ids, metadataIds, problems);
                     if (vectors.Count != manifest.Counts.Vectors)

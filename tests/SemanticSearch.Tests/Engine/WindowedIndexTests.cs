@@ -64,9 +64,9 @@ public sealed class WindowedIndexTests : IDisposable
                 var v = new float[_encoder.Info.Dimensions];
                 _encoder.Encode([doc.Title.Length == 0 ? windows[w] : doc.Title + "\n\n" + windows[w]], TextRole.Passage, v);
                 var top = index.Vectors!.Search(v, 1)[0];
-                Assert.Equal((c.Id << SemanticIndex.WindowIdBits) | (uint)w, top.Id);
+                Assert.Equal((c.Id << SemanticSearch.Engine.Indexing.PassagePolicy.WindowIdBits) | (uint)w, top.Id);
                 Assert.Equal(1.0, top.Score, 3);
-                Assert.Equal(c.Id, index.ChunkOfVector(top.Id));
+                Assert.Equal(c.Id, index.Passages.ChunkOfVector(top.Id));
             }
         }
         Assert.Equal(expectedVectors, index.Vectors!.Count);
@@ -109,7 +109,7 @@ public sealed class WindowedIndexTests : IDisposable
         using var writable = SemanticIndex.OpenOrCreate(_dir.Path, new IndexSettings(), _encoder);
         var victim = writable.Metadata.AllChunks().GroupBy(c => c.DocumentId).OrderByDescending(g => g.Count()).First();
         var before = writable.Vectors!.Count;
-        var vectorIds = victim.SelectMany(c => writable.VectorsOfChunk(c.Id)).Where(writable.Vectors.Contains).ToList();
+        var vectorIds = victim.SelectMany(c => writable.Passages.VectorsOfChunk(c.Id)).Where(writable.Vectors.Contains).ToList();
         Assert.True(vectorIds.Count > victim.Count());
 
         writable.BeginBatch();

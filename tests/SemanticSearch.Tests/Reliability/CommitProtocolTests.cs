@@ -32,6 +32,39 @@ public sealed class CommitProtocolTests : IDisposable
     }
 
     [Fact]
+    public void Abort_AfterWritesAndDeletes_DiscardsThemInEveryStoreIncludingTheInMemoryVectors()
+    {
+        using var dir = new TempDir();
+        using (var index = TwoCommits(dir.Path))
+        {
+            var committedCount = index.Vectors!.Count;
+            var aChunk = index.GetDocument("a")!.ChunkIds[0];
+            index.BeginBatch();
+            index.Write(Doc("c", "copper circuit in the engine"));
+            index.Delete("a");
+            var cChunk = index.GetDocument("c")!.ChunkIds[0];
+            Assert.True(index.Vectors!.Contains(cChunk));
+            Assert.False(index.Vectors.Contains(aChunk));
+            index.Abort();
+            // the writer's own view is back at the last commit: the vector of "c" is gone, that of "a" lives again
+            Assert.False(index.Vectors!.Contains(cChunk));
+            Assert.True(index.Vectors.Contains(aChunk));
+            Assert.Equal(committedCount, index.Vectors.Count);
+            Assert.Null(index.GetDocument("c"));
+            // and the instance takes no more writes
+            Assert.Throws<InvalidOperationException>(() => index.Write(Doc("d", "violin and glacier")));
+        }
+        using (var reopened = SemanticIndex.OpenOrCreate(dir.Path, Settings, _encoder))
+        {
+            Assert.Equal(2, reopened.Manifest.Generation);
+            Assert.NotNull(reopened.GetDocument("a"));
+            Assert.Null(reopened.GetDocument("c"));
+        }
+        Assert.Equal(2, ReliabilityKit.AssertStoresAgree(dir.Path, _encoder));
+        Assert.True(IndexVerifier.Verify(dir.Path).Clean);
+    }
+
+    [Fact]
     public void Commit_CrashBeforeMetadataCommit_ReopensAtPreviousGenerationAndDropsNewerFiles()
     {
         using var dir = new TempDir();
@@ -40,7 +73,7 @@ public sealed class CommitProtocolTests : IDisposable
             index.BeginBatch();
             index.Write(Doc("c", "copper circuit in the engine"));
             index.Delete("a");
-            index.CommitHook = step => { if (step == SemanticIndex.CommitStep.BeforeMetadata) throw new IOException("simulated crash"); };
+            index.CommitHook = step => { if (step == SemanticSearch.Engine.Storage.CommitStep.BeforeMetadata) throw new IOException("simulated crash"); };
             Assert.Throws<IOException>(index.Commit);
         }
         Assert.True(File.Exists(Path.Combine(dir.Path, "vectors.3.hnsw")), "the interrupted commit should have left its vector file");
@@ -75,7 +108,7 @@ public sealed class CommitProtocolTests : IDisposable
         {
             index.BeginBatch();
             index.Write(Doc("c", "copper circuit in the engine"));
-            index.CommitHook = step => { if (step == SemanticIndex.CommitStep.BeforeManifest) throw new IOException("simulated crash"); };
+            index.CommitHook = step => { if (step == SemanticSearch.Engine.Storage.CommitStep.BeforeManifest) throw new IOException("simulated crash"); };
             Assert.Throws<IOException>(index.Commit);
         }
 
@@ -125,7 +158,7 @@ public sealed class CommitProtocolTests : IDisposable
             var commits = 0;
             index.CommitHook = step =>
             {
-                if (step == SemanticIndex.CommitStep.BeforeMetadata && ++commits == 3)
+                if (step == SemanticSearch.Engine.Storage.CommitStep.BeforeMetadata && ++commits == 3)
                 {
                     throw new IOException("simulated failure in the third commit");
                 }

@@ -86,7 +86,7 @@ public sealed class DiskFullTests(ITestOutputHelper output) : IDisposable
                 var commits = 0;
                 index.CommitHook = step =>
                 {
-                    if (step == SemanticIndex.CommitStep.BeforeMetadata && ++commits == 3)
+                    if (step == SemanticSearch.Engine.Storage.CommitStep.BeforeMetadata && ++commits == 3)
                     {
                         throw new IOException("No space left on device : 'metadata.db'");
                     }

@@ -1,0 +1,225 @@
+// The three stores of an index and the protocol that moves them together (docs/architecture.md, "Commit protocol"):
+//   1. the vector file of the new generation (temp file, fsync, rename; then the directory entry)
+//   2. the Lucene commit labelled with the generation (Lucene fsyncs its files)
+//   3. the decision point: the LiteDB transaction that records the generation
+//   4. publication: the manifest naming the generation, renamed atomically (readers switch here)
+//   5. files of generations before the previous one are deleted
+// Abort is the other way out of a batch: LiteDB and Lucene roll back, the in-memory vectors are reloaded from the
+// committed file, so nothing of the batch survives anywhere (I6).
+using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
+using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Engine.Search;
+using SemanticSearch.Lexical;
+using SemanticSearch.Metadata;
+using SemanticSearch.VectorIndex;
+
+namespace SemanticSearch.Engine.Storage;
+
+/// <summary>Points inside a commit where tests inject a failure.</summary>
+internal enum CommitStep
+{
+    /// <summary>The vector file and the Lucene commit of the new generation are written; LiteDB is not.</summary>
+    BeforeMetadata,
+
+    /// <summary>LiteDB has committed the new generation (the decision point); the manifest is not renamed yet.</summary>
+    BeforeManifest,
+}
+
+/// <summary>The opened stores of one index: metadata (the source of truth), BM25 and the vectors.</summary>
+internal sealed class IndexStores : IDisposable
+{
+    public const string MetadataFile = "metadata.db";
+    public const string LexicalDirectory = "lexical";
+
+    private readonly string _directory;
+    private readonly bool _writable;
+    private readonly PassagePolicy _policy;
+
+    public IndexStores(string directory, MetadataStore metadata, LexicalIndex lexical, IVectorIndex? vectors, PassagePolicy policy, bool writable)
+    {
+        _directory = directory;
+        _policy = policy;
+        _writable = writable;
+        Metadata = metadata;
+        Lexical = lexical;
+        Vectors = vectors;
+        ChunkDocuments = new ChunkDocumentMap(lexical);
+    }
+
+    public MetadataStore Metadata { get; }
+
+    public LexicalIndex Lexical { get; }
+
+    /// <summary>The vectors; replaced by compaction, a repair's rebuild, or an abort's reload.</summary>
+    public IVectorIndex? Vectors { get; private set; }
+
+    public ChunkDocumentMap ChunkDocuments { get; }
+
+    public void BeginBatch() => Metadata.BeginTransaction();
+
+    /// <summary>
+    /// Replaces each document's earlier version in metadata and BM25, giving its chunks consecutive ids from
+    /// <paramref name="firstChunkId"/>; marks the vectors of replaced chunks deleted.
+    /// </summary>
+    public void Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, long firstChunkId)
+    {
+        var nextId = firstChunkId;
+        foreach (var (document, chunks) in documents)
+        {
+            var ids = new long[chunks.Count];
+            var records = new ChunkRecord[chunks.Count];
+            var lexical = new LexicalChunk[chunks.Count];
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                var c = chunks[i];
+                ids[i] = nextId++;
+                records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
+                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, PassagePolicy.LexicalText(c.Length, c.Text), document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+            }
+            Lexical.DeleteDocument(document.Id);
+            Lexical.AddDocument(document.Text, lexical);
+            var removed = Metadata.Upsert(
+                new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
+                    document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
+                records);
+            Metadata.NextChunkId = nextId;
+            DeleteVectors(removed);
+            foreach (var id in ids)
+            {
+                ChunkDocuments.StageAdded(id, document.Id);
+            }
+        }
+    }
+
+    /// <summary>Adds the vectors of a batch (one parallel graph insertion).</summary>
+    public void AddVectors(IReadOnlyList<long> vectorIds, float[] embeddings)
+    {
+        Vectors?.AddMany([.. vectorIds], embeddings, Environment.ProcessorCount);
+    }
+
+    /// <summary>Removes a document from every store; false when it was not there.</summary>
+    public bool Delete(string documentId)
+    {
+        if (Metadata.GetDocument(documentId) is null)
+        {
+            return false;
+        }
+        Lexical.DeleteDocument(documentId);
+        DeleteVectors(Metadata.Delete(documentId));
+        return true;
+    }
+
+    private void DeleteVectors(IReadOnlyCollection<long> chunkIds)
+    {
+        ChunkDocuments.StageRemoved(chunkIds);
+        if (Vectors is null || chunkIds.Count == 0)
+        {
+            return;
+        }
+        foreach (var chunkId in chunkIds)
+        {
+            foreach (var v in _policy.VectorsOfChunk(chunkId))
+            {
+                Vectors.MarkDeleted(v);
+            }
+        }
+    }
+
+    /// <summary>Replaces the vectors (a repair rebuilding them from scratch).</summary>
+    public void ReplaceVectors(IVectorIndex vectors) => Vectors = vectors;
+
+    /// <summary>
+    /// Runs the commit protocol for generation <paramref name="manifest"/>.Generation + 1 and returns the manifest
+    /// that publishes it. <paramref name="hook"/> is the tests' failure seam.
+    /// </summary>
+    public IndexManifest Commit(IndexManifest manifest, double compactFraction, Action<CommitStep>? hook)
+    {
+        var next = manifest.Generation + 1;
+        string? vectorFile = null;
+        if (Vectors is not null)
+        {
+            var stored = Vectors.Count + Vectors.DeletedCount;
+            if (stored > 0 && (double)Vectors.DeletedCount / stored > compactFraction)
+            {
+                Vectors = Vectors.Compact();
+            }
+            vectorFile = VectorFiles.NameOf(next);
+            Vectors.Save(Path.Combine(_directory, vectorFile));
+            DurableDirectory.Flush(_directory);
+        }
+        Lexical.Commit(next);
+        DurableDirectory.Flush(Path.Combine(_directory, LexicalDirectory));
+        hook?.Invoke(CommitStep.BeforeMetadata);
+        Metadata.Generation = next;
+        Metadata.Commit();
+        ChunkDocuments.Publish();
+        var published = Published(manifest, next, vectorFile);
+        hook?.Invoke(CommitStep.BeforeManifest);
+        published.Write(_directory);
+        VectorFiles.DeleteUnused(_directory, next);
+        return published;
+    }
+
+    /// <summary>The manifest that publishes a generation: which files hold it, and the counts committed with it.</summary>
+    public IndexManifest Published(IndexManifest manifest, long generation, string? vectorFile)
+    {
+        var counts = Metadata.Counts();
+        var vectors = Vectors;
+        var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
+        return manifest with
+        {
+            UpdatedUtc = DateTime.UtcNow,
+            Generation = generation,
+            VectorFile = vectorFile,
+            LexicalCommit = Lexical.CommitNumber,
+            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectors?.Count ?? 0),
+            VectorDeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
+        };
+    }
+
+    /// <summary>
+    /// Discards everything since the last commit in every store: LiteDB and Lucene roll back (Lucene's writer closes,
+    /// so these stores take no more writes), and the vectors are reloaded from <paramref name="committed"/>'s file.
+    /// Never throws: the error that led here is what the caller reports.
+    /// </summary>
+    public void Abort(IndexManifest committed)
+    {
+        ChunkDocuments.Discard();
+        try
+        {
+            Metadata.Rollback();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // the store is closed with the process; its uncommitted pages are never confirmed
+        }
+        Lexical.Rollback();
+        if (Vectors is null || committed.Model is not { } model)
+        {
+            return;
+        }
+        try
+        {
+            Vectors = committed.VectorFile is { } file
+                ? HnswIndex.Open(Path.Combine(_directory, file))
+                : new HnswIndex(model.Dimensions, committed.Vectors ?? new HnswParameters());
+        }
+        catch (Exception e) when (e is SemanticSearchException or IOException)
+        {
+            Vectors = null; // the committed file is on disk; a later open reads it
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_writable)
+        {
+            // Lucene's IndexWriter would commit pending changes on close, under the last commit's generation label;
+            // uncommitted writes must vanish instead, as they do from LiteDB.
+            Lexical.Rollback();
+        }
+        Lexical.Dispose();
+        Metadata.Dispose();
+    }
+}

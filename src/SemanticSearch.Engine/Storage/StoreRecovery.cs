@@ -1,0 +1,185 @@
+// Opening an index's stores at the manifest's generation, and recovery of a writer's open (docs/architecture.md,
+// "Commit protocol"): metadata one generation ahead of the manifest means the last commit reached its decision point
+// (the LiteDB commit) and only the manifest rename was lost, so the manifest is rolled forward; anything else newer
+// than the manifest (a Lucene commit, a vector file) belongs to an interrupted commit and is discarded. The metadata
+// store is the source of truth: it is never recreated empty under a manifest that records documents.
+using SemanticSearch.Core;
+using SemanticSearch.Core.Encoding;
+using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Lexical;
+using SemanticSearch.Metadata;
+using SemanticSearch.VectorIndex;
+
+namespace SemanticSearch.Engine.Storage;
+
+/// <summary>The stores as opened, and the manifest they are at (rolled forward when recovery published a lost commit).</summary>
+internal sealed record OpenedStores(IndexManifest Manifest, IndexStores Stores, CorruptDataException? VectorDamage);
+
+/// <summary>Opens and reconciles the stores of an index directory.</summary>
+internal static class StoreRecovery
+{
+    /// <summary>
+    /// Opens the stores at <paramref name="manifest"/>'s generation. A writer reconciles them first; a repairing
+    /// writer also starts a damaged lexical store empty (the damaged one set aside) and a damaged vector file empty.
+    /// </summary>
+    public static OpenedStores Open(string directory, IndexManifest manifest, PassagePolicy policy, bool writable, bool repairing)
+    {
+        RequireMetadataFile(directory, manifest);
+        var metadata = MetadataStore.Open(Path.Combine(directory, IndexStores.MetadataFile), readOnly: !writable);
+        LexicalIndex? lexical = null;
+        try
+        {
+            if (metadata.Generation == 0 && manifest.Counts.Documents > 0 && metadata.Counts().Documents == 0)
+            {
+                throw MetadataLost(directory, manifest, "holds no documents");
+            }
+            var generation = manifest.Generation;
+            var rollForward = false;
+            if (writable)
+            {
+                var stored = metadata.Generation;
+                if (stored == generation + 1)
+                {
+                    generation = stored;
+                    rollForward = true;
+                }
+                else if (stored > generation + 1 || (stored != 0 && stored < generation))
+                {
+                    throw new CorruptDataException(Path.Combine(directory, IndexStores.MetadataFile),
+                        $"metadata is at generation {stored} but the manifest at {manifest.Generation}; run 'semsearch repair --index {directory}'");
+                }
+            }
+            var lexicalPath = Path.Combine(directory, IndexStores.LexicalDirectory);
+            if (repairing && Directory.Exists(lexicalPath) && (LexicalIndex.Check(lexicalPath) is not null || !HasLexicalCommit(lexicalPath, generation)))
+            {
+                Directory.Move(lexicalPath, lexicalPath + IndexRepair.AsideSuffix); // rebuilt from the metadata by the repair
+            }
+            lexical = writable
+                ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
+                : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
+            var vectorFile = rollForward ? VectorFiles.NameOf(generation) : manifest.VectorFile;
+            var (vectors, vectorDamage) = OpenVectors(directory, manifest, vectorFile, writable, repairing);
+            var stores = new IndexStores(directory, metadata, lexical, vectors, policy, writable);
+            if (rollForward)
+            {
+                manifest = stores.Published(manifest, generation, manifest.Model is null ? null : vectorFile);
+                manifest.Write(directory);
+            }
+            if (writable)
+            {
+                VectorFiles.DeleteUnused(directory, generation);
+            }
+            return new OpenedStores(manifest, stores, vectorDamage);
+        }
+        catch
+        {
+            lexical?.Dispose();
+            metadata.Dispose();
+            throw;
+        }
+    }
+
+    private static (IVectorIndex? Vectors, CorruptDataException? Damage) OpenVectors(string directory, IndexManifest manifest, string? vectorFile, bool writable, bool repairing)
+    {
+        if (manifest.Model is not { } model)
+        {
+            return (null, null);
+        }
+        var path = Path.Combine(directory, vectorFile ?? VectorFiles.Legacy);
+        IVectorIndex? vectors = null;
+        CorruptDataException? damage = null;
+        if (repairing)
+        {
+            try
+            {
+                vectors = HnswIndex.Open(path);
+            }
+            catch (SemanticSearchException)
+            {
+                vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters()); // rebuilt by the repair
+            }
+        }
+        else if (vectorFile is not null || File.Exists(path))
+        {
+            try
+            {
+                vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+            }
+            catch (CorruptDataException e) when (!writable)
+            {
+                // A reader keeps lexical search: dense and hybrid queries report the damage.
+                damage = new CorruptDataException(e.Path,
+                    $"the vector file is damaged ({WithoutPath(e.Message, e.Path)}); lexical search still works (--mode lexical); run 'semsearch repair --index {directory}' to rebuild the vectors from the metadata", e);
+            }
+        }
+        else
+        {
+            vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
+        }
+        if (vectors is not null && vectors.Dimensions != model.Dimensions)
+        {
+            throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
+        }
+        return (vectors, damage);
+    }
+
+    private static string WithoutPath(string message, string path) =>
+        message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
+
+    /// <summary>Refuses an encoder that is not the model the index records (or any encoder for a lexical-only index).</summary>
+    public static void CheckModel(string directory, IndexManifest manifest, ITextEncoder? encoder)
+    {
+        var need = manifest.Model;
+        if (need is null && encoder is not null)
+        {
+            throw new ModelMismatchException($"index {directory} was built without an embedding model (lexical only); index into a new index to use {encoder.Info.ModelId}.");
+        }
+        if (need is not null && encoder is null)
+        {
+            throw new ModelMismatchException($"index {directory} needs the model {need.ModelId} (revision {need.Revision}); open it with --model {need.ModelId}.");
+        }
+        if (need is not null && encoder is not null
+            && (need.ModelId != encoder.Info.ModelId || need.Dimensions != encoder.Info.Dimensions || need.Revision != encoder.Info.Revision))
+        {
+            throw new ModelMismatchException(
+                $"index {directory} was built with {need.ModelId} (revision {need.Revision}, {need.Dimensions} dimensions), not {encoder.Info.ModelId} (revision {encoder.Info.Revision}, {encoder.Info.Dimensions}); use --model {need.ModelId} or a new index.");
+        }
+    }
+
+    /// <summary>Whether a failed read-only open means a writer moved the index on (retry with the new manifest).</summary>
+    public static bool IsStale(Exception e) => e is StaleGenerationException || e is NotFoundException || e is FileNotFoundException;
+
+    /// <summary>The error for files of the manifest's generation that are missing although no writer moved on.</summary>
+    public static CorruptDataException MissingFiles(string directory, IndexManifest manifest, Exception e)
+    {
+        var repair = $"run 'semsearch repair --index {directory}' to rebuild it from the metadata";
+        if (e is StaleGenerationException)
+        {
+            var lexical = Path.Combine(directory, IndexStores.LexicalDirectory);
+            return new CorruptDataException(lexical, $"the lexical store is damaged: files of its commit of generation {manifest.Generation} are missing; {repair}", e);
+        }
+        var file = e is FileNotFoundException f && f.FileName is { } name ? name : Path.Combine(directory, manifest.VectorFile ?? VectorFiles.Legacy);
+        var store = Path.GetFileName(file).StartsWith("vectors", StringComparison.Ordinal) ? "vector" : "index";
+        return new CorruptDataException(file, $"the {store} file of generation {manifest.Generation} is missing; {repair}", e);
+    }
+
+    /// <summary>Refuses to go on when the metadata file is gone but the manifest records documents.</summary>
+    public static void RequireMetadataFile(string directory, IndexManifest manifest)
+    {
+        if ((manifest.Counts.Documents > 0 || manifest.Counts.Chunks > 0) && !File.Exists(Path.Combine(directory, IndexStores.MetadataFile)))
+        {
+            throw MetadataLost(directory, manifest, "is missing");
+        }
+    }
+
+    /// <summary>The error for a metadata store that lost what the manifest published.</summary>
+    public static CorruptDataException MetadataLost(string directory, IndexManifest manifest, string what) =>
+        new(Path.Combine(directory, IndexStores.MetadataFile),
+            $"the metadata store {what}, but the manifest (generation {manifest.Generation}) records {manifest.Counts.Documents} documents. It is the index's source of truth and cannot be rebuilt from the other stores: restore it from a backup, or index the sources again into a new index.");
+
+    private static bool HasLexicalCommit(string path, long generation)
+    {
+        var gens = Directory.Exists(path) ? LexicalIndex.CommitGenerations(path) : [];
+        return gens.Count > 0 && (gens.Contains(generation) || gens[^1] is null);
+    }
+}

@@ -1,0 +1,145 @@
+// Commit points of the lexical store: every commit is labelled with the index generation it belongs to and the
+// lexical format it was written in (its user data); the newest two commits are kept, so that a reader opening the
+// previous generation still finds it; and a damaged directory is diagnosed with Lucene's CheckIndex.
+using Lucene.Net.Analysis;
+using Lucene.Net.Analysis.En;
+using Lucene.Net.Analysis.TokenAttributes;
+using Lucene.Net.Documents;
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Lucene.Net.Store;
+using Lucene.Net.Util;
+using SemanticSearch.Core;
+using LuceneDirectory = Lucene.Net.Store.Directory;
+
+namespace SemanticSearch.Lexical;
+
+public sealed partial class LexicalIndex
+{
+    private const string GenerationKey = "semsearch.generation";
+
+    /// <summary>
+    /// The generation named in a commit's user data; null for a commit written before generations were recorded
+    /// (such a commit matches any generation, so older indexes keep opening).
+    /// </summary>
+    private static long? GenerationOf(IndexCommit commit) =>
+        commit.UserData.TryGetValue(GenerationKey, out var v) && long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : null;
+
+    // The lexical format of a commit: 1 when the commit data names none (written before document entries existed).
+    private static int FormatOf(IndexCommit commit) =>
+        commit.UserData.TryGetValue(FormatKey, out var v) && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : 1;
+
+    private Dictionary<string, string> CommitData(long generation) => new()
+    {
+        [GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [FormatKey] = _format.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// The layout of the opened commit: 2 (this build's) has a document entry per document and ranks documents by
+    /// whole-document BM25; 1 has chunk entries only, and documents score as their best chunk.
+    /// </summary>
+    public int Format => _format;
+
+    /// <summary>True when documents are ranked on their document entries (<see cref="Format"/> 2 or later).</summary>
+    public bool HasDocumentEntries => _format >= 2;
+
+    private static IndexCommit? NewestCommit(LuceneDirectory directory)
+    {
+        if (!DirectoryReader.IndexExists(directory))
+        {
+            return null;
+        }
+        var commits = DirectoryReader.ListCommits(directory);
+        return commits.Count == 0 ? null : commits[commits.Count - 1];
+    }
+
+    // The newest commit labelled with generation (commits are listed oldest first); an unlabelled newest commit is
+    // taken as the generation asked for.
+    private static IndexCommit? CommitOf(LuceneDirectory directory, long generation)
+    {
+        if (!DirectoryReader.IndexExists(directory))
+        {
+            return null;
+        }
+        var commits = DirectoryReader.ListCommits(directory);
+        for (var i = commits.Count - 1; i >= 0; i--)
+        {
+            var g = GenerationOf(commits[i]);
+            if (g == generation || (g is null && i == commits.Count - 1))
+            {
+                return commits[i];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The generations named by the commits in the lexical directory at <paramref name="path"/>, oldest first (for checks).</summary>
+    public static IReadOnlyList<long?> CommitGenerations(string path)
+    {
+        using var dir = FSDirectory.Open(path);
+        if (!DirectoryReader.IndexExists(dir))
+        {
+            return [];
+        }
+        var result = new List<long?>();
+        foreach (var c in DirectoryReader.ListCommits(dir))
+        {
+            result.Add(GenerationOf(c));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs Lucene's CheckIndex over the directory at <paramref name="path"/> (every segment read, checksums verified);
+    /// returns null when clean, else a one-line description of what is wrong.
+    /// </summary>
+    public static string? Check(string path)
+    {
+        try
+        {
+            using var dir = FSDirectory.Open(path);
+            var checker = new CheckIndex(dir);
+            var status = checker.DoCheckIndex();
+            if (status.Clean)
+            {
+                return null;
+            }
+            if (status.MissingSegments)
+            {
+                return "no readable segments file";
+            }
+            foreach (var seg in status.SegmentInfos)
+            {
+                if (seg.OpenReaderPassed == false || seg.FieldNormStatus?.Error is not null || seg.TermIndexStatus?.Error is not null
+                    || seg.StoredFieldStatus?.Error is not null || seg.DocValuesStatus?.Error is not null || seg.TermVectorStatus?.Error is not null)
+                {
+                    return $"segment {seg.Name} is damaged";
+                }
+            }
+            return $"{status.NumBadSegments} damaged segment(s)";
+        }
+        catch (Exception e) when (e is IOException or CorruptIndexException or IndexFormatTooOldException or IndexFormatTooNewException or EndOfStreamException or InvalidOperationException or IndexOutOfRangeException or ArgumentException)
+        {
+            return $"unreadable: {e.Message}";
+        }
+    }
+
+    /// <summary>Keeps the newest <c>count</c> commits, so a reader opening the previous generation still finds it.</summary>
+    private sealed class KeepLastCommits(int count) : IndexDeletionPolicy
+    {
+        public override void OnInit<T>(IList<T> commits)
+        {
+            // nothing is deleted at open: an interrupted newer commit is dropped by the commits that follow
+        }
+
+        public override void OnCommit<T>(IList<T> commits)
+        {
+            for (var i = 0; i < commits.Count - count; i++)
+            {
+                commits[i].Delete();
+            }
+        }
+    }
+}
