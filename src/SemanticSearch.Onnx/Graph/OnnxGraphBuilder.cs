@@ -207,7 +207,7 @@ public sealed class OnnxGraphBuilder
         return msg;
     }
 
-    private static ProtoMessage BuildAttribute(string name, object value)
+    internal static ProtoMessage BuildAttribute(string name, object value)
     {
         var msg = new ProtoMessage().String(AttributeField.Name, name);
         switch (value)
@@ -242,7 +242,7 @@ public sealed class OnnxGraphBuilder
         return msg;
     }
 
-    private static ProtoMessage BuildTensor(string? name, OnnxTensor tensor)
+    internal static ProtoMessage BuildTensor(string? name, OnnxTensor tensor)
     {
         var msg = new ProtoMessage();
         foreach (var d in tensor.Dims) msg.Varint(TensorField.Dims, d);
