@@ -84,7 +84,7 @@ internal static class EvalCommand
             }
             settings = settings with { WindowTokens = parse.GetValue(windowTokens) };
             var display = new ProgressDisplay();
-            var evaluator = new BeirEvaluator();
+            var evaluator = new BeirEvaluator(resolver.Catalog);
             if (parse.GetValue(crossCheck))
             {
                 return CrossCheck(dataset, splitName, settings, encoder!, FusionDefaults.For(encoder!.Info, resolver.Catalog), display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
