@@ -9,8 +9,7 @@ using Microsoft.ML.OnnxRuntime;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Core.Encoding;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Tokenization;
 
 namespace SemanticSearch.Embeddings;
@@ -135,7 +134,7 @@ public sealed class OnnxTextEncoder : ITextEncoder
             throw new InvalidSettingException("batchSize", $"must be at least 1, was {options.BatchSize}");
         }
 
-        var onnx = Path.Combine(directory, ModelCache.OnnxFileName);
+        var onnx = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
         if (!File.Exists(onnx))
         {
             throw new NotFoundException($"{onnx}: not found" + (profile.Source is null ? "" : $"; run: semsearch models pull {profile.Id}"));

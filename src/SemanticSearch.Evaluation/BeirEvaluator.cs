@@ -9,6 +9,7 @@ using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Evaluation;
 
@@ -70,6 +71,11 @@ public sealed record EvaluationResult(
 public sealed class BeirEvaluator
 {
     private const int Depth = 100;
+
+    private readonly ModelCatalog? _models;
+
+    /// <summary>An evaluator; <paramref name="models"/> is the catalog a model's default fusion is read from (null: the engine's default catalog).</summary>
+    public BeirEvaluator(ModelCatalog? models = null) => _models = models;
 
     /// <summary>Evaluates <paramref name="dataset"/>.</summary>
     public EvaluationResult Run(BeirDataset dataset, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -230,7 +236,7 @@ public sealed class BeirEvaluator
         {
             var manifest = IndexManifest.Read(directory);
             // the fusion default is not part of the key (it changes no stored data): bring a reused index up to date
-            var fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info);
+            var fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info, _models);
             if (fusion is not null && manifest.Fusion != fusion)
             {
                 using var index = SemanticIndex.OpenOrCreate(directory, settings, encoder);

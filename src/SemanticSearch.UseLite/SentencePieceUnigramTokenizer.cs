@@ -13,7 +13,7 @@
 //  * runs of consecutive unknown ids collapse into one;
 //  * a null score in vocab.json (the published file has seven, all pieces with ':') counts as 0, as `null + x` does in JS.
 using System.Text;
-using SemanticSearch.Embeddings.Tokenization;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.UseLite;
 

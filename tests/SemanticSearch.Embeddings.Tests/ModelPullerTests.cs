@@ -1,7 +1,7 @@
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Profiles;
 using Xunit;
 
@@ -36,7 +36,7 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
         _hub.Add(repo, "main", "vocab.txt", File.ReadAllBytes(model.Files.VocabPath), lfs: false);
         _hub.Add(repo, "main", "config.json", File.ReadAllBytes(model.Files.ConfigPath), lfs: false);
         var cache = new ModelCache(_cache.Path);
-        var catalog = new ModelCatalog(cache);
+        var catalog = new ModelCatalog(cache, [new HuggingFaceModelSource(), new NuGetModelSource()]);
         catalog.Add(Profile(repo));
         using var downloader = new HuggingFaceDownloader(_hub.Endpoint, token: "");
 
@@ -63,7 +63,7 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
         var profile = Profile(repo);
         var directory = await new ModelPuller(downloader, cache).PullAsync(profile);
 
-        Assert.True(cache.IsPresent("pulled"));
+        Assert.True(OnnxEncoderFormat.IsModelDirectory(cache.DirectoryFor("pulled")));
         Assert.False(File.Exists(Path.Combine(directory, "model.safetensors")));
         using var converted = OnnxTextEncoder.Open(directory, profile);
         using var original = OnnxTextEncoder.Open(model.Directory, profile);
@@ -80,7 +80,7 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
         using var downloader = new HuggingFaceDownloader(_hub.Endpoint, token: "");
         var e = await Assert.ThrowsAsync<NotFoundException>(() => new ModelPuller(downloader, cache).PullAsync(Profile("test/empty")));
         Assert.Contains("test/empty", e.Message);
-        Assert.False(cache.IsPresent("pulled"));
+        Assert.False(OnnxEncoderFormat.IsModelDirectory(cache.DirectoryFor("pulled")));
     }
 
     // The files of each seed repository's main branch, as their published listings show them; every weight file is
@@ -96,7 +96,7 @@ public sealed class ModelPullerTests(TestModelFixture model) : IClassFixture<Tes
     [MemberData(nameof(SeedLayouts))]
     public async Task Pull_BuiltInSeedProfile_OnItsRealRepositoryLayout_GivesTheSeededModel(string id, string[] files)
     {
-        var profile = ModelCatalog.BuiltInProfiles.Single(p => p.Id == id);
+        var profile = BuiltInProfiles.All.Single(p => p.Id == id);
         var repo = Assert.IsType<HuggingFaceSource>(profile.Source).HfRepo;
         foreach (var file in files)
         {

@@ -1,6 +1,7 @@
+using SemanticSearch.Embeddings.Download;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Profiles;
 using SemanticSearch.Embeddings.Tokenization;
 using SemanticSearch.Onnx.Graph;
@@ -92,7 +93,7 @@ public sealed class OnnxTextEncoderTests(TestModelFixture model) : IClassFixture
     [Fact]
     public void Encode_GteStyleProfile_NoPrefixSoRolesAgree()
     {
-        var gte = ModelCatalog.BuiltInProfiles.Single(p => p.Id == "gte-small") with { Dimensions = model.Files.Dimensions };
+        var gte = BuiltInProfiles.All.Single(p => p.Id == "gte-small") with { Dimensions = model.Files.Dimensions };
         using var encoder = Open(gte);
         AssertClose(encoder.Encode(Texts, TextRole.Query), encoder.Encode(Texts, TextRole.Passage));
     }
@@ -221,7 +222,7 @@ public sealed class OnnxTextEncoderTests(TestModelFixture model) : IClassFixture
     public void Resolve_LocalDirectory_OpensWithDefaultProfile()
     {
         using var cache = new TempDirectory();
-        var catalog = new ModelCatalog(new ModelCache(cache.Path));
+        var catalog = new ModelCatalog(new ModelCache(cache.Path), [new HuggingFaceModelSource(), new NuGetModelSource()]);
         var resolved = catalog.Resolve(model.Directory);
         Assert.Equal("test-bert", resolved.Profile.Id);
         using var encoder = OnnxTextEncoder.Open(resolved);

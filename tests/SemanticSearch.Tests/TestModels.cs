@@ -1,6 +1,6 @@
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Onnx.Bert;
 
 namespace SemanticSearch.Tests;

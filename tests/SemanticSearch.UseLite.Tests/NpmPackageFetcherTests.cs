@@ -48,7 +48,7 @@ public sealed class NpmPackageFetcherTests : IDisposable
         if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true);
     }
 
-    private static byte[] BuildTarball(params (string Name, string Content)[] files)
+    internal static byte[] BuildTarball(params (string Name, string Content)[] files)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
@@ -64,9 +64,9 @@ public sealed class NpmPackageFetcherTests : IDisposable
         return buffer.ToArray();
     }
 
-    private static string Sri(byte[] data) => "sha512-" + Convert.ToBase64String(SHA512.HashData(data));
+    internal static string Sri(byte[] data) => "sha512-" + Convert.ToBase64String(SHA512.HashData(data));
 
-    private static byte[] Packument(Uri registry, string name, string version, string integrity) =>
+    internal static byte[] Packument(Uri registry, string name, string version, string integrity) =>
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["name"] = name,

@@ -71,7 +71,8 @@ internal static class EvalCommand
             var lexicalOnly = modes.All(m => m == SearchMode.Lexical) && !tuneFusion;
             var modelName = parse.GetValue(model) ?? (lexicalOnly ? ModelResolver.NoModel : null);
             var jsonGiven = parse.GetResult(json) is not null;
-            using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), modelName, quiet: false, ct);
+            var resolver = new ModelResolver();
+            using var encoder = ModelLoading.OpenEncoder(resolver, modelName, quiet: false, ct);
             if ((tuneFusion || parse.GetValue(crossCheck)) && encoder is null)
             {
                 throw new InvalidSettingException(tuneFusion ? "--tune-fusion" : "--cross-check", "needs an embedding model (not --model none).");
@@ -83,16 +84,16 @@ internal static class EvalCommand
             }
             settings = settings with { WindowTokens = parse.GetValue(windowTokens) };
             var display = new ProgressDisplay();
-            var evaluator = new BeirEvaluator();
+            var evaluator = new BeirEvaluator(resolver.Catalog);
             if (parse.GetValue(crossCheck))
             {
-                return CrossCheck(dataset, splitName, settings, encoder!, display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
+                return CrossCheck(dataset, splitName, settings, encoder!, FusionDefaults.For(encoder!.Info, resolver.Catalog), display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
             }
 
             // The model's default as a new index would record it now (a cached evaluation index keeps what it was built
             // with), or the fusion flags over it; with --tune-fusion it is also the default the tuner has to beat.
-            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info), parse.GetValue(fusionMethod),
-                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info);
+            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info, resolver.Catalog), parse.GetValue(fusionMethod),
+                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info, resolver.Catalog);
             fusion?.Validate();
             FusionTuning? tuning = null;
             string? tuningSource = null;
@@ -172,14 +173,14 @@ internal static class EvalCommand
     }
 
     // Two-fold check of the tuner: each half of the judged queries tunes, the other half scores default vs tuned.
-    private static int CrossCheck(BeirDataset dataset, string split, IndexSettings settings, ITextEncoder encoder, ProgressDisplay display, BeirEvaluator evaluator, string? json, CancellationToken ct)
+    private static int CrossCheck(BeirDataset dataset, string split, IndexSettings settings, ITextEncoder encoder, FusionOptions modelDefault, ProgressDisplay display, BeirEvaluator evaluator, string? json, CancellationToken ct)
     {
         var (a, b) = FusionTuner.HoldOut(dataset.Qrels.Keys.Where(dataset.Queries.ContainsKey));
         var folds = new List<object>();
         var lines = new List<string>();
         foreach (var (name, tuneIds, heldOut) in new[] { ("A→B", a, b), ("B→A", b, a) })
         {
-            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: FusionDefaults.For(encoder.Info));
+            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: modelDefault);
             var tuning = display.Run($"tune fusion {dataset.Name} {name}", r =>
                 evaluator.TuneFusion(dataset, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
             var scoreOptions = new EvaluationOptions([SearchMode.Lexical, SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: options.Fusion, QueryIds: heldOut,

@@ -22,7 +22,7 @@ internal static class IndexCommand
         var overlap = new Option<int>("--chunk-overlap") { Description = "Tokens repeated between consecutive chunks (for a new index).", DefaultValueFactory = _ => 64 };
         var model = new Option<string?>("--model")
         {
-            Description = "Embedding model for a new index: a profile id (use-lite, e5-small-v2, gte-small, …), a model directory, or 'none' for BM25 only. Default: the strongest model available (see 'semsearch models list'). An existing index keeps its model.",
+            Description = "Embedding model for a new index: a profile id (see 'semsearch models list'), a model directory, or 'none' for BM25 only. Default: the strongest model available. An existing index keeps its model.",
         };
         var compactAt = new Option<double>("--compact-threshold") { Description = "Rebuild the vector index when more than this share of it is deleted.", DefaultValueFactory = _ => 0.2 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };

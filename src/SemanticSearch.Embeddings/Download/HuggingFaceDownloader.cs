@@ -8,14 +8,9 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SemanticSearch.Core;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Embeddings.Download;
-
-/// <summary>Progress of one file download.</summary>
-/// <param name="File">Repository path of the file.</param>
-/// <param name="BytesReceived">Bytes on disk so far (a resumed part included).</param>
-/// <param name="TotalBytes">Full size when the server said, else null.</param>
-public readonly record struct DownloadProgress(string File, long BytesReceived, long? TotalBytes);
 
 /// <summary>
 /// Downloads files from the Hugging Face hub (or a mirror named by <c>HF_ENDPOINT</c>), resumable and verified.

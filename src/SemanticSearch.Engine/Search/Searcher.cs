@@ -229,7 +229,7 @@ public sealed class Searcher
             var set = _index.Lexical.MatchingChunkIds(filter);
             allowed = v => set.Contains(_index.Passages.ChunkOfVector(v));
         }
-        // On a windowed index a document owns several vectors (SciFact under use-lite: 5.6), so the first pass
+        // On a windowed index a document owns several vectors (SciFact under a 128-token model: 5.6), so the first pass
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
         // with a wasted shallow search.
         var counts = _index.Manifest.Counts;

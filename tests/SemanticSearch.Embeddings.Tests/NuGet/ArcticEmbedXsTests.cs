@@ -3,8 +3,7 @@ using System.Text.Json;
 using NuGet.Configuration;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 using Xunit;
 
 namespace SemanticSearch.Embeddings.Tests.NuGet;

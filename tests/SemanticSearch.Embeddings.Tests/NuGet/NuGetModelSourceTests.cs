@@ -6,8 +6,7 @@ using NuGet.Configuration;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 using Xunit;
 
 namespace SemanticSearch.Embeddings.Tests.NuGet;

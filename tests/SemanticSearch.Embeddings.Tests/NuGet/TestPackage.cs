@@ -5,7 +5,7 @@ using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
 using System.Text;
-using SemanticSearch.Embeddings.Profiles;
+using SemanticSearch.Models;
 
 namespace SemanticSearch.Embeddings.Tests.NuGet;
 

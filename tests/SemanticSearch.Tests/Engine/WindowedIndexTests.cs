@@ -1,7 +1,7 @@
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings;
-using SemanticSearch.Embeddings.Models;
+using SemanticSearch.Models;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Search;

@@ -1,10 +1,10 @@
 using SemanticSearch.Core.Chunking;
 
-namespace SemanticSearch.Embeddings.Tokenization;
+namespace SemanticSearch.Models;
 
 /// <summary>
 /// The tokenizer contract the ONNX encoder needs: text to a model's input ids, special tokens included, truncated to a
-/// token budget. WordPiece (BERT family) implements it here; a SentencePiece tokenizer can implement it for other
+/// token budget. WordPiece (BERT family) and SentencePiece implement it for their
 /// graphs. Implementations must be thread-safe.
 /// </summary>
 public interface IModelTokenizer : ITokenCounter

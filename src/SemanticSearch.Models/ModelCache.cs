@@ -1,25 +1,13 @@
-namespace SemanticSearch.Embeddings.Models;
+namespace SemanticSearch.Models;
 
 /// <summary>
 /// The on-disk model store: one folder per model id under a root (<c>SEMSEARCH_MODELS</c>, else
 /// <c>$XDG_CACHE_HOME/semsearch/models</c>, else <c>~/.cache/semsearch/models</c>). Each folder is a self-contained
-/// model directory: <c>model.onnx</c>, <c>tokenizer.json</c> and/or <c>vocab.txt</c>, optional <c>config.json</c>
-/// and the <c>semsearch-profile.json</c> it was pulled with.
+/// model directory in the layout of its source's <see cref="IModelFormat"/>, plus the <c>semsearch-profile.json</c>
+/// it was pulled with.
 /// </summary>
 public sealed class ModelCache
 {
-    /// <summary>File name of the graph inside a model directory.</summary>
-    public const string OnnxFileName = "model.onnx";
-
-    /// <summary>File name of the Hugging Face tokenizer definition inside a model directory.</summary>
-    public const string TokenizerFileName = "tokenizer.json";
-
-    /// <summary>File name of the WordPiece vocabulary inside a model directory.</summary>
-    public const string VocabFileName = "vocab.txt";
-
-    /// <summary>File name of the Hugging Face model configuration inside a model directory.</summary>
-    public const string ConfigFileName = "config.json";
-
     /// <summary>Opens the cache rooted at <paramref name="root"/> (created on first write, not here).</summary>
     public ModelCache(string root) => Root = Path.GetFullPath(root);
 
@@ -54,12 +42,4 @@ public sealed class ModelCache
 
     /// <summary>The folder of model <paramref name="modelId"/> (which may not exist yet).</summary>
     public string DirectoryFor(string modelId) => Path.Combine(Root, modelId);
-
-    /// <summary>Whether model <paramref name="modelId"/> has every file it needs in the cache.</summary>
-    public bool IsPresent(string modelId) => IsModelDirectory(DirectoryFor(modelId));
-
-    /// <summary>Whether <paramref name="directory"/> holds a usable model: a graph and a tokenizer definition.</summary>
-    public static bool IsModelDirectory(string directory) =>
-        File.Exists(Path.Combine(directory, OnnxFileName))
-        && (File.Exists(Path.Combine(directory, TokenizerFileName)) || File.Exists(Path.Combine(directory, VocabFileName)));
 }
