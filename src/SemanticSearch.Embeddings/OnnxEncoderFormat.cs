@@ -47,8 +47,14 @@ public sealed class OnnxEncoderFormat : IModelFormat
     public IModelTokenizer OpenTokenizer(string directory) => WordPieceTokenizer.FromDirectory(directory);
 
     /// <inheritdoc />
-    public ITextEncoder OpenEncoder(ModelProfile profile, string directory, EncoderInfo? recorded) =>
-        OnnxTextEncoder.Open(directory, profile);
+    public ITextEncoder OpenEncoder(ModelProfile profile, string directory, EncoderInfo? recorded)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var int8 = recorded is null ? profile.Precision == ModelPrecision.Int8 : Int8Variant.IsVariant(recorded.Revision, profile.Revision);
+        return int8
+            ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory), revisionSuffix: Int8Variant.RevisionSuffix)
+            : OnnxTextEncoder.Open(directory, profile);
+    }
 
     private static bool HasTokenizerFiles(string directory) =>
         File.Exists(Path.Combine(directory, TokenizerFileName)) || File.Exists(Path.Combine(directory, VocabFileName));

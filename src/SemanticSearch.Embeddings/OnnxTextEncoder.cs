@@ -38,7 +38,7 @@ public sealed class OnnxTextEncoder : ITextEncoder
     private readonly string _outputName;
     private readonly int _queryOverhead;
 
-    private OnnxTextEncoder(InferenceSession session, IModelTokenizer tokenizer, ModelProfile profile, OnnxEncoderOptions options, string source)
+    private OnnxTextEncoder(InferenceSession session, IModelTokenizer tokenizer, ModelProfile profile, OnnxEncoderOptions options, string source, string revisionSuffix)
     {
         _session = session;
         _tokenizer = tokenizer;
@@ -90,7 +90,8 @@ public sealed class OnnxTextEncoder : ITextEncoder
             throw new ModelMismatchException($"{source}: profile '{profile.Id}' says {dimensions} dimensions, the graph outputs {graphDimensions}");
         }
 
-        Info = profile.ToEncoderInfo(dimensions);
+        var info = profile.ToEncoderInfo(dimensions);
+        Info = revisionSuffix.Length == 0 ? info : info with { Revision = info.Revision + revisionSuffix };
         PassageOverheadTokens = CountPrefix(profile.PassagePrefix) + tokenizer.SpecialTokenCount;
         _queryOverhead = CountPrefix(profile.QueryPrefix) + tokenizer.SpecialTokenCount;
     }
@@ -125,7 +126,14 @@ public sealed class OnnxTextEncoder : ITextEncoder
     /// to the directory's WordPiece definition (<c>tokenizer.json</c> or <c>vocab.txt</c>); pass another one for
     /// models that use a different scheme.
     /// </summary>
-    public static OnnxTextEncoder Open(string directory, ModelProfile profile, OnnxEncoderOptions? options = null, IModelTokenizer? tokenizer = null)
+    /// <param name="directory">The model directory.</param>
+    /// <param name="profile">The model's profile.</param>
+    /// <param name="options">Batching and threads.</param>
+    /// <param name="tokenizer">The tokenizer; default: the directory's WordPiece definition.</param>
+    /// <param name="graphFile">The graph to run, a file in <paramref name="directory"/> (a derived variant such as the int8 one).</param>
+    /// <param name="revisionSuffix">Appended to the profile's revision in <see cref="Info"/>, naming the variant.</param>
+    public static OnnxTextEncoder Open(string directory, ModelProfile profile, OnnxEncoderOptions? options = null, IModelTokenizer? tokenizer = null,
+        string graphFile = OnnxEncoderFormat.OnnxFileName, string revisionSuffix = "")
     {
         ArgumentNullException.ThrowIfNull(profile);
         options ??= new OnnxEncoderOptions();
@@ -134,7 +142,7 @@ public sealed class OnnxTextEncoder : ITextEncoder
             throw new InvalidSettingException("batchSize", $"must be at least 1, was {options.BatchSize}");
         }
 
-        var onnx = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
+        var onnx = Path.Combine(directory, graphFile);
         if (!File.Exists(onnx))
         {
             throw new NotFoundException($"{onnx}: not found" + (profile.Source is null ? "" : $"; run: semsearch models pull {profile.Id}"));
@@ -159,7 +167,7 @@ public sealed class OnnxTextEncoder : ITextEncoder
 
         try
         {
-            return new OnnxTextEncoder(session, tokenizer, profile, options, onnx);
+            return new OnnxTextEncoder(session, tokenizer, profile, options, onnx, revisionSuffix);
         }
         catch
         {

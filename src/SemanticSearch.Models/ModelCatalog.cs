@@ -50,6 +50,9 @@ public sealed class ModelCatalog
     /// <summary>The default model's fallback, as the first source that offers one declares it; null when none does.</summary>
     public ModelProfile? Fallback => _sources.Select(s => s.Fallback).FirstOrDefault(p => p is not null);
 
+    /// <summary>The profile that says it is the default model wherever it can be had (<see cref="ModelProfile.Preferred"/>), or null.</summary>
+    public ModelProfile? Preferred => _profiles.Values.FirstOrDefault(p => p.Preferred);
+
     /// <summary>Registers another model source and the profiles it ships; it wins for a profile an earlier source also serves.</summary>
     public void AddSource(IModelSource source)
     {

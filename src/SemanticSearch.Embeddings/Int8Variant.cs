@@ -1,0 +1,76 @@
+// The int8 variant of a model directory's float graph: derived once, on first use, by the project's own rewrite
+// (SemanticSearch.Onnx's DynamicInt8Quantizer) and kept beside the float graph as model.int8-v<version>.onnx. Indexes
+// embedded with it record the profile's revision plus "+int8.<version>", so they are always re-opened with the same
+// variant, and an index recorded without the suffix keeps the float graph. Invariant: the derived file appears whole
+// or not at all (written to a temporary name, then renamed; two processes deriving at once write identical bytes).
+using SemanticSearch.Core;
+using SemanticSearch.Onnx.Quantization;
+
+namespace SemanticSearch.Embeddings;
+
+/// <summary>Derives and names the int8 variant of an ONNX encoder graph.</summary>
+public static class Int8Variant
+{
+    /// <summary>What an index embedded with the variant appends to the model's revision.</summary>
+    public static string RevisionSuffix { get; } = $"+int8.{DynamicInt8Quantizer.Version}";
+
+    /// <summary>The derived graph's file name in a model directory.</summary>
+    public static string FileName { get; } = $"model.int8-v{DynamicInt8Quantizer.Version}.onnx";
+
+    /// <summary>
+    /// Whether an index that recorded <paramref name="recordedRevision"/> was embedded with this build's int8 variant
+    /// of a model whose files have <paramref name="modelRevision"/>. A suffix of another rewrite version cannot be
+    /// reproduced and is refused.
+    /// </summary>
+    public static bool IsVariant(string recordedRevision, string modelRevision)
+    {
+        ArgumentNullException.ThrowIfNull(recordedRevision);
+        if (recordedRevision == modelRevision + RevisionSuffix)
+        {
+            return true;
+        }
+        if (recordedRevision.StartsWith(modelRevision + "+int8.", StringComparison.Ordinal))
+        {
+            throw new ModelMismatchException($"the index was embedded with int8 rewrite '{recordedRevision[modelRevision.Length..]}', this build writes '{RevisionSuffix}'; rebuild the index (a new index) to use this build's variant.");
+        }
+        return false;
+    }
+
+    /// <summary>The derived graph in <paramref name="directory"/>, written from its float graph when missing; returns its file name.</summary>
+    public static string Ensure(string directory)
+    {
+        var target = Path.Combine(directory, FileName);
+        if (File.Exists(target))
+        {
+            return FileName;
+        }
+        var source = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
+        if (!File.Exists(source))
+        {
+            throw new NotFoundException($"{source}: not found; the int8 variant is derived from it");
+        }
+        var quantized = DynamicInt8Quantizer.Quantize(File.ReadAllBytes(source), source);
+        if (quantized.QuantizedMatMuls == 0)
+        {
+            throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
+        }
+        var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllBytes(temp, quantized.Model);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreWriteException(directory, $"cannot write the int8 variant of the model ({e.Message}); the model directory must be writable once", e);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+        return FileName;
+    }
+}
