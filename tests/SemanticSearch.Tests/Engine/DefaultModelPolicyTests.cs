@@ -5,8 +5,6 @@ using SemanticSearch.Core.Encoding;
 using SemanticSearch.Embeddings.Download;
 using SemanticSearch.Embeddings.Models;
 using SemanticSearch.Embeddings.Profiles;
-using SemanticSearch.Embeddings.Tests;
-using SemanticSearch.Embeddings.Tests.NuGet;
 using SemanticSearch.Engine.Models;
 using SemanticSearch.Onnx.Bert;
 using SemanticSearch.UseLite;

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 
-namespace SemanticSearch.Embeddings.Tests.NuGet;
+namespace SemanticSearch.Testing;
 
 /// <summary>How the feed answers a package download.</summary>
-internal enum FeedBehaviour
+public enum FeedBehaviour
 {
     /// <summary>The whole package.</summary>
     Normal,
@@ -19,7 +19,7 @@ internal enum FeedBehaviour
 /// package files under it, as nuget.org lays them out: <c>/flat/{id}/index.json</c> and
 /// <c>/flat/{id}/{version}/{id}.{version}.nupkg</c> (ids lower-case).
 /// </summary>
-internal sealed class LocalNuGetFeed : IDisposable
+public sealed class LocalNuGetFeed : IDisposable
 {
     private readonly ConcurrentDictionary<string, byte[]> _packages = new(StringComparer.Ordinal);
     private readonly LoopbackHttpServer _server;

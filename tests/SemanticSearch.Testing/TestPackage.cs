@@ -7,13 +7,13 @@ using System.Security.Cryptography;
 using System.Text;
 using SemanticSearch.Embeddings.Profiles;
 
-namespace SemanticSearch.Embeddings.Tests.NuGet;
+namespace SemanticSearch.Testing;
 
 /// <summary>
 /// Builds NuGet packages shaped like the SentenceTransformers model packages: a resource-only assembly (written with
 /// System.Reflection.Metadata's PE builder) whose manifest resources are a model's files, zipped with a nuspec.
 /// </summary>
-internal static class TestPackage
+public static class TestPackage
 {
     public const string Version = "1.2.3";
 

@@ -1,4 +1,6 @@
-namespace SemanticSearch.Onnx.Bert;
+using SemanticSearch.Onnx.Bert;
+
+namespace SemanticSearch.Testing;
 
 /// <summary>The files of a ready-to-load encoder model directory.</summary>
 /// <param name="Directory">The model directory.</param>
@@ -30,7 +32,7 @@ public static class TestEncoderModel
     /// <param name="options">Export options; default mean pooling + L2 norm.</param>
     public static EncoderModelFiles Create(string dir, string vocabTxtPath, int seed = DefaultSeed, int hidden = 32, BertExportOptions? options = null)
     {
-        if (!File.Exists(vocabTxtPath)) throw new Core.NotFoundException($"{vocabTxtPath}: vocabulary not found.");
+        if (!File.Exists(vocabTxtPath)) throw new SemanticSearch.Core.NotFoundException($"{vocabTxtPath}: vocabulary not found.");
         Directory.CreateDirectory(dir);
         int vocabSize = File.ReadLines(vocabTxtPath).Count();
         // A spread of 0.1 (rather than BERT's 0.02 initialiser) lets attention and the feed-forward layers visibly

@@ -3,14 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
-namespace SemanticSearch.Embeddings.Tests;
+namespace SemanticSearch.Testing;
 
 /// <summary>
 /// A stand-in for the Hugging Face hub on 127.0.0.1 (HttpListener, free port): serves
 /// <c>/{owner}/{repo}/resolve/{revision}/{path}</c>. LFS-style files answer with a 302 to <c>/cdn/…</c> carrying
 /// <c>X-Linked-Etag</c> (their SHA-256), as the hub does; the CDN honours Range requests.
 /// </summary>
-internal sealed class LocalHub : IDisposable
+public sealed class LocalHub : IDisposable
 {
     private readonly ConcurrentDictionary<string, HubFile> _files = new(StringComparer.Ordinal);
     private readonly LoopbackHttpServer _server;

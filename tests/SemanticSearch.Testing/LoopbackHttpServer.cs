@@ -1,14 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace SemanticSearch.Embeddings.Tests;
+namespace SemanticSearch.Testing;
 
 /// <summary>
 /// An HttpListener on 127.0.0.1 at a free port, handing every request to one handler and closing the response after
 /// it; a client that goes away mid-answer is ignored. The stand-in hosts (the Hugging Face hub, the NuGet feed, the npm registry) are
 /// built on it.
 /// </summary>
-internal sealed class LoopbackHttpServer : IDisposable
+public sealed class LoopbackHttpServer : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly Action<HttpListenerContext> _handle;

@@ -2,9 +2,10 @@
 // tests and benchmarks exercise the same conversion path a downloaded model takes. Weights come from a SplitMix64
 // stream (Steele et al. 2014) through Box–Muller, not System.Random, so a seed gives the same bytes on every
 // runtime version.
+using SemanticSearch.Onnx.Bert;
 using SemanticSearch.Onnx.Safetensors;
 
-namespace SemanticSearch.Onnx.Bert;
+namespace SemanticSearch.Testing;
 
 /// <summary>Writes deterministic random BERT checkpoints for tests and benchmarks.</summary>
 public static class SeededBertCheckpoint
