@@ -22,7 +22,7 @@ public static class TestModels
 
     private static readonly Lazy<string> NoNuGet = new(() =>
     {
-        var dir = Path.Combine(Path.GetTempPath(), "semsearch-tests", "no-nuget");
+        var dir = Path.Combine(Path.GetTempPath(), "semsearch-tests", $"no-nuget-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "NuGet.Config");
         File.WriteAllText(path, LocalNuGetFeed.NuGetConfig(null, Path.Combine(dir, "empty-global-packages")));

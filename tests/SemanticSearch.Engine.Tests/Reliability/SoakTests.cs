@@ -26,7 +26,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("SEMSEARCH_SOAK_SECONDS"), out var s) && s > 0 ? s : 15;
         using var root = new TempDir();
         var corpus = Path.Combine(root.Path, "corpus");
-        ReliabilityKit.WriteCorpus(corpus, 150, seed: 11);
+        GeneratedCorpus.Write(corpus, 150, seed: 11);
         var dir = Path.Combine(root.Path, "soak");
         var settings = new IndexSettings { Chunking = new(MaxTokens: 64, OverlapTokens: 8), CommitEveryDocuments = 10, CommitInterval = TimeSpan.FromSeconds(0.5) };
         var errors = new ConcurrentQueue<Exception>();
@@ -68,7 +68,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
                     Assert.True(count >= last, $"reader {id}: documents went from {last} to {count}");
                     last = count;
                     var mode = (SearchMode)(q % 3);
-                    var response = searcher.Search(new SearchRequest(ReliabilityKit.Queries[q++ % ReliabilityKit.Queries.Length], K: 5, Mode: mode));
+                    var response = searcher.Search(new SearchRequest(GeneratedCorpus.Queries[q++ % GeneratedCorpus.Queries.Length], K: 5, Mode: mode));
                     Assert.All(response.Hits, h => Assert.False(string.IsNullOrEmpty(h.Text), $"hit {h.ChunkId} did not hydrate"));
                     Interlocked.Increment(ref searches);
                 }

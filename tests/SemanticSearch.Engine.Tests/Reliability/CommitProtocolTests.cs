@@ -2,7 +2,6 @@ using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Storage;
-using SemanticSearch.Tests.Cli;
 
 namespace SemanticSearch.Tests.Reliability;
 
@@ -117,7 +116,7 @@ public sealed class CommitProtocolTests : IDisposable
     {
         using var root = new TempDir();
         var corpus = Path.Combine(root.Path, "corpus");
-        ReliabilityKit.WriteCorpus(corpus, 50, seed: 13);
+        GeneratedCorpus.Write(corpus, 50, seed: 13);
         var dir = Path.Combine(root.Path, "index");
         var settings = Settings with { CommitEveryDocuments = 10, CommitInterval = TimeSpan.FromHours(1) };
         using (var index = SemanticIndex.OpenOrCreate(dir, settings, _encoder))
@@ -162,25 +161,6 @@ public sealed class CommitProtocolTests : IDisposable
         Assert.Equal(Environment.ProcessId, e.HolderPid);
         Assert.Contains(dir.Path, e.Message);
         Assert.Contains($"pid {Environment.ProcessId}", e.Message);
-    }
-
-    [Fact]
-    public void IndexCommand_IndexHeldByAnotherProcess_PrintsOneLineAndExits1()
-    {
-        using var root = new TempDir();
-        using var src = new TempDir();
-        src.File("a.txt", "some words to index");
-        var dir = Path.Combine(root.Path, "held");
-        using (SemanticIndex.OpenOrCreate(dir, new IndexSettings()))
-        {
-            var result = CliRunner.Run(root.Path, "index", src.Path, "--index", "held", "--model", "none");
-            Assert.Equal(1, result.ExitCode);
-            var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Single(lines);
-            Assert.Contains("locked by another writer", lines[0]);
-            Assert.Contains($"pid {Environment.ProcessId}", lines[0]);
-            Assert.Contains(dir, lines[0]);
-        }
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class SourceOfTruthTests
     {
         var root = new TempDir();
         var src = new TempDir();
-        ReliabilityKit.WriteCorpus(src.Path, 30, seed: 4);
+        GeneratedCorpus.Write(src.Path, 30, seed: 4);
         var r = CliRunner.Run(root.Path, "index", src.Path, "--index", "truth", "--model", "none", "--commit-every", "10");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return (root, src, Path.Combine(root.Path, "truth"));

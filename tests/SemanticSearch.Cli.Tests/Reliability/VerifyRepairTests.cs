@@ -19,7 +19,7 @@ public sealed class VerifyRepairTests : IDisposable
     private string Build(TempDir root)
     {
         var corpus = Path.Combine(root.Path, "corpus");
-        ReliabilityKit.WriteCorpus(corpus, 40, seed: 3);
+        GeneratedCorpus.Write(corpus, 40, seed: 3);
         File.WriteAllText(Path.Combine(corpus, "marker.txt"), "Zanzibarquux is a marker word that appears once.");
         var dir = Path.Combine(root.Path, "indexes", "v");
         using var index = SemanticIndex.OpenOrCreate(dir, Settings, _encoder);
@@ -106,7 +106,7 @@ public sealed class VerifyRepairTests : IDisposable
             using var index = SemanticIndex.OpenReadOnly(dir, _ => _encoder);
             var searcher = new Searcher(index);
             var all = new List<(string, long, double)>();
-            foreach (var q in ReliabilityKit.Queries)
+            foreach (var q in GeneratedCorpus.Queries)
             {
                 all.AddRange(searcher.Search(new SearchRequest(q, K: 10, Mode: mode)).Hits.Select(h => (h.DocId, h.ChunkId, Math.Round(h.Score, 4))));
             }

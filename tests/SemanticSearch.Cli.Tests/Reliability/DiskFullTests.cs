@@ -39,7 +39,7 @@ public sealed class DiskFullTests(ITestOutputHelper output) : IDisposable
     {
         using var root = new TempDir();
         var corpus = Path.Combine(root.Path, "corpus");
-        ReliabilityKit.WriteCorpus(corpus, 40, seed: 9);
+        GeneratedCorpus.Write(corpus, 40, seed: 9);
         var big = string.Join(' ', Enumerable.Repeat("harbour lantern quartz meadow", 2000));
         for (var i = 0; i < 60; i++)
         {

@@ -22,7 +22,7 @@ public sealed class CrashTests : IDisposable
     {
         using var root = new TempDir();
         var corpus = Path.Combine(root.Path, "corpus");
-        ReliabilityKit.WriteCorpus(corpus, 240);
+        GeneratedCorpus.Write(corpus, 240);
         var indexes = Path.Combine(root.Path, "indexes");
         string[] Args(string name) => ["index", corpus, "--index", name, "--model", TestModels.TestBertDirectory, "--chunk-tokens", "64", "--chunk-overlap", "8", "--commit-every", "15", "--commit-interval", "0.3"];
 
@@ -64,7 +64,7 @@ public sealed class CrashTests : IDisposable
             // a reader may open right away (before any writer recovers the index) and every hit hydrates
             using (var reader = SemanticIndex.OpenReadOnly(crashDir, _ => _encoder))
             {
-                var response = new Searcher(reader).Search(new SearchRequest(ReliabilityKit.Queries[kill], K: 10, Mode: SearchMode.Hybrid));
+                var response = new Searcher(reader).Search(new SearchRequest(GeneratedCorpus.Queries[kill], K: 10, Mode: SearchMode.Hybrid));
                 Assert.All(response.Hits, h => Assert.NotNull(reader.Metadata.GetDocument(h.DocId)));
             }
 
@@ -91,7 +91,7 @@ public sealed class CrashTests : IDisposable
         using var cleanIndex = SemanticIndex.OpenReadOnly(Path.Combine(indexes, "clean"), _ => _encoder);
         using var crashIndex = SemanticIndex.OpenReadOnly(crashDir, _ => _encoder);
         Assert.Equal(cleanIndex.Metadata.Counts(), crashIndex.Metadata.Counts());
-        foreach (var query in ReliabilityKit.Queries)
+        foreach (var query in GeneratedCorpus.Queries)
         {
             foreach (var mode in new[] { SearchMode.Lexical, SearchMode.Dense, SearchMode.Hybrid })
             {

@@ -12,10 +12,10 @@ using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.Fonts.Standard14Fonts;
 using UglyToad.PdfPig.Writer;
 
-namespace SemanticSearch.Tests.Hostile;
+namespace SemanticSearch.Testing;
 
 /// <summary>What the indexer must do with a corpus entry.</summary>
-internal enum Outcome
+public enum Outcome
 {
     /// <summary>Indexed: a search for the planted word finds it.</summary>
     Indexed,
@@ -33,10 +33,10 @@ internal enum Outcome
 /// <param name="Word">A word planted in its text (a search for it must find exactly this file), or null.</param>
 /// <param name="Reason">For skipped entries: a fragment the skip reason must contain (case-insensitive).</param>
 /// <param name="What">What the entry is, for failure messages.</param>
-internal sealed record CorpusEntry(string Id, Outcome Expected, string? Word, string? Reason, string What);
+public sealed record CorpusEntry(string Id, Outcome Expected, string? Word, string? Reason, string What);
 
 /// <summary>Writes the hostile corpus into a folder.</summary>
-internal static class HostileCorpus
+public static class HostileCorpus
 {
     /// <summary>Size of the huge file: over the default 50 MB per-file limit, written sparse so it costs no disk.</summary>
     public const long HugeFileBytes = 200L * 1024 * 1024;

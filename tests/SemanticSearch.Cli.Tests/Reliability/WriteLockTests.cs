@@ -27,7 +27,7 @@ public sealed class WriteLockTests
         var indexes = Path.Combine(root.Path, "indexes");
         var staging = Path.Combine(root.Path, "staging");
         var all = Path.Combine(root.Path, "all");
-        ReliabilityKit.WriteCorpus(staging, 120, seed: 15);
+        GeneratedCorpus.Write(staging, 120, seed: 15);
         // the index every round starts from holds the first 100 files; each job then finds 20 more
         CopyTree(Path.Combine(staging, "d00"), Path.Combine(all, "d00"));
         var seed = CliRunner.Run(indexes, "index", all, "--index", "seed", "--model", "none");
@@ -91,7 +91,7 @@ public sealed class WriteLockTests
     {
         using var root = new TempDir();
         using var src = new TempDir();
-        ReliabilityKit.WriteCorpus(src.Path, 400, seed: 5);
+        GeneratedCorpus.Write(src.Path, 400, seed: 5);
         var dir = Path.Combine(root.Path, "k");
         using var job = Process.Start(CliRunner.StartInfo(root.Path, null, ["index", src.Path, "--index", "k", "--model", "none", "--commit-every", "5"]))!;
         var clock = Stopwatch.StartNew();

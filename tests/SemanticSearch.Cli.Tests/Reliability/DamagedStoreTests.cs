@@ -13,7 +13,7 @@ public sealed class DamagedStoreTests
     {
         var root = new TempDir();
         var src = new TempDir();
-        ReliabilityKit.WriteCorpus(src.Path, 20, seed: 9);
+        GeneratedCorpus.Write(src.Path, 20, seed: 9);
         var r = CliRunner.Run(root.Path, "index", src.Path, "--index", "dmg", "--model", TestModels.TestBertDirectory, "--chunk-tokens", "64", "--chunk-overlap", "8");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return (root, src, Path.Combine(root.Path, "dmg"));
@@ -88,7 +88,7 @@ public sealed class DamagedStoreTests
             Array.Fill(bytes, (byte)0xff, page, Math.Min(8192, bytes.Length - page));
             File.WriteAllBytes(db, bytes);
             var failures = 0;
-            foreach (var query in ReliabilityKit.Queries)
+            foreach (var query in GeneratedCorpus.Queries)
             {
                 var r = CliRunner.Run(root.Path, "search", query, "--index", "dmg", "--mode", "lexical", "-k", "50", "--model", TestModels.TestBertDirectory);
                 if (r.ExitCode != 0)

@@ -132,7 +132,7 @@ public sealed class DocumentBm25Tests
     // A lexical-only index written before document entries (lexical format 1): 3 documents of samples/docs.
     private static string CopyFormat1Fixture(TempDir root)
     {
-        var source = Path.Combine(RepoPaths.Root, "tests", "SemanticSearch.Tests", "Fixtures", "lexical-v1");
+        var source = Path.Combine(RepoPaths.Tests, "SemanticSearch.Engine.Tests", "Fixtures", "lexical-v1");
         var target = Path.Combine(root.Path, "lexical-v1");
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
