@@ -17,6 +17,23 @@ public static class TestModels
         return dir;
     });
 
+    private static readonly Lazy<string> Stable = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "semsearch-tests", $"stable-{Environment.ProcessId}", "test-bert");
+        TestEncoderModel.Create(dir, RepoPaths.BertVocabTxt);
+        return dir;
+    });
+
+    /// <summary>
+    /// The same seeded test model in a folder named <c>test-bert</c>, so its model id (the folder name) and revision
+    /// (<c>local</c>) are the same on every machine and run: the frozen index fixtures record them.
+    /// </summary>
+    public static string StableTestBertDirectory => Stable.Value;
+
+    /// <summary>Opens <see cref="StableTestBertDirectory"/> as a user's local model directory.</summary>
+    public static ITextEncoder OpenStableTestBert() =>
+        OnnxTextEncoder.Open(StableTestBertDirectory, ModelCatalog.LocalProfile(StableTestBertDirectory));
+
     /// <summary>Model cache root for the test run (shared by the tests of one run).</summary>
     public static string CacheRoot { get; } = Path.Combine(Path.GetTempPath(), "semsearch-tests", "models");
 
