@@ -10,6 +10,8 @@ public sealed class SentencePieceTokenizerContractTests(PulledModelFixture model
     protected override IModelTokenizer Tokenizer { get; } = SentencePieceUnigramTokenizer.Load(Path.Combine(model.ModelDirectory, UseLiteModel.VocabFile));
 
     protected override bool WhitespaceOnlySeparates => false;
+
+    protected override int JoinSlack => 1;
 }
 
 /// <summary>The text-encoder contract for the use-lite encoder as new indexes open it (lower-casing on).</summary>

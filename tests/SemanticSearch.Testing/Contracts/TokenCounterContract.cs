@@ -68,16 +68,28 @@ public abstract class TokenCounterContract
     }
 
     /// <summary>
+    /// How many tokens a join may save where whitespace is tokenised: use-lite's SentencePiece, like its TF.js
+    /// reference, writes a run of unknown pieces as one, so an unknown character ending <c>a</c> and an unknown
+    /// start of <c>" " + b</c> count once. Pieces never cross a word boundary (no vocabulary piece holds U+2581 after
+    /// its first character), so nothing else can change at the join.
+    /// </summary>
+    protected virtual int JoinSlack => 0;
+
+    /// <summary>
     /// Fails when tokens merge or leak across a space: count(a + " " + b) must equal count(a) + count(b) for any texts
-    /// (true of WordPiece, which splits on whitespace before anything else, and of SentencePiece, whose pieces never
-    /// cross a word boundary). The chunker relies on it to size a chunk from its words.
+    /// (true of WordPiece, which splits on whitespace before anything else); where whitespace is tokenised, for words
+    /// joined by one space, it may fall short of the sum by at most <see cref="JoinSlack"/> and never exceed it. The
+    /// chunker relies on it to size a chunk from its words.
     /// </summary>
     [Fact]
     public void CountTokens_TwoTextsJoinedByASpace_IsTheSumOfTheirCounts()
     {
         var texts = WhitespaceOnlySeparates ? Text : Words;
         Gen.Select(texts, texts).Sample((a, b) =>
-            Assert.Equal(Counter.CountTokens(a) + Counter.CountTokens(b), Counter.CountTokens(a + " " + b)));
+        {
+            var sum = Counter.CountTokens(a) + Counter.CountTokens(b);
+            Assert.InRange(Counter.CountTokens(a + " " + b), sum - JoinSlack, sum);
+        }, iter: 500);
     }
 
     /// <summary>
