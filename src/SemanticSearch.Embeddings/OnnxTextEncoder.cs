@@ -15,14 +15,19 @@ using SemanticSearch.Embeddings.Tokenization;
 namespace SemanticSearch.Embeddings;
 
 /// <summary>Run-time choices for <see cref="OnnxTextEncoder"/>.</summary>
-/// <param name="BatchSize">Texts per graph run (sorted by length first).</param>
+/// <param name="BatchSize">At most this many texts per graph run (texts are sorted by token count first).</param>
 /// <param name="IntraOpThreads">ONNX Runtime threads per run; 0 = <see cref="Environment.ProcessorCount"/>.</param>
 /// <param name="ParallelBatches">
 /// Batches of one call run at once; 0 = <see cref="Environment.ProcessorCount"/>. The default, 1, runs them one after
 /// another and lets ONNX Runtime's intra-op threads use the cores (measured: both of 2 cores busy either way, same
 /// throughput); more helps only where a graph is too small for intra-op threading to split its operators.
 /// </param>
-public sealed record OnnxEncoderOptions(int BatchSize = 32, int IntraOpThreads = 0, int ParallelBatches = 1);
+/// <param name="TokensPerBatch">
+/// At most this many tokens per graph run, padding included (rows × the longest row): a run of short texts takes
+/// more rows, one of long texts fewer, so every run does about the same work and little of it on padding. 0: rows
+/// only. The default was chosen by measurement on a 2-core AVX-512 machine (docs/benchmarks.md, encoder).
+/// </param>
+public sealed record OnnxEncoderOptions(int BatchSize = 64, int IntraOpThreads = 0, int ParallelBatches = 1, int TokensPerBatch = 8192);
 
 /// <summary>
 /// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/>, shared by every caller
@@ -142,6 +147,11 @@ public sealed class OnnxTextEncoder : ITextEncoder
             throw new InvalidSettingException("batchSize", $"must be at least 1, was {options.BatchSize}");
         }
 
+        if (options.TokensPerBatch < 0)
+        {
+            throw new InvalidSettingException("tokensPerBatch", $"must be 0 (rows only) or positive, was {options.TokensPerBatch}");
+        }
+
         var onnx = Path.Combine(directory, graphFile);
         if (!File.Exists(onnx))
         {
@@ -230,14 +240,13 @@ public sealed class OnnxTextEncoder : ITextEncoder
         }
 
         Array.Sort(lengths, order);
-        var batchSize = _options.BatchSize;
-        var batches = (order.Length + batchSize - 1) / batchSize;
-        var parallel = Math.Min(batches, _options.ParallelBatches > 0 ? _options.ParallelBatches : Environment.ProcessorCount);
+        var batches = CutBatches(lengths, _options.BatchSize, _options.TokensPerBatch);
+        var parallel = Math.Min(batches.Count, _options.ParallelBatches > 0 ? _options.ParallelBatches : Environment.ProcessorCount);
         if (parallel <= 1)
         {
-            for (var b = 0; b < batches; b++)
+            foreach (var (start, count) in batches)
             {
-                RunBatch(sequences, order, b, output);
+                RunBatch(sequences, order, start, count, output);
             }
 
             return;
@@ -246,14 +255,37 @@ public sealed class OnnxTextEncoder : ITextEncoder
         // Each batch writes its own rows, so batches run side by side into one array, then copy out (a span cannot be
         // captured by the workers).
         var rows = new float[sequences.Count * dim];
-        Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = parallel }, b => RunBatch(sequences, order, b, rows));
+        Parallel.For(0, batches.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel }, b => RunBatch(sequences, order, batches[b].Start, batches[b].Count, rows));
         rows.CopyTo(output);
     }
 
-    private void RunBatch(IReadOnlyList<int[]> sequences, int[] order, int index, Span<float> output)
+    /// <summary>
+    /// Cuts rows sorted by ascending length into runs of at most <paramref name="maxRows"/> rows and, when
+    /// <paramref name="tokenBudget"/> is positive, at most that many padded tokens (rows × the run's longest length,
+    /// its last row); a row longer than the budget runs alone.
+    /// </summary>
+    internal static List<(int Start, int Count)> CutBatches(ReadOnlySpan<int> sortedLengths, int maxRows, int tokenBudget)
     {
-        var start = index * _options.BatchSize;
-        var count = Math.Min(_options.BatchSize, order.Length - start);
+        var batches = new List<(int, int)>();
+        var start = 0;
+        while (start < sortedLengths.Length)
+        {
+            var count = 1;
+            while (start + count < sortedLengths.Length && count < maxRows
+                && (tokenBudget <= 0 || (long)(count + 1) * Math.Max(sortedLengths[start + count], 1) <= tokenBudget))
+            {
+                count++;
+            }
+
+            batches.Add((start, count));
+            start += count;
+        }
+
+        return batches;
+    }
+
+    private void RunBatch(IReadOnlyList<int[]> sequences, int[] order, int start, int count, Span<float> output)
+    {
         var batch = new int[count][];
         for (var k = 0; k < count; k++)
         {

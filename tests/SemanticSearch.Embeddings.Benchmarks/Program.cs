@@ -31,7 +31,7 @@ internal static class Program
     private static void CpuCheck(double seconds)
     {
         var dir = Path.Combine(Path.GetTempPath(), "semsearch-cpu-check-" + Environment.ProcessId);
-        var files = TestEncoderModel.Create(dir, Path.Combine(BenchPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
+        var files = TestEncoderModel.Create(dir, Path.Combine(RepoPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
         var random = new Random(42);
         var sequences = Enumerable.Range(0, 256).Select(_ =>
             Enumerable.Range(0, 128).Select(i => i == 0 ? 101 : i == 127 ? 102 : random.Next(1996, 30522)).ToArray()).ToArray();
@@ -62,25 +62,6 @@ internal static class Program
     }
 }
 
-/// <summary>Locates shared data next to the repository.</summary>
-internal static class BenchPaths
-{
-    public static string Shared { get; } = FindShared();
-
-    private static string FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-            }
-        }
-
-        throw new InvalidOperationException("no SemanticSearch.sln above " + AppContext.BaseDirectory);
-    }
-}
-
 /// <summary>Tokenisation of 1,000 SciFact abstracts on one thread; tokens/s = TokenCount / mean time.</summary>
 [MemoryDiagnoser]
 public class TokenizationBenchmarks
@@ -94,8 +75,8 @@ public class TokenizationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _tokenizer = WordPieceTokenizer.FromTokenizerJson(Path.Combine(BenchPaths.Shared, "models", "tokenizers", "e5-small-v2-tokenizer.json"));
-        _texts = File.ReadLines(Path.Combine(BenchPaths.Shared, "datasets", "scifact", "corpus.jsonl")).Take(1000)
+        _tokenizer = WordPieceTokenizer.FromTokenizerJson(Path.Combine(RepoPaths.Shared, "models", "tokenizers", "e5-small-v2-tokenizer.json"));
+        _texts = File.ReadLines(Path.Combine(RepoPaths.Shared, "datasets", "scifact", "corpus.jsonl")).Take(1000)
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
         TokenCount = _texts.Sum(t => (long)_tokenizer.CountTokens(t));
         Console.WriteLine($"// tokens per operation: {TokenCount}, characters: {_texts.Sum(t => t.Length)}");
@@ -145,7 +126,7 @@ public class EncodingBenchmarks
     public void Setup()
     {
         _dir = Path.Combine(Path.GetTempPath(), "semsearch-bench-model-" + Environment.ProcessId);
-        var files = TestEncoderModel.Create(_dir, Path.Combine(BenchPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
+        var files = TestEncoderModel.Create(_dir, Path.Combine(RepoPaths.Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt"));
         _encoder = OnnxTextEncoder.Open(_dir, new ModelProfile { Id = "test-bert", Dimensions = files.Dimensions }, new OnnxEncoderOptions(BatchSize: Batch));
         var random = new Random(42);
         _sequences = Enumerable.Range(0, Batch).Select(_ =>

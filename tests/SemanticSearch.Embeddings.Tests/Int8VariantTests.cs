@@ -18,7 +18,7 @@ public sealed class Int8VariantTests : IDisposable
     public Int8VariantTests()
     {
         // a private copy of the seeded model: the variant is written beside the float graph
-        _model = Onnx.Bert.TestEncoderModel.Create(Path.Combine(_dir.Path, "bert"), TestPaths.VocabTxt, hidden: 64).Directory;
+        _model = SemanticSearch.Testing.TestEncoderModel.Create(Path.Combine(_dir.Path, "bert"), TestPaths.VocabTxt, hidden: 64).Directory;
     }
 
     public void Dispose() => _dir.Dispose();

@@ -241,3 +241,37 @@ public sealed class OnnxTextEncoderTests(TestModelFixture model) : IClassFixture
         }
     }
 }
+
+/// <summary>How a call's texts are cut into graph runs (sorted by token count, a row limit and a padded-token budget).</summary>
+public sealed class BatchCuttingTests
+{
+    [Theory]
+    [InlineData(64, 8192, 11)]
+    [InlineData(8, 0, 12)]
+    [InlineData(32, 512, 13)]
+    [InlineData(64, 100, 14)] // budget below the longest rows: those run alone
+    public void CutBatches_RandomLengths_CoverEveryRowOnceInOrderWithinBothLimitsAndGreedily(int maxRows, int budget, int seed)
+    {
+        var random = new Random(seed);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var lengths = Enumerable.Range(0, random.Next(0, 300)).Select(_ => random.Next(3, 513)).Order().ToArray();
+            var batches = OnnxTextEncoder.CutBatches(lengths, maxRows, budget);
+            var next = 0;
+            foreach (var (start, count) in batches)
+            {
+                Assert.Equal(next, start);
+                Assert.InRange(count, 1, maxRows);
+                var padded = (long)count * lengths[start + count - 1];
+                Assert.True(budget == 0 || count == 1 || padded <= budget, $"{count} rows of up to {lengths[start + count - 1]} tokens exceed {budget}");
+                // greedy: one more row would break a limit
+                if (start + count < lengths.Length)
+                {
+                    Assert.True(count == maxRows || (budget > 0 && (long)(count + 1) * lengths[start + count] > budget));
+                }
+                next = start + count;
+            }
+            Assert.Equal(lengths.Length, next);
+        }
+    }
+}

@@ -1,30 +1,17 @@
 namespace SemanticSearch.Embeddings.Tests;
 
-/// <summary>Locates the repository and the read-only shared data next to it.</summary>
+/// <summary>The shared files these tests read, under <see cref="RepoPaths"/>.</summary>
 internal static class TestPaths
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => RepoPaths.Root;
 
-    public static string Shared => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+    public static string Shared => RepoPaths.Shared;
 
     public static string TokenizerJson => Path.Combine(Shared, "models", "tokenizers", "e5-small-v2-tokenizer.json");
 
     public static string VocabTxt => Path.Combine(Shared, "models", "tokenizers", "bert-base-uncased-vocab.txt");
 
     public static string SciFactCorpus => Path.Combine(Shared, "datasets", "scifact", "corpus.jsonl");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no SemanticSearch.sln above {AppContext.BaseDirectory}");
-    }
 }
 
 /// <summary>A temporary directory deleted on dispose.</summary>

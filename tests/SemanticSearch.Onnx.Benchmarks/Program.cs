@@ -12,9 +12,7 @@ int passages = args.Length > 0 ? int.Parse(args[0]) : 1000;
 int maxTokens = args.Length > 1 ? int.Parse(args[1]) : 512;
 int batchSize = args.Length > 2 ? int.Parse(args[2]) : 16;
 
-var root = new DirectoryInfo(AppContext.BaseDirectory);
-while (root is not null && !File.Exists(Path.Combine(root.FullName, "SemanticSearch.sln"))) root = root.Parent;
-var shared = Path.Combine(root!.Parent!.FullName, "shared");
+var shared = RepoPaths.Shared;
 var vocabPath = Path.Combine(shared, "models", "tokenizers", "bert-base-uncased-vocab.txt");
 var corpusPath = Path.Combine(shared, "datasets", "scifact", "corpus.jsonl");
 

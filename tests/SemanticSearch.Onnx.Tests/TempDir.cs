@@ -16,17 +16,5 @@ internal sealed class TempDir : IDisposable
 
 internal static class SharedData
 {
-    /// <summary>/work/shared, found by walking up to the folder holding SemanticSearch.sln and taking ../shared.</summary>
-    public static string Root
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !System.IO.File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln"))) dir = dir.Parent;
-            if (dir?.Parent is null) throw new DirectoryNotFoundException("SemanticSearch.sln not found above " + AppContext.BaseDirectory);
-            return Path.Combine(dir.Parent.FullName, "shared");
-        }
-    }
-
-    public static string BertVocab => Path.Combine(Root, "models", "tokenizers", "bert-base-uncased-vocab.txt");
+    public static string BertVocab => RepoPaths.BertVocabTxt;
 }

@@ -17,7 +17,7 @@ public sealed class FusionWireTests
     private static readonly Lazy<string> TestBert = new(() =>
     {
         var dir = Path.Combine(Path.GetTempPath(), "semsearch-server-tests", $"test-bert-{Environment.ProcessId}");
-        var vocab = Path.GetFullPath(Path.Combine(RepoPaths.RepoRoot, "..", "shared", "models", "tokenizers", "bert-base-uncased-vocab.txt"));
+        var vocab = RepoPaths.BertVocabTxt;
         TestEncoderModel.Create(dir, vocab);
         return dir;
     });

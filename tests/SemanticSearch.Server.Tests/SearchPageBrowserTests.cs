@@ -74,7 +74,7 @@ public sealed class SearchPageBrowserTests
                 await page.Locator("#q").FillAsync("water temperature");
                 await page.Keyboard.PressAsync("Enter");
                 await Expect(page.Locator("#summary")).ToContainTextAsync("Results");
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.RepoRoot, "docs", "search-page.png"), FullPage = false });
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Root, "docs", "search-page.png"), FullPage = false });
             }
         }
         finally

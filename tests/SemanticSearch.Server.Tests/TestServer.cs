@@ -101,26 +101,3 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 }
-
-/// <summary>Paths into the repository and the shared data beside it.</summary>
-internal static class RepoPaths
-{
-    public static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-            throw new InvalidOperationException($"no SemanticSearch.sln above {AppContext.BaseDirectory}");
-        }
-    }
-
-    public static string SampleDocs => Path.Combine(RepoRoot, "samples", "docs");
-
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
-}

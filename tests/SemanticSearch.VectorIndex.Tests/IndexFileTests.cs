@@ -147,8 +147,8 @@ public sealed class FrozenFixtureTests
     [Fact]
     public void Open_FrozenHnswV1_AnswersAsBruteForceOverRegeneratedVectors()
     {
-        string path = Path.Combine(RepoPaths.Fixtures, "hnsw-v1.ssv");
-        if (Environment.GetEnvironmentVariable("SEMSEARCH_REGENERATE_FIXTURES") == "1") FrozenFixture.Write(RepoPaths.Fixtures);
+        string path = Path.Combine(TestFixtures.Root, "hnsw-v1.ssv");
+        if (Environment.GetEnvironmentVariable("SEMSEARCH_REGENERATE_FIXTURES") == "1") FrozenFixture.Write(TestFixtures.Root);
         HnswIndex index = HnswIndex.Open(path);
         Assert.Equal(new HnswParameters(M: 8, EfConstruction: 40, EfSearch: 20, Seed: 7), index.Parameters);
         FrozenFixture.Verify(index);
@@ -157,7 +157,7 @@ public sealed class FrozenFixtureTests
     [Fact]
     public void Open_FrozenFlatV1_AnswersAsBruteForceOverRegeneratedVectors()
     {
-        string path = Path.Combine(RepoPaths.Fixtures, "flat-v1.ssv");
+        string path = Path.Combine(TestFixtures.Root, "flat-v1.ssv");
         FrozenFixture.Verify(FlatVectorIndex.Open(path));
     }
 }

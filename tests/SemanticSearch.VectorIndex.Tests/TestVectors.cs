@@ -129,20 +129,10 @@ internal sealed class TestVectors
     }
 }
 
-/// <summary>Finds the repository root (the folder holding SemanticSearch.sln) from the test binaries.</summary>
-internal static class RepoPaths
+/// <summary>This project's frozen fixtures.</summary>
+internal static class TestFixtures
 {
-    public static string Root
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SemanticSearch.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("SemanticSearch.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
-
-    public static string Fixtures => Path.Combine(Root, "tests", "SemanticSearch.VectorIndex.Tests", "Fixtures");
+    public static string Root => Path.Combine(RepoPaths.Tests, "SemanticSearch.VectorIndex.Tests", "Fixtures");
 }
 
 /// <summary>A temp directory deleted on dispose.</summary>

@@ -25,10 +25,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build"
-dotnet build tests/SemanticSearch.Tests -c Release -v quiet -nologo | tail -n 3
+dotnet build tests/SemanticSearch.Cli.Tests -c Release -v quiet -nologo | tail -n 3
 
 echo "== corpus -> $work/corpus"
-SEMSEARCH_HOSTILE_CORPUS="$work/corpus" dotnet test tests/SemanticSearch.Tests -c Release --no-build -nologo \
+SEMSEARCH_HOSTILE_CORPUS="$work/corpus" dotnet test tests/SemanticSearch.Cli.Tests -c Release --no-build -nologo \
     --filter "FullyQualifiedName~HostileCorpusTests.Write_HostileCorpus_EntriesExistAsDescribed" | tail -n 1
 echo "files: $(find "$work/corpus" -mindepth 1 \( -type f -o -type l -o -type p \) | wc -l)," \
     "apparent size: $(du -sh --apparent-size "$work/corpus" | cut -f1), on disk: $(du -sh "$work/corpus" | cut -f1)"
