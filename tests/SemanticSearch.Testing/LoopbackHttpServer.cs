@@ -10,7 +10,7 @@ namespace SemanticSearch.Testing;
 /// </summary>
 public sealed class LoopbackHttpServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Action<HttpListenerContext> _handle;
     private readonly bool _concurrent;
     private readonly Task _loop;
@@ -23,17 +23,28 @@ public sealed class LoopbackHttpServer : IDisposable
         _concurrent = concurrent;
         for (var attempt = 0; ; attempt++)
         {
+            // a fresh listener per attempt: one whose Start failed keeps the refused port in its endpoint table, and
+            // its Close would then try to bind that port again
+            var listener = new HttpListener();
             var port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             try
             {
-                _listener.Start();
+                listener.Start();
+                _listener = listener;
                 Endpoint = $"http://127.0.0.1:{port}";
                 break;
             }
             catch (HttpListenerException) when (attempt < 5)
             {
+                try
+                {
+                    listener.Abort();
+                }
+                catch (HttpListenerException)
+                {
+                    // the port is someone else's now; nothing of ours is left on it
+                }
             }
         }
         _loop = Task.Run(LoopAsync);
@@ -52,8 +63,15 @@ public sealed class LoopbackHttpServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // closing a stub: a port another process took since cannot be released twice
+        }
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
