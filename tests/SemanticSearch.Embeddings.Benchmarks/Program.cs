@@ -154,3 +154,44 @@ public class EncodingBenchmarks
     [Benchmark]
     public void EncodeBatch() => _encoder.EncodeTokens(_sequences, _output);
 }
+
+/// <summary>
+/// Query latency of the default model on one thread: a 12-token query (its instruction prefix in front, as every query
+/// gets it), embedded alone, float and int8. Needs arctic-embed-xs in the model cache (SEMSEARCH_MODELS, else the
+/// user cache): run `semsearch models pull arctic-embed-xs` first.
+/// </summary>
+[MemoryDiagnoser]
+[MedianColumn]
+public class QueryLatencyBenchmarks
+{
+    private OnnxTextEncoder _encoder = null!;
+    private readonly float[] _output = new float[384];
+
+    [Params("float32", "int8")]
+    public string Precision { get; set; } = "float32";
+
+    // 12 WordPiece tokens of its own (checked in Setup), like a short search-box query
+    private const string Query = "does vitamin d supplementation reduce hip fracture risk in older adults";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var dir = Path.Combine(ModelCache.DefaultRoot(), "arctic-embed-xs");
+        var profile = ModelCatalog.LocalProfile(dir);
+        var options = new OnnxEncoderOptions(IntraOpThreads: 1);
+        _encoder = Precision == "int8"
+            ? OnnxTextEncoder.Open(dir, profile, options, graphFile: Int8Variant.Ensure(dir), revisionSuffix: Int8Variant.RevisionSuffix)
+            : OnnxTextEncoder.Open(dir, profile, options);
+        var tokens = _encoder.TokenCounter.CountTokens(Query);
+        if (tokens != 12)
+        {
+            throw new InvalidOperationException($"the benchmark query has {tokens} tokens, not 12");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _encoder.Dispose();
+
+    [Benchmark]
+    public void EmbedQuery() => _encoder.Encode([Query], SemanticSearch.Core.Encoding.TextRole.Query, _output);
+}
