@@ -1,16 +1,8 @@
 // Commit points of the lexical store: every commit is labelled with the index generation it belongs to and the
 // lexical format it was written in (its user data); the newest two commits are kept, so that a reader opening the
 // previous generation still finds it; and a damaged directory is diagnosed with Lucene's CheckIndex.
-using Lucene.Net.Analysis;
-using Lucene.Net.Analysis.En;
-using Lucene.Net.Analysis.TokenAttributes;
-using Lucene.Net.Documents;
 using Lucene.Net.Index;
-using Lucene.Net.Search;
-using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
-using Lucene.Net.Util;
-using SemanticSearch.Core;
 using LuceneDirectory = Lucene.Net.Store.Directory;
 
 namespace SemanticSearch.Lexical;

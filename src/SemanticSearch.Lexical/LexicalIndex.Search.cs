@@ -1,16 +1,10 @@
 // The read side of the lexical store: bag-of-words BM25 queries over chunks or whole documents, the best chunk of each
 // matching document, filters as Lucene filters, and listings for cross-store checks.
 using Lucene.Net.Analysis;
-using Lucene.Net.Analysis.En;
 using Lucene.Net.Analysis.TokenAttributes;
-using Lucene.Net.Documents;
 using Lucene.Net.Index;
 using Lucene.Net.Search;
-using Lucene.Net.Search.Similarities;
-using Lucene.Net.Store;
 using Lucene.Net.Util;
-using SemanticSearch.Core;
-using LuceneDirectory = Lucene.Net.Store.Directory;
 
 namespace SemanticSearch.Lexical;
 

@@ -36,9 +36,6 @@ public sealed record VerificationReport(string Directory, long Generation, long 
 /// <summary>Checks an index directory without changing it (safe beside a running writer).</summary>
 public static class IndexVerifier
 {
-    private const string MetadataFile = "metadata.db";
-    private const string LexicalDirectory = "lexical";
-
     /// <summary>
     /// Verifies the index at <paramref name="directory"/>: the generation its manifest names. Beside a running writer
     /// (the write lock is held) a problem may only be that writer moving on while the files were read (a commit past
@@ -100,7 +97,7 @@ public static class IndexVerifier
         HashSet<long>? metadataIds = null;
         HashSet<string>? metadataDocuments = null; // documents with chunks: each has one lexical document entry (format 2)
         long documents = 0, chunks = 0;
-        var metadataPath = Path.Combine(directory, MetadataFile);
+        var metadataPath = Path.Combine(directory, IndexStores.MetadataFile);
         try
         {
             using var metadata = MetadataStore.Open(metadataPath, readOnly: true);
@@ -151,7 +148,7 @@ public static class IndexVerifier
         }
 
         // lexical: CheckIndex, then the chunk ids of the commit the manifest names
-        var lexicalPath = Path.Combine(directory, LexicalDirectory);
+        var lexicalPath = Path.Combine(directory, IndexStores.LexicalDirectory);
         if (!Directory.Exists(lexicalPath))
         {
             problems.Add(new("lexical", lexicalPath, "missing"));
