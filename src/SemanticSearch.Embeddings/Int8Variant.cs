@@ -1,9 +1,12 @@
-// The int8 variant of a model directory's float graph: derived once, on first use, by the project's own rewrite
-// (SemanticSearch.Onnx's DynamicInt8Quantizer) and kept beside the float graph as model.int8-v<version>.onnx. Indexes
-// embedded with it record the profile's revision plus "+int8.<version>", so they are always re-opened with the same
-// variant, and an index recorded without the suffix keeps the float graph. Invariant: the derived file appears whole
+// The int8 variant of a model directory's float graph: derived once, on first use, by the project's own rewrites
+// (SemanticSearch.Onnx's DynamicInt8Quantizer, then AttentionFusion) and kept beside the float graph as
+// model.int8-v<version>-mha<version>.onnx. Indexes embedded with it record the profile's revision plus
+// "+int8.<version>", so they are always re-opened with the same variant, and an index recorded without the suffix
+// keeps the float graph. The attention fusion is not part of the revision: it changes how the graph runs, not what it
+// computes (its vectors agree with the unfused graph's to float rounding, which the tests hold it to). Invariant: the derived file appears whole
 // or not at all (written to a temporary name, then renamed; two processes deriving at once write identical bytes).
 using SemanticSearch.Core;
+using SemanticSearch.Onnx.Fusion;
 using SemanticSearch.Onnx.Quantization;
 
 namespace SemanticSearch.Embeddings;
@@ -15,7 +18,7 @@ public static class Int8Variant
     public static string RevisionSuffix { get; } = $"+int8.{DynamicInt8Quantizer.Version}";
 
     /// <summary>The derived graph's file name in a model directory.</summary>
-    public static string FileName { get; } = $"model.int8-v{DynamicInt8Quantizer.Version}.onnx";
+    public static string FileName { get; } = $"model.int8-v{DynamicInt8Quantizer.Version}-mha{AttentionFusion.Version}.onnx";
 
     /// <summary>
     /// Whether an index that recorded <paramref name="recordedRevision"/> was embedded with this build's int8 variant
@@ -54,10 +57,12 @@ public static class Int8Variant
         {
             throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
         }
+        // a graph whose attention is not in the pattern the fusion knows keeps its unfused attention
+        var fused = AttentionFusion.Fuse(quantized.Model, source);
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, quantized.Model);
+            File.WriteAllBytes(temp, fused.Model);
             File.Move(temp, target, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -111,4 +111,93 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
             Assert.Equal(rows[i].Tokens, tokens);
         }
     }
+    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var j = 0; j < a.Length; j++)
+        {
+            dot += a[j] * b[j];
+            na += a[j] * a[j];
+            nb += b[j] * b[j];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    [Fact]
+    public void AttentionFusion_PublishedGraph_SixLayersFusedAndVectorsUnchanged()
+    {
+        // the reference passages differ in length, so one batch carries padded keys the fused kernel must mask
+        var rows = Rows().Where(r => r.Role == "passage").ToList();
+        var texts = rows.Select(r => r.Text).ToList();
+        var source = Path.Combine(arctic.Directory, "model.onnx");
+        var fused = SemanticSearch.Onnx.Fusion.AttentionFusion.Fuse(File.ReadAllBytes(source), source);
+        Assert.Equal(6, fused.FusedLayers);
+        const string name = "model.mha-test.onnx";
+        File.WriteAllBytes(Path.Combine(arctic.Directory, name), fused.Model);
+        try
+        {
+            using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
+            var ours = encoder.Encode(texts, TextRole.Passage);
+            var unfused = arctic.Encoder.Encode(texts, TextRole.Passage);
+            for (var i = 0; i < ours.Length; i++)
+            {
+                Assert.True(Math.Abs(ours[i] - unfused[i]) < 1e-5, $"component {i}: fused {ours[i]}, published graph {unfused[i]}");
+            }
+            for (var i = 0; i < rows.Count; i++)
+            {
+                Assert.True(Cosine(ours.AsSpan(i * 384, 384), rows[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
+            }
+        }
+        finally
+        {
+            File.Delete(Path.Combine(arctic.Directory, name));
+        }
+    }
+
+    [Fact]
+    public void Int8Variant_PublishedGraph_FusedInt8AgreesWithUnfusedInt8AndTheReference()
+    {
+        var rows = Rows().Where(r => r.Role == "passage").ToList();
+        var texts = rows.Select(r => r.Text).ToList();
+        var source = Path.Combine(arctic.Directory, "model.onnx");
+        const string plain = "model.int8-unfused-test.onnx";
+        File.WriteAllBytes(Path.Combine(arctic.Directory, plain), SemanticSearch.Onnx.Quantization.DynamicInt8Quantizer.Quantize(File.ReadAllBytes(source), source).Model);
+        try
+        {
+            var options = new OnnxEncoderOptions(TokensPerBatch: 0); // one batch each: the same activation scales in both
+            using var variant = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, options, graphFile: Int8Variant.Ensure(arctic.Directory));
+            using var unfused = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, options, graphFile: plain);
+            var a = variant.Encode(texts, TextRole.Passage);
+            var b = unfused.Encode(texts, TextRole.Passage);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var same = Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
+                Assert.True(same >= 0.99999, $"passage {i}: fused and unfused int8 differ (cosine {same:F7})");
+                var reference = Cosine(a.AsSpan(i * 384, 384), rows[i].Vector);
+                Assert.True(reference is >= 0.99 and < 0.999999, $"passage {i}: int8 cosine to the float reference {reference:F6}");
+            }
+        }
+        finally
+        {
+            File.Delete(Path.Combine(arctic.Directory, plain));
+        }
+    }
+    [Fact]
+    public void Int8Variant_SameTextAloneOrInABatch_VectorsAgreeToTheDocumentedBound()
+    {
+        // int8 activations are quantised per tensor, one scale per graph run, so a vector depends a little on its
+        // batch (docs/benchmarks.md, encoder: worst 0.9974 measured here); this holds that dependence to cosine
+        // 0.995 between a text embedded alone and the same text inside one run with every other reference passage
+        var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
+        using var int8 = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0),
+            graphFile: Int8Variant.Ensure(arctic.Directory));
+        var together = int8.Encode(texts, TextRole.Passage);
+        var worst = 1.0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var alone = int8.Encode([texts[i]], TextRole.Passage);
+            worst = Math.Min(worst, Cosine(alone, together.AsSpan(i * 384, 384)));
+        }
+        Assert.True(worst >= 0.995, $"worst cosine between a passage alone and in a batch: {worst:F6}");
+    }
 }
