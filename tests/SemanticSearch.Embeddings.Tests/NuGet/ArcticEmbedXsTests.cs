@@ -95,16 +95,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var prefix = arctic.Profile.PrefixFor(textRole);
         for (var i = 0; i < rows.Count; i++)
         {
-            var ours = vectors.AsSpan(i * dim, dim);
-            var reference = rows[i].Vector;
-            double dot = 0, nr = 0, no = 0;
-            for (var j = 0; j < dim; j++)
-            {
-                dot += ours[j] * reference[j];
-                nr += reference[j] * reference[j];
-                no += ours[j] * ours[j];
-            }
-            var cosine = dot / Math.Sqrt(nr * no);
+            var cosine = Cosine(vectors.AsSpan(i * dim, dim), rows[i].Vector);
             Assert.True(cosine >= 0.9999, $"{role} row {i} ({rows[i].Text[..Math.Min(40, rows[i].Text.Length)]}…): cosine {cosine:F6}");
             // [CLS] + ids + [SEP], truncated to the model's 512 as the reference did.
             var tokens = Math.Min(arctic.Encoder.Tokenizer.CountTokens(prefix + rows[i].Text) + 2, arctic.Profile.MaxTokens);
