@@ -1,11 +1,13 @@
 // The int8 variant of a model directory's float graph: derived once, on first use, by the project's own rewrites
 // (SemanticSearch.Onnx's DynamicInt8Quantizer, then AttentionFusion) and kept beside the float graph as
-// model.int8-v<version>-mha<version>.onnx. Indexes embedded with it record the profile's revision plus
+// model.int8-v<version>-mha<version>.onnx; for a model pooled by its first token, the last layer is also trimmed to
+// that token (FirstTokenTrim, model.int8-v<version>-mha<version>-cls<version>.onnx). Indexes embedded with it record the profile's revision plus
 // "+int8.<version>", so they are always re-opened with the same variant, and an index recorded without the suffix
 // keeps the float graph. The attention fusion is not part of the revision: it changes how the graph runs, not what it
 // computes (its vectors agree with the unfused graph's to float rounding, which the tests hold it to). Invariant: the derived file appears whole
 // or not at all (written to a temporary name, then renamed; two processes deriving at once write identical bytes).
 using SemanticSearch.Core;
+using SemanticSearch.Models;
 using SemanticSearch.Onnx.Fusion;
 using SemanticSearch.Onnx.Quantization;
 
@@ -17,8 +19,11 @@ public static class Int8Variant
     /// <summary>What an index embedded with the variant appends to the model's revision.</summary>
     public static string RevisionSuffix { get; } = $"+int8.{DynamicInt8Quantizer.Version}";
 
-    /// <summary>The derived graph's file name in a model directory.</summary>
+    /// <summary>The derived graph's file name in a model directory (attention fused, every token's state kept).</summary>
     public static string FileName { get; } = $"model.int8-v{DynamicInt8Quantizer.Version}-mha{AttentionFusion.Version}.onnx";
+
+    /// <summary>The derived graph's file name for a model pooled by its first token (last layer trimmed to it).</summary>
+    public static string FirstTokenFileName { get; } = $"model.int8-v{DynamicInt8Quantizer.Version}-mha{AttentionFusion.Version}-cls{FirstTokenTrim.Version}.onnx";
 
     /// <summary>
     /// Whether an index that recorded <paramref name="recordedRevision"/> was embedded with this build's int8 variant
@@ -39,30 +44,46 @@ public static class Int8Variant
         return false;
     }
 
-    /// <summary>The derived graph in <paramref name="directory"/>, written from its float graph when missing; returns its file name.</summary>
-    public static string Ensure(string directory)
+    /// <summary>
+    /// The derived graph for <paramref name="profile"/> in <paramref name="directory"/>: trimmed to the first token when
+    /// the profile pools by it ([CLS]), which changes no vector beyond int8's own batch dependence (the tests hold both
+    /// to the same bound).
+    /// </summary>
+    public static string Ensure(string directory, ModelProfile profile)
     {
-        var target = Path.Combine(directory, FileName);
+        ArgumentNullException.ThrowIfNull(profile);
+        return Ensure(directory, firstTokenOnly: profile.Pooling == PoolingMode.Cls);
+    }
+
+    /// <summary>The derived graph in <paramref name="directory"/>, written from its float graph when missing; returns its file name.</summary>
+    public static string Ensure(string directory, bool firstTokenOnly = false)
+    {
+        var name = firstTokenOnly ? FirstTokenFileName : FileName;
+        var target = Path.Combine(directory, name);
         if (File.Exists(target))
         {
-            return FileName;
+            return name;
         }
         var source = Path.Combine(directory, OnnxEncoderFormat.OnnxFileName);
         if (!File.Exists(source))
         {
             throw new NotFoundException($"{source}: not found; the int8 variant is derived from it");
         }
-        var quantized = DynamicInt8Quantizer.Quantize(File.ReadAllBytes(source), source);
+        // float graph → attention fused → (last layer trimmed to the first token) → int8. A graph whose attention is
+        // not in the pattern the fusion knows keeps its unfused attention, and is then not trimmed either (the trim
+        // works on the fused graph).
+        var fused = AttentionFusion.Fuse(File.ReadAllBytes(source), source).Model;
+        var shaped = firstTokenOnly ? FirstTokenTrim.Trim(fused, source).Model : fused;
+        var quantized = DynamicInt8Quantizer.Quantize(shaped, source);
         if (quantized.QuantizedMatMuls == 0)
         {
             throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
         }
-        // a graph whose attention is not in the pattern the fusion knows keeps its unfused attention
-        var fused = AttentionFusion.Fuse(quantized.Model, source);
+        var model = quantized.Model;
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, fused.Model);
+            File.WriteAllBytes(temp, model);
             File.Move(temp, target, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -76,6 +97,6 @@ public static class Int8Variant
                 File.Delete(temp);
             }
         }
-        return FileName;
+        return name;
     }
 }

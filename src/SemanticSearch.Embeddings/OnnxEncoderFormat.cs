@@ -52,7 +52,7 @@ public sealed class OnnxEncoderFormat : IModelFormat
         ArgumentNullException.ThrowIfNull(profile);
         var int8 = recorded is null ? profile.Precision == ModelPrecision.Int8 : Int8Variant.IsVariant(recorded.Revision, profile.Revision);
         return int8
-            ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory), revisionSuffix: Int8Variant.RevisionSuffix)
+            ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory, profile), revisionSuffix: Int8Variant.RevisionSuffix)
             : OnnxTextEncoder.Open(directory, profile);
     }
 

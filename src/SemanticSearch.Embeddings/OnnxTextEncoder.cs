@@ -330,6 +330,13 @@ public sealed class OnnxTextEncoder : ITextEncoder
                 throw new ModelMismatchException($"{_profile.Id}: the graph produced vectors of {resultShape[^1]} dimensions, expected {dim}");
             }
 
+            // a graph trimmed to its first token (FirstTokenTrim) returns one state per row; mean pooling needs them all
+            var statesPerRow = resultShape.Length == 3 ? (int)resultShape[1] : 1;
+            if (_profile.Pooling is not (PoolingMode.Graph or PoolingMode.Cls) && statesPerRow != batch.Length)
+            {
+                throw new ModelMismatchException($"{_profile.Id}: the graph returned {statesPerRow} token states per row for {batch.Length} tokens; pooling '{_profile.PoolingName}' needs one per token");
+            }
+
             for (var r = 0; r < batch.Count; r++)
             {
                 var target = output.Slice(rows[r] * dim, dim);
@@ -339,7 +346,7 @@ public sealed class OnnxTextEncoder : ITextEncoder
                         states.Slice(r * dim, dim).CopyTo(target);
                         break;
                     case PoolingMode.Cls:
-                        states.Slice(r * batch.Length * dim, dim).CopyTo(target);
+                        states.Slice(r * statesPerRow * dim, dim).CopyTo(target);
                         break;
                     default:
                         MeanPool(states.Slice(r * batch.Length * dim, batch.Length * dim), batch.Lengths[r], dim, target);

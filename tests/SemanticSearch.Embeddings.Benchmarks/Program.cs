@@ -180,7 +180,7 @@ public class QueryLatencyBenchmarks
         var profile = ModelCatalog.LocalProfile(dir);
         var options = new OnnxEncoderOptions(IntraOpThreads: 1);
         _encoder = Precision == "int8"
-            ? OnnxTextEncoder.Open(dir, profile, options, graphFile: Int8Variant.Ensure(dir), revisionSuffix: Int8Variant.RevisionSuffix)
+            ? OnnxTextEncoder.Open(dir, profile, options, graphFile: Int8Variant.Ensure(dir, profile), revisionSuffix: Int8Variant.RevisionSuffix)
             : OnnxTextEncoder.Open(dir, profile, options);
         var tokens = _encoder.TokenCounter.CountTokens(Query);
         if (tokens != 12)

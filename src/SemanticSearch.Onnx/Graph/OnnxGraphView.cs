@@ -75,6 +75,39 @@ internal sealed class OnnxNode
         return new OnnxNode(opType, domain, [.. inputs], [.. outputs], null, msg, []);
     }
 
+    /// <summary>A copy of this node with input <paramref name="index"/> renamed to <paramref name="name"/>.</summary>
+    public OnnxNode WithInput(int index, string name)
+    {
+        var inputs = Inputs.ToArray();
+        inputs[index] = name;
+        return WithInputs(inputs);
+    }
+
+    /// <summary>A copy of this node with every input named <paramref name="from"/> renamed to <paramref name="to"/>.</summary>
+    public OnnxNode WithInputs(string from, string to) => WithInputs([.. Inputs.Select(i => i == from ? to : i)]);
+
+    private OnnxNode WithInputs(string[] inputs)
+    {
+        if (_read is null)
+        {
+            throw new InvalidOperationException("only nodes read from a graph are re-wired");
+        }
+        var fields = new List<ProtoField>();
+        var next = 0;
+        foreach (var f in _read)
+        {
+            if (f.Number == NodeField.Input)
+            {
+                fields.Add(f with { Payload = System.Text.Encoding.UTF8.GetBytes(inputs[next++]) });
+            }
+            else
+            {
+                fields.Add(f);
+            }
+        }
+        return new OnnxNode(OpType, Domain, [.. inputs], [.. Outputs], fields, null, _attributes);
+    }
+
     public void WriteTo(ProtoMessage graph)
     {
         if (_built is not null)
@@ -106,6 +139,7 @@ internal sealed class OnnxGraphView
     private readonly HashSet<string> _inputs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _outputs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly List<ProtoMessage> _addedInitializers = [];
     private Dictionary<string, OnnxNode>? _producers;
     private Dictionary<string, List<OnnxNode>>? _consumers;
     private int _fresh;
@@ -149,6 +183,18 @@ internal sealed class OnnxGraphView
     public bool IsGraphInput(string name) => _inputs.Contains(name) && !_initializers.ContainsKey(name);
 
     public bool IsGraphOutput(string name) => _outputs.Contains(name);
+
+    public bool IsInitializer(string name) => _initializers.ContainsKey(name);
+
+    /// <summary>Adds a one-element int64 initializer under a fresh name from <paramref name="stem"/>; returns the name.</summary>
+    public string AddInt64s(string stem, long value)
+    {
+        var name = FreshName(stem);
+        var tensor = OnnxGraphBuilder.BuildTensor(name, OnnxTensor.FromInt64s([value], 1));
+        _addedInitializers.Add(tensor);
+        _initializers[name] = ProtoReader.Fields(tensor.ToArray(), _source);
+        return name;
+    }
 
     public OnnxNode? Producer(string name)
     {
@@ -216,6 +262,13 @@ internal sealed class OnnxGraphView
             name = $"{stem}_{++_fresh}";
         }
         return name;
+    }
+
+    /// <summary>Puts <paramref name="node"/> just before <paramref name="before"/>.</summary>
+    public void InsertBefore(OnnxNode before, OnnxNode node)
+    {
+        _nodes.Insert(_nodes.IndexOf(before), node);
+        Changed();
     }
 
     public void InsertFirst(OnnxNode node)
@@ -295,6 +348,10 @@ internal sealed class OnnxGraphView
             {
                 n.WriteTo(graph);
             }
+        }
+        foreach (var t in _addedInitializers)
+        {
+            graph.Message(GraphField.Initializer, t);
         }
         return graph;
     }

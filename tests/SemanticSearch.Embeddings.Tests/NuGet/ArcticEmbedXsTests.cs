@@ -181,7 +181,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         // 0.995 between a text embedded alone and the same text inside one run with every other reference passage
         var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
         using var int8 = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0),
-            graphFile: Int8Variant.Ensure(arctic.Directory));
+            graphFile: Int8Variant.Ensure(arctic.Directory, arctic.Profile));
         var together = int8.Encode(texts, TextRole.Passage);
         var worst = 1.0;
         for (var i = 0; i < texts.Count; i++)
@@ -190,5 +190,51 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
             worst = Math.Min(worst, Cosine(alone, together.AsSpan(i * 384, 384)));
         }
         Assert.True(worst >= 0.995, $"worst cosine between a passage alone and in a batch: {worst:F6}");
+    }
+    [Fact]
+    public void FirstTokenTrim_PublishedGraph_FloatVectorsUnchangedAndOneStatePerRow()
+    {
+        // [CLS] pooling reads row 0 only; trimmed, the float graph must give exactly the same vectors
+        var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
+        var source = Path.Combine(arctic.Directory, "model.onnx");
+        var fused = SemanticSearch.Onnx.Fusion.AttentionFusion.Fuse(File.ReadAllBytes(source), source);
+        var trimmed = SemanticSearch.Onnx.Fusion.FirstTokenTrim.Trim(fused.Model, source);
+        Assert.True(trimmed.Trimmed, "the published graph's last layer was not trimmed");
+        const string name = "model.cls-test.onnx";
+        File.WriteAllBytes(Path.Combine(arctic.Directory, name), trimmed.Model);
+        try
+        {
+            using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
+            var ours = encoder.Encode(texts, TextRole.Passage);
+            var full = arctic.Encoder.Encode(texts, TextRole.Passage);
+            for (var i = 0; i < ours.Length; i++)
+            {
+                Assert.True(Math.Abs(ours[i] - full[i]) < 1e-5, $"component {i}: trimmed {ours[i]}, published graph {full[i]}");
+            }
+        }
+        finally
+        {
+            File.Delete(Path.Combine(arctic.Directory, name));
+        }
+    }
+
+    [Fact]
+    public void Int8Variant_ClsProfile_TrimmedGraphWithinTheBatchBoundOfTheUntrimmedOne()
+    {
+        // int8 quantises the trimmed last layer's activations over the [CLS] rows only, so its vectors move, by no more
+        // than int8 vectors move between batches (the bound of the test above)
+        var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
+        var options = new OnnxEncoderOptions(TokensPerBatch: 0);
+        var trimmedFile = Int8Variant.Ensure(arctic.Directory, arctic.Profile);
+        Assert.Equal(Int8Variant.FirstTokenFileName, trimmedFile);
+        using var trimmed = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, options, graphFile: trimmedFile);
+        using var full = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, options, graphFile: Int8Variant.Ensure(arctic.Directory));
+        var a = trimmed.Encode(texts, TextRole.Passage);
+        var b = full.Encode(texts, TextRole.Passage);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var cosine = Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
+            Assert.True(cosine >= 0.995, $"passage {i}: trimmed and untrimmed int8 cosine {cosine:F6}");
+        }
     }
 }

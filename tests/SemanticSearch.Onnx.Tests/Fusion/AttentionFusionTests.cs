@@ -11,14 +11,14 @@ namespace SemanticSearch.Onnx.Tests.Fusion;
 /// </summary>
 public sealed class AttentionFusionTests
 {
-    private const int Hidden = 8, Heads = 2, HeadSize = 4;
+    internal const int Hidden = 8, Heads = 2, HeadSize = 4;
 
-    private static readonly long[][] Rows = [[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]];
+    internal static readonly long[][] Rows = [[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]];
 
     public enum Variant { Exported, KeyPermutedOtherwise, AdditiveMaskInput, ConstantShapes }
 
     // x [B, S, 8] → two attention layers (residual added), as the exporter writes them.
-    private static byte[] Graph(Variant variant, float maskFilter = float.MinValue, int seed = 7)
+    internal static byte[] ExportedGraph(Variant variant, float maskFilter = float.MinValue, int seed = 7, bool meanOverSequence = false)
     {
         var rng = new Random(seed);
         float[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * 0.5f)];
@@ -64,11 +64,15 @@ public sealed class AttentionFusionTests
                 : g.Node("Concat", [Dim(back, 0), Dim(back, 1), g.Int64s(Hidden)], new OnnxAttributes { { "axis", 0L } });
             hidden = g.Node("Add", [g.Node("Reshape", [back, mergeShape]), hidden]);
         }
+        if (meanOverSequence)
+        {
+            hidden = g.Node("ReduceMean", [hidden], new OnnxAttributes { { "axes", new long[] { 1 } } }); // mixes tokens
+        }
         g.Output(hidden, "y", OnnxType.Float, "batch", "sequence", Hidden);
         return g.ToModel();
     }
 
-    private static float[] Run(byte[] model, Variant variant, float maskFilter = float.MinValue, long[][]? rows = null)
+    internal static float[] Run(byte[] model, Variant variant, float maskFilter = float.MinValue, long[][]? rows = null)
     {
         rows ??= Rows;
         var (b, s) = (rows.Length, rows[0].Length);
@@ -87,7 +91,7 @@ public sealed class AttentionFusionTests
     [InlineData(Variant.ConstantShapes, float.MinValue)]
     public void Fuse_ExportedAttention_EveryLayerFusedAndOutputsUnchanged(Variant variant, float maskFilter)
     {
-        var model = Graph(variant, maskFilter);
+        var model = ExportedGraph(variant, maskFilter);
         var fused = AttentionFusion.Fuse(model, "attention.onnx");
 
         Assert.Equal(2, fused.FusedLayers);
@@ -105,7 +109,7 @@ public sealed class AttentionFusionTests
     public void Fuse_PaddedKeysChangeTheAnswer_SoTheMaskReallyReachesTheFusedKernel()
     {
         // the same graph and input with every key kept: if the fused node ignored the mask, it would give this answer
-        var model = AttentionFusion.Fuse(Graph(Variant.Exported), "attention.onnx").Model;
+        var model = AttentionFusion.Fuse(ExportedGraph(Variant.Exported), "attention.onnx").Model;
         var masked = Run(model, Variant.Exported);
         var unmasked = Run(model, Variant.Exported, rows: [.. Rows.Select(r => r.Select(_ => 1L).ToArray())]);
         // row 0 has no padding: identical; row 1 has three padded keys: different
@@ -119,7 +123,7 @@ public sealed class AttentionFusionTests
     [InlineData(Variant.AdditiveMaskInput)]
     public void Fuse_LookalikeGraph_LeftByteForByte(Variant variant)
     {
-        var model = Graph(variant);
+        var model = ExportedGraph(variant);
         var fused = AttentionFusion.Fuse(model, "attention.onnx");
 
         Assert.Equal(0, fused.FusedLayers);

