@@ -97,7 +97,15 @@ public sealed class CrashTests : IDisposable
             {
                 var expected = new Searcher(cleanIndex).Search(new SearchRequest(query, K: 10, Mode: mode)).Hits;
                 var actual = new Searcher(crashIndex).Search(new SearchRequest(query, K: 10, Mode: mode)).Hits;
-                Assert.Equal(expected.Select(h => (h.DocId, h.ChunkId, Math.Round(h.Score, 4))), actual.Select(h => (h.DocId, h.ChunkId, Math.Round(h.Score, 4))));
+                // the same hits in the same order; scores within the encoder's batching tolerance (a resumed job embeds
+                // in other batches, and float vectors agree across batchings to 1e-5, not bit for bit: rounding both to
+                // a fixed number of decimals would turn a 1e-7 difference at a rounding boundary into a failure)
+                Assert.Equal(expected.Select(h => (h.DocId, h.ChunkId)), actual.Select(h => (h.DocId, h.ChunkId)));
+                for (var i = 0; i < expected.Count; i++)
+                {
+                    Assert.True(Math.Abs(expected[i].Score - actual[i].Score) < 1e-4,
+                        $"{mode} '{query}' hit {i} ({expected[i].DocId}): clean build scores {expected[i].Score}, resumed build {actual[i].Score}");
+                }
             }
         }
     }
