@@ -40,44 +40,13 @@ public static class AttentionFusion
     /// <exception cref="CorruptDataException">The bytes are not an ONNX model.</exception>
     public static FusedModel Fuse(ReadOnlyMemory<byte> model, string source)
     {
-        var top = ProtoReader.Fields(model, source);
-        var graphField = top.FindIndex(f => f.Number == ModelField.Graph);
-        if (graphField < 0)
-        {
-            throw new CorruptDataException(source, "the ONNX model has no graph");
-        }
-        var graph = OnnxGraphView.Read(top[graphField].Payload, source);
+        var (top, graph) = OnnxGraphView.ReadModel(model, source);
         var rewrite = new Rewrite(graph);
         rewrite.Run();
-        if (rewrite.Fused == 0)
-        {
-            return new FusedModel(model.ToArray(), 0, 0);
-        }
-
-        var output = new ProtoMessage();
-        var hasDomain = false;
-        foreach (var f in top)
-        {
-            if (f.Number == ModelField.Graph)
-            {
-                output.Message(ModelField.Graph, graph.Write());
-                continue;
-            }
-            if (f.Number == ModelField.OpsetImport && OpsetDomain(f, source) == Domain)
-            {
-                hasDomain = true;
-            }
-            ProtoReader.CopyTo(output, f);
-        }
-        if (!hasDomain)
-        {
-            output.Message(ModelField.OpsetImport, new ProtoMessage().String(OpsetField.Domain, Domain).Varint(OpsetField.Version, 1));
-        }
-        return new FusedModel(output.ToArray(), rewrite.Fused, rewrite.Removed);
+        return rewrite.Fused == 0
+            ? new FusedModel(model.ToArray(), 0, 0)
+            : new FusedModel(graph.WriteModel(top, Domain), rewrite.Fused, rewrite.Removed);
     }
-
-    private static string OpsetDomain(ProtoField opset, string source) =>
-        ProtoReader.Fields(opset.Payload, source).FirstOrDefault(x => x.Number == OpsetField.Domain) is { Payload.Length: > 0 } d ? d.AsString() : "";
 
     private sealed class Rewrite(OnnxGraphView graph)
     {

@@ -35,30 +35,8 @@ public static class FirstTokenTrim
     /// <exception cref="CorruptDataException">The bytes are not an ONNX model.</exception>
     public static TrimmedModel Trim(ReadOnlyMemory<byte> model, string source)
     {
-        var top = ProtoReader.Fields(model, source);
-        var graphField = top.FindIndex(f => f.Number == ModelField.Graph);
-        if (graphField < 0)
-        {
-            throw new CorruptDataException(source, "the ONNX model has no graph");
-        }
-        var graph = OnnxGraphView.Read(top[graphField].Payload, source);
-        if (!TryTrim(graph))
-        {
-            return new TrimmedModel(model.ToArray(), false);
-        }
-        var output = new ProtoMessage();
-        foreach (var f in top)
-        {
-            if (f.Number == ModelField.Graph)
-            {
-                output.Message(ModelField.Graph, graph.Write());
-            }
-            else
-            {
-                ProtoReader.CopyTo(output, f);
-            }
-        }
-        return new TrimmedModel(output.ToArray(), true);
+        var (top, graph) = OnnxGraphView.ReadModel(model, source);
+        return TryTrim(graph) ? new TrimmedModel(graph.WriteModel(top), true) : new TrimmedModel(model.ToArray(), false);
     }
 
     private static bool TryTrim(OnnxGraphView graph)

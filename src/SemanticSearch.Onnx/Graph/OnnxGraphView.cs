@@ -179,6 +179,48 @@ internal sealed class OnnxGraphView
 
     public static OnnxGraphView Read(ReadOnlyMemory<byte> graph, string source) => new(ProtoReader.Fields(graph, source), source);
 
+    /// <summary>The fields of a ModelProto and a view of its graph.</summary>
+    /// <exception cref="Core.CorruptDataException">The bytes are not an ONNX model.</exception>
+    public static (List<ProtoField> Model, OnnxGraphView Graph) ReadModel(ReadOnlyMemory<byte> model, string source)
+    {
+        var top = ProtoReader.Fields(model, source);
+        var graph = top.FindIndex(f => f.Number == ModelField.Graph);
+        if (graph < 0)
+        {
+            throw new Core.CorruptDataException(source, "the ONNX model has no graph");
+        }
+        return (top, Read(top[graph].Payload, source));
+    }
+
+    /// <summary>
+    /// The model <paramref name="model"/> (as read by <see cref="ReadModel"/>) with this view as its graph, every other
+    /// field as read; imports operator domain <paramref name="domain"/> (version 1) when given and not yet imported.
+    /// </summary>
+    public byte[] WriteModel(List<ProtoField> model, string? domain = null)
+    {
+        var output = new ProtoMessage();
+        var imported = domain is null;
+        foreach (var f in model)
+        {
+            if (f.Number == ModelField.Graph)
+            {
+                output.Message(ModelField.Graph, Write());
+                continue;
+            }
+            if (!imported && f.Number == ModelField.OpsetImport
+                && (ProtoReader.Fields(f.Payload, _source).FirstOrDefault(x => x.Number == OpsetField.Domain) is { Payload.Length: > 0 } d ? d.AsString() : "") == domain)
+            {
+                imported = true;
+            }
+            ProtoReader.CopyTo(output, f);
+        }
+        if (!imported)
+        {
+            output.Message(ModelField.OpsetImport, new ProtoMessage().String(OpsetField.Domain, domain!).Varint(OpsetField.Version, 1));
+        }
+        return output.ToArray();
+    }
+
     /// <summary>A graph input that is not an initializer (a value the caller feeds).</summary>
     public bool IsGraphInput(string name) => _inputs.Contains(name) && !_initializers.ContainsKey(name);
 

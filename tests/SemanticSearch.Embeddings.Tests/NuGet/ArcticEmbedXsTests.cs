@@ -123,25 +123,36 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var source = Path.Combine(arctic.Directory, "model.onnx");
         var fused = SemanticSearch.Onnx.Fusion.AttentionFusion.Fuse(File.ReadAllBytes(source), source);
         Assert.Equal(6, fused.FusedLayers);
-        const string name = "model.mha-test.onnx";
-        File.WriteAllBytes(Path.Combine(arctic.Directory, name), fused.Model);
+        var ours = EncodeWithGraph("model.mha-test.onnx", fused.Model, texts);
+        AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), ours, "fused");
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Assert.True(Cosine(ours.AsSpan(i * 384, 384), rows[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
+        }
+    }
+
+    // Embeds texts (one run) with a rewritten graph placed in the model directory for the call.
+    private float[] EncodeWithGraph(string name, byte[] model, List<string> texts)
+    {
+        var path = Path.Combine(arctic.Directory, name);
+        File.WriteAllBytes(path, model);
         try
         {
             using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
-            var ours = encoder.Encode(texts, TextRole.Passage);
-            var unfused = arctic.Encoder.Encode(texts, TextRole.Passage);
-            for (var i = 0; i < ours.Length; i++)
-            {
-                Assert.True(Math.Abs(ours[i] - unfused[i]) < 1e-5, $"component {i}: fused {ours[i]}, published graph {unfused[i]}");
-            }
-            for (var i = 0; i < rows.Count; i++)
-            {
-                Assert.True(Cosine(ours.AsSpan(i * 384, 384), rows[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
-            }
+            return encoder.Encode(texts, TextRole.Passage);
         }
         finally
         {
-            File.Delete(Path.Combine(arctic.Directory, name));
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertNear(float[] published, float[] rewritten, string what)
+    {
+        Assert.Equal(published.Length, rewritten.Length);
+        for (var i = 0; i < published.Length; i++)
+        {
+            Assert.True(Math.Abs(rewritten[i] - published[i]) < 1e-5, $"component {i}: {what} {rewritten[i]}, published graph {published[i]}");
         }
     }
 
@@ -200,22 +211,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var fused = SemanticSearch.Onnx.Fusion.AttentionFusion.Fuse(File.ReadAllBytes(source), source);
         var trimmed = SemanticSearch.Onnx.Fusion.FirstTokenTrim.Trim(fused.Model, source);
         Assert.True(trimmed.Trimmed, "the published graph's last layer was not trimmed");
-        const string name = "model.cls-test.onnx";
-        File.WriteAllBytes(Path.Combine(arctic.Directory, name), trimmed.Model);
-        try
-        {
-            using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
-            var ours = encoder.Encode(texts, TextRole.Passage);
-            var full = arctic.Encoder.Encode(texts, TextRole.Passage);
-            for (var i = 0; i < ours.Length; i++)
-            {
-                Assert.True(Math.Abs(ours[i] - full[i]) < 1e-5, $"component {i}: trimmed {ours[i]}, published graph {full[i]}");
-            }
-        }
-        finally
-        {
-            File.Delete(Path.Combine(arctic.Directory, name));
-        }
+        AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), EncodeWithGraph("model.cls-test.onnx", trimmed.Model, texts), "trimmed");
     }
 
     [Fact]
