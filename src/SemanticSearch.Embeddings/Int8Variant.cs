@@ -1,11 +1,13 @@
 // The int8 variant of a model directory's float graph: derived once, on first use, by the project's own rewrites
-// (SemanticSearch.Onnx's DynamicInt8Quantizer, then AttentionFusion) and kept beside the float graph as
-// model.int8-v<version>-mha<version>.onnx; for a model pooled by its first token, the last layer is also trimmed to
-// that token (FirstTokenTrim, model.int8-v<version>-mha<version>-cls<version>.onnx). Indexes embedded with it record the profile's revision plus
-// "+int8.<version>", so they are always re-opened with the same variant, and an index recorded without the suffix
-// keeps the float graph. The attention fusion is not part of the revision: it changes how the graph runs, not what it
-// computes (its vectors agree with the unfused graph's to float rounding, which the tests hold it to). Invariant: the derived file appears whole
-// or not at all (written to a temporary name, then renamed; two processes deriving at once write identical bytes).
+// (SemanticSearch.Onnx: AttentionFusion, then FirstTokenTrim for a model pooled by its first token, then
+// DynamicInt8Quantizer) and kept beside the float graph as model.int8-v<version>-mha<version>.onnx, or
+// model.int8-v<version>-mha<version>-cls<version>.onnx when trimmed. Indexes embedded with it record the profile's
+// revision plus "+int8.<version>", so they are always re-opened with the same variant, and an index recorded without
+// the suffix keeps the float graph. Neither the fusion nor the trim is part of the revision: the fusion changes how
+// the graph runs, not what it computes (vectors agree with the unfused graph's to float rounding), and the trim moves
+// int8 vectors by less than their own batch dependence (the tests hold both bounds). Invariant: the derived file
+// appears whole or not at all (written to a temporary name, then renamed; two processes deriving at once write
+// identical bytes).
 using SemanticSearch.Core;
 using SemanticSearch.Models;
 using SemanticSearch.Onnx.Fusion;
@@ -79,11 +81,10 @@ public static class Int8Variant
         {
             throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
         }
-        var model = quantized.Model;
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, model);
+            File.WriteAllBytes(temp, quantized.Model);
             File.Move(temp, target, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,7 +1,8 @@
 // Sentence encoding with a BERT-family ONNX graph: tokens → last_hidden_state [batch, seq, hidden] → pooling
 // (mean weighted by the attention mask, as sentence-transformers does; or the [CLS] state; or none when the graph
-// pools) → L2 normalisation. Invariants: a text's vector does not depend on what it is batched with (padding is masked
-// out of attention and of the mean), results come back in the caller's order although batches are sorted by length
+// pools) → L2 normalisation. Invariants: with a float graph, a text's vector does not depend on what it is batched
+// with beyond float rounding (padding is masked out of attention and of the mean; an int8 graph's per-run activation
+// scale moves it slightly, docs/benchmarks.md), results come back in the caller's order although batches are sorted by length
 // (so little padding is computed), and no text is silently truncated by the model: truncation to MaxTokens (prefix
 // and [CLS]/[SEP] included) happens here, explicitly.
 using System.Numerics.Tensors;

@@ -24,7 +24,7 @@ namespace SemanticSearch.Onnx.Fusion;
 /// <summary>What an attention fusion changed.</summary>
 /// <param name="Model">The rewritten model (the input bytes when nothing matched).</param>
 /// <param name="FusedLayers">Attention cores replaced by a MultiHeadAttention node.</param>
-/// <param name="RemovedNodes">Nodes dropped, the fused ones and those left without consumers.</param>
+/// <param name="RemovedNodes">Nodes dropped because the fused nodes left them without consumers.</param>
 public sealed record FusedModel(byte[] Model, int FusedLayers, int RemovedNodes);
 
 /// <summary>Rewrites BERT self-attention cores into ONNX Runtime's fused MultiHeadAttention kernel.</summary>

@@ -224,8 +224,6 @@ internal sealed class OnnxGraphView
     /// <summary>A graph input that is not an initializer (a value the caller feeds).</summary>
     public bool IsGraphInput(string name) => _inputs.Contains(name) && !_initializers.ContainsKey(name);
 
-    public bool IsGraphOutput(string name) => _outputs.Contains(name);
-
     public bool IsInitializer(string name) => _initializers.ContainsKey(name);
 
     /// <summary>Adds a one-element int64 initializer under a fresh name from <paramref name="stem"/>; returns the name.</summary>
@@ -323,12 +321,6 @@ internal sealed class OnnxGraphView
     public void Replace(OnnxNode node, OnnxNode replacement)
     {
         _nodes[_nodes.IndexOf(node)] = replacement;
-        Changed();
-    }
-
-    public void Remove(OnnxNode node)
-    {
-        _nodes.Remove(node);
         Changed();
     }
 
