@@ -7,7 +7,8 @@
 // the graph runs, not what it computes (vectors agree with the unfused graph's to float rounding), and the trim moves
 // int8 vectors by less than their own batch dependence (the tests hold both bounds). Invariant: the derived file
 // appears whole or not at all (written to a temporary name, then renamed; two processes deriving at once write
-// identical bytes).
+// identical bytes). Beside it, the same graph without attention masks (PaddingFree, file name + "-pf<version>") runs
+// the runs that have no padding.
 using SemanticSearch.Core;
 using SemanticSearch.Models;
 using SemanticSearch.Onnx.Fusion;
@@ -81,15 +82,53 @@ public static class Int8Variant
         {
             throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
         }
+        WriteWhole(directory, target, quantized.Model, "the int8 variant of the model");
+        return name;
+    }
+
+    /// <summary>The unpadded companion's file name for a variant file name: the variant's name plus the rewrite's version.</summary>
+    public static string UnpaddedFileName(string variantFileName)
+    {
+        ArgumentNullException.ThrowIfNull(variantFileName);
+        return Path.GetFileNameWithoutExtension(variantFileName) + $"-pf{PaddingFree.Version}.onnx";
+    }
+
+    /// <summary>
+    /// The companion of <see cref="Ensure(string, ModelProfile)"/>'s graph for runs without padding (PaddingFree: the
+    /// fused attention without its key-padding mask, so ONNX Runtime can use flash attention), derived from it when
+    /// missing; null when the variant has no fused attention to unmask. It computes the same vectors for such runs.
+    /// </summary>
+    public static string? EnsureUnpadded(string directory, ModelProfile profile)
+    {
+        var variant = Ensure(directory, profile);
+        var name = UnpaddedFileName(variant);
+        var target = Path.Combine(directory, name);
+        if (File.Exists(target))
+        {
+            return name;
+        }
+        var source = Path.Combine(directory, variant);
+        var rewritten = PaddingFree.Rewrite(File.ReadAllBytes(source), source);
+        if (rewritten.Unmasked == 0)
+        {
+            return null;
+        }
+        WriteWhole(directory, target, rewritten.Model, "the unpadded graph of the model");
+        return name;
+    }
+
+    // Written to a temporary name, then renamed: the file appears whole or not at all.
+    private static void WriteWhole(string directory, string target, byte[] bytes, string what)
+    {
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, quantized.Model);
+            File.WriteAllBytes(temp, bytes);
             File.Move(temp, target, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StoreWriteException(directory, $"cannot write the int8 variant of the model ({e.Message}); the model directory must be writable once", e);
+            throw new StoreWriteException(directory, $"cannot write {what} ({e.Message}); the model directory must be writable once", e);
         }
         finally
         {
@@ -98,6 +137,5 @@ public static class Int8Variant
                 File.Delete(temp);
             }
         }
-        return name;
     }
 }

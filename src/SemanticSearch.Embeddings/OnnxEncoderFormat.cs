@@ -52,7 +52,8 @@ public sealed class OnnxEncoderFormat : IModelFormat
         ArgumentNullException.ThrowIfNull(profile);
         var int8 = recorded is null ? profile.Precision == ModelPrecision.Int8 : Int8Variant.IsVariant(recorded.Revision, profile.Revision);
         return int8
-            ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory, profile), revisionSuffix: Int8Variant.RevisionSuffix)
+            ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory, profile), revisionSuffix: Int8Variant.RevisionSuffix,
+                unpaddedGraphFile: Int8Variant.EnsureUnpadded(directory, profile))
             : OnnxTextEncoder.Open(directory, profile);
     }
 

@@ -16,20 +16,27 @@ using SemanticSearch.Embeddings.Tokenization;
 namespace SemanticSearch.Embeddings;
 
 /// <summary>Run-time choices for <see cref="OnnxTextEncoder"/>.</summary>
+/// <remarks>
+/// The defaults were chosen by measurement on a 2-core AVX-512 machine (docs/benchmarks.md, encoder): small runs,
+/// one per core, each on one ONNX Runtime thread. A run of a few hundred tokens keeps a layer's activations in its
+/// core's cache and needs no hand-over between threads inside an operator; on SciFact passages that is about 1.1×
+/// the throughput of 1,536-token runs split over both cores, and on short texts more.
+/// </remarks>
 /// <param name="BatchSize">At most this many texts per graph run (texts are sorted by token count first).</param>
-/// <param name="IntraOpThreads">ONNX Runtime threads per run; 0 = <see cref="Environment.ProcessorCount"/>.</param>
+/// <param name="IntraOpThreads">
+/// ONNX Runtime threads per run; 0 = <see cref="Environment.ProcessorCount"/>. The default, 1, leaves the cores to
+/// <paramref name="ParallelBatches"/>; a single text (a query) then runs on one thread.
+/// </param>
 /// <param name="ParallelBatches">
-/// Batches of one call run at once; 0 = <see cref="Environment.ProcessorCount"/>. The default, 1, runs them one after
-/// another and lets ONNX Runtime's intra-op threads use the cores (measured: both of 2 cores busy either way, same
-/// throughput); more helps only where a graph is too small for intra-op threading to split its operators.
+/// Runs of one call that go at once, each on its own thread; 0 (the default) = <see cref="Environment.ProcessorCount"/>.
+/// Runs × intra-op threads should not exceed the cores.
 /// </param>
 /// <param name="TokensPerBatch">
 /// At most this many tokens per graph run, padding included (rows × the longest row): a run of short texts takes
-/// more rows, one of long texts fewer, so every run does about the same work and little of it on padding. 0: rows
-/// only. The default was chosen by measurement on a 2-core AVX-512 machine (docs/benchmarks.md, encoder): runs of
-/// 1–2 k tokens keep a layer's activations in cache and beat 8 k-token runs by about a fifth.
+/// more rows, one of long texts fewer (a text longer than the budget runs alone), so every run does about the same
+/// work and little of it on padding. 0: rows only.
 /// </param>
-public sealed record OnnxEncoderOptions(int BatchSize = 64, int IntraOpThreads = 0, int ParallelBatches = 1, int TokensPerBatch = 1536);
+public sealed record OnnxEncoderOptions(int BatchSize = 64, int IntraOpThreads = 1, int ParallelBatches = 0, int TokensPerBatch = 384);
 
 /// <summary>
 /// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/>, shared by every caller
@@ -38,6 +45,7 @@ public sealed record OnnxEncoderOptions(int BatchSize = 64, int IntraOpThreads =
 public sealed class OnnxTextEncoder : ITextEncoder
 {
     private readonly InferenceSession _session;
+    private readonly Lazy<InferenceSession>? _unpadded;
     private readonly IModelTokenizer _tokenizer;
     private readonly ModelProfile _profile;
     private readonly OnnxEncoderOptions _options;
@@ -45,9 +53,10 @@ public sealed class OnnxTextEncoder : ITextEncoder
     private readonly string _outputName;
     private readonly int _queryOverhead;
 
-    private OnnxTextEncoder(InferenceSession session, IModelTokenizer tokenizer, ModelProfile profile, OnnxEncoderOptions options, string source, string revisionSuffix)
+    private OnnxTextEncoder(InferenceSession session, Func<InferenceSession>? unpadded, IModelTokenizer tokenizer, ModelProfile profile, OnnxEncoderOptions options, string source, string revisionSuffix)
     {
         _session = session;
+        _unpadded = unpadded is null ? null : new Lazy<InferenceSession>(unpadded, LazyThreadSafetyMode.ExecutionAndPublication);
         _tokenizer = tokenizer;
         _profile = profile;
         _options = options;
@@ -139,8 +148,13 @@ public sealed class OnnxTextEncoder : ITextEncoder
     /// <param name="tokenizer">The tokenizer; default: the directory's WordPiece definition.</param>
     /// <param name="graphFile">The graph to run, a file in <paramref name="directory"/> (a derived variant such as the int8 one).</param>
     /// <param name="revisionSuffix">Appended to the profile's revision in <see cref="Info"/>, naming the variant.</param>
+    /// <param name="unpaddedGraphFile">
+    /// Optional: the same graph for runs without padding (every row of one length), a file in
+    /// <paramref name="directory"/> such as <see cref="Int8Variant.EnsureUnpadded(string, ModelProfile)"/> derives. Such
+    /// runs then go through it (opened on first use); all others through <paramref name="graphFile"/>.
+    /// </param>
     public static OnnxTextEncoder Open(string directory, ModelProfile profile, OnnxEncoderOptions? options = null, IModelTokenizer? tokenizer = null,
-        string graphFile = OnnxEncoderFormat.OnnxFileName, string revisionSuffix = "")
+        string graphFile = OnnxEncoderFormat.OnnxFileName, string revisionSuffix = "", string? unpaddedGraphFile = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         options ??= new OnnxEncoderOptions();
@@ -161,34 +175,65 @@ public sealed class OnnxTextEncoder : ITextEncoder
         }
 
         tokenizer ??= WordPieceTokenizer.FromDirectory(directory);
-        using var sessionOptions = new SessionOptions
+        var threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        var session = OpenSession(onnx, threads);
+        Func<InferenceSession>? unpadded = null;
+        if (unpaddedGraphFile is not null)
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            // every run has its own [rows, length] shape; a memory pattern is planned per shape and only pays when
-            // shapes repeat (measured: off is ~10 % faster on SciFact passages, docs/benchmarks.md)
-            EnableMemoryPattern = false,
-        };
-        InferenceSession session;
-        try
-        {
-            session = new InferenceSession(onnx, sessionOptions);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new CorruptDataException(onnx, $"ONNX Runtime cannot load the graph ({e.Message})", e);
+            var path = Path.Combine(directory, unpaddedGraphFile);
+            if (!File.Exists(path))
+            {
+                session.Dispose();
+                throw new NotFoundException($"{path}: not found");
+            }
+            unpadded = () => OpenCompanion(path, threads, session);
         }
 
         try
         {
-            return new OnnxTextEncoder(session, tokenizer, profile, options, onnx, revisionSuffix);
+            return new OnnxTextEncoder(session, unpadded, tokenizer, profile, options, onnx, revisionSuffix);
         }
         catch
         {
             session.Dispose();
             throw;
         }
+    }
+
+    private static InferenceSession OpenSession(string onnx, int threads)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = threads,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            // every run has its own [rows, length] shape; a memory pattern is planned per shape and only pays when
+            // shapes repeat (measured: off is ~10 % faster on SciFact passages, docs/benchmarks.md)
+            EnableMemoryPattern = false,
+        };
+        try
+        {
+            return new InferenceSession(onnx, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new CorruptDataException(onnx, $"ONNX Runtime cannot load the graph ({e.Message})", e);
+        }
+    }
+
+    // The graph for unpadded runs must take and give what the main graph does: the encoder feeds both alike.
+    private static InferenceSession OpenCompanion(string onnx, int threads, InferenceSession main)
+    {
+        var session = OpenSession(onnx, threads);
+        var inputs = session.InputMetadata.Keys.Order(StringComparer.Ordinal);
+        var outputs = session.OutputMetadata.Keys.Order(StringComparer.Ordinal);
+        if (!inputs.SequenceEqual(main.InputMetadata.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal)
+            || !outputs.SequenceEqual(main.OutputMetadata.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            session.Dispose();
+            throw new CorruptDataException(onnx, $"the graph for unpadded runs has inputs ({string.Join(", ", inputs)}) and outputs ({string.Join(", ", outputs)}) other than the main graph's");
+        }
+        return session;
     }
 
     /// <summary>Embeds <paramref name="texts"/> into a new array, row-major <c>[texts.Count, Dimensions]</c>.</summary>
@@ -301,7 +346,14 @@ public sealed class OnnxTextEncoder : ITextEncoder
     }
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        if (_unpadded is { IsValueCreated: true })
+        {
+            _unpadded.Value.Dispose();
+        }
+    }
 
     private void RunBatch(TokenBatch batch, ReadOnlySpan<int> rows, Span<float> output)
     {
@@ -320,8 +372,11 @@ public sealed class OnnxTextEncoder : ITextEncoder
                 values[i] = OrtValue.CreateTensorValueFromMemory(data, shape);
             }
 
+            // a run whose rows are all of one length has no padding to mask: the graph for such runs (when there is one)
+            // lets ONNX Runtime take its flash-attention path, which takes no mask (PaddingFree)
+            var session = _unpadded is not null && batch.Lengths.All(l => l == batch.Length) ? _unpadded.Value : _session;
             using var runOptions = new RunOptions();
-            using var results = _session.Run(runOptions, _inputNames, values, [_outputName]);
+            using var results = session.Run(runOptions, _inputNames, values, [_outputName]);
             var result = results[0];
             var states = result.GetTensorDataAsSpan<float>();
             var resultShape = result.GetTensorTypeAndShape().Shape;

@@ -228,16 +228,52 @@ public sealed class SemanticIndex : IDisposable
     /// </summary>
     public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct)
     {
+        var embedded = Embed(documents, ct);
+        ct.ThrowIfCancellationRequested();
+        return Write(documents, embedded);
+    }
+
+    /// <summary>
+    /// Embeds what <see cref="Write(IReadOnlyList{ValueTuple{SourceDocument, IReadOnlyList{TextChunk}}}, EmbeddedPassages?)"/>
+    /// stores for <paramref name="documents"/>, touching no store, so it may run on another thread beside a write of
+    /// other documents (<see cref="BatchedIndexWriter"/> overlaps the two). Null when the index has no model or the
+    /// documents have no chunks.
+    /// </summary>
+    public EmbeddedPassages? Embed(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        EnsureWritable();
+        if (Encoder is null)
+        {
+            return null;
+        }
+        // the texts do not depend on chunk ids; the ids are given when the vectors are stored
+        var passages = Passages.ForDocuments(documents, firstChunkId: 0);
+        return passages.Texts.Count == 0 ? null : new EmbeddedPassages(documents, Encoder.Info, passages.Embed(Encoder, ct));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="documents"/> with the vectors <see cref="Embed"/> computed for exactly this list (the same
+    /// instance, unchanged since).
+    /// </summary>
+    /// <returns>The number of chunks written.</returns>
+    /// <exception cref="ArgumentException">The vectors were embedded for other documents, or by another model.</exception>
+    public int Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, EmbeddedPassages? embedded)
+    {
         ArgumentNullException.ThrowIfNull(documents);
         EnsureWritable();
         var firstChunkId = Metadata.NextChunkId;
         var passages = Encoder is null ? null : Passages.ForDocuments(documents, firstChunkId);
-        var embeddings = passages is null || passages.Texts.Count == 0 ? null : passages.Embed(Encoder!, ct);
-        ct.ThrowIfCancellationRequested();
-        Stores.Write(documents, firstChunkId);
-        if (embeddings is not null)
+        var expected = passages?.Texts.Count ?? 0;
+        if (embedded is null ? expected > 0 : !ReferenceEquals(embedded.Documents, documents) || embedded.Model != Encoder?.Info
+            || embedded.Vectors.Length != (long)expected * embedded.Model.Dimensions)
         {
-            Stores.AddVectors(passages!.VectorIds, embeddings);
+            throw new ArgumentException($"index {Directory}: the vectors given were not embedded for these documents by this index's model", nameof(embedded));
+        }
+        Stores.Write(documents, firstChunkId);
+        if (embedded is not null)
+        {
+            Stores.AddVectors(passages!.VectorIds, embedded.Vectors);
         }
         return documents.Sum(d => d.Chunks.Count);
     }

@@ -256,7 +256,7 @@ public sealed class BeirEvaluator
         {
             var source = "beir:" + dataset.Name;
             var empty = new Dictionary<string, string>();
-            var writer = new BatchedIndexWriter(index, chunksPerBatch: 256);
+            using var writer = new BatchedIndexWriter(index, chunksPerBatch: 256);
             index.BeginBatch();
             foreach (var doc in dataset.Corpus())
             {

@@ -36,10 +36,11 @@ internal static class Program
         var sequences = Enumerable.Range(0, 256).Select(_ =>
             Enumerable.Range(0, 128).Select(i => i == 0 ? 101 : i == 127 ? 102 : random.Next(1996, 30522)).ToArray()).ToArray();
         var output = new float[sequences.Length * files.Dimensions];
-        foreach (var parallelBatches in new[] { 1, 0 })
+        // batches one after another on all intra-op threads, then one batch per core on one thread each (the default)
+        foreach (var (parallelBatches, intraOpThreads) in new[] { (1, 0), (0, 1) })
         {
             using var encoder = OnnxTextEncoder.Open(dir, new ModelProfile { Id = "test-bert", Dimensions = files.Dimensions },
-                new OnnxEncoderOptions(BatchSize: 32, ParallelBatches: parallelBatches));
+                new OnnxEncoderOptions(BatchSize: 32, IntraOpThreads: intraOpThreads, ParallelBatches: parallelBatches));
             encoder.EncodeTokens(sequences, output);
             var process = System.Diagnostics.Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
@@ -55,6 +56,7 @@ internal static class Program
             process.Refresh();
             var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
             Console.WriteLine($"cores: {Environment.ProcessorCount}, parallel batches: {(parallelBatches == 0 ? Environment.ProcessorCount : parallelBatches)}, " +
+                $"intra-op threads: {(intraOpThreads == 0 ? Environment.ProcessorCount : intraOpThreads)}, " +
                 $"passages/s: {calls * sequences.Length / clock.Elapsed.TotalSeconds:F0}, CPU time / wall time: {cpu / clock.Elapsed.TotalSeconds:F2}");
         }
 
@@ -179,8 +181,10 @@ public class QueryLatencyBenchmarks
         var dir = Path.Combine(ModelCache.DefaultRoot(), "arctic-embed-xs");
         var profile = ModelCatalog.LocalProfile(dir);
         var options = new OnnxEncoderOptions(IntraOpThreads: 1);
+        // int8 as the engine opens it: a query is one run without padding, so it goes through the unpadded companion
         _encoder = Precision == "int8"
-            ? OnnxTextEncoder.Open(dir, profile, options, graphFile: Int8Variant.Ensure(dir, profile), revisionSuffix: Int8Variant.RevisionSuffix)
+            ? OnnxTextEncoder.Open(dir, profile, options, graphFile: Int8Variant.Ensure(dir, profile), revisionSuffix: Int8Variant.RevisionSuffix,
+                unpaddedGraphFile: Int8Variant.EnsureUnpadded(dir, profile))
             : OnnxTextEncoder.Open(dir, profile, options);
         var tokens = _encoder.TokenCounter.CountTokens(Query);
         if (tokens != 12)

@@ -232,6 +232,55 @@ public sealed class OnnxTextEncoderTests(TestModelFixture model) : IClassFixture
 
     private static float MaxDiff(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 
+    [Fact]
+    public void Encode_UnpaddedGraph_RunsWithoutPaddingGoThroughIt_PaddedRunsDoNot()
+    {
+        // the companion here is another model (other weights, same inputs and outputs), so the vectors show which
+        // graph ran: a run without padding must go through it, a padded run through the main graph
+        using var dir = new TempDirectory();
+        var main = TestEncoderModel.Create(Path.Combine(dir.Path, "main"), TestPaths.VocabTxt, seed: 11);
+        var other = TestEncoderModel.Create(Path.Combine(dir.Path, "other"), TestPaths.VocabTxt, seed: 12);
+        File.Copy(other.ModelPath, Path.Combine(main.Directory, "model.unpadded.onnx"));
+        var profile = new ModelProfile { Id = "test-bert", Dimensions = main.Dimensions };
+        var oneRun = new OnnxEncoderOptions(TokensPerBatch: 0);
+        using var mainOnly = OnnxTextEncoder.Open(main.Directory, profile, oneRun);
+        using var otherOnly = OnnxTextEncoder.Open(other.Directory, profile, oneRun);
+        using var routed = OnnxTextEncoder.Open(main.Directory, profile, oneRun, unpaddedGraphFile: "model.unpadded.onnx");
+        string[] padded = [Texts[0], Texts[1]]; // 9 and 5 tokens: one run, padded
+        string[] sameLength = ["red apple", "blue sky"]; // 2 + 2 tokens each: one run, no padding
+        Assert.Equal(routed.Tokenizer.Encode(sameLength[0], 512).Length, routed.Tokenizer.Encode(sameLength[1], 512).Length);
+        Assert.NotEqual(routed.Tokenizer.Encode(padded[0], 512).Length, routed.Tokenizer.Encode(padded[1], 512).Length);
+        Assert.True(Math.Abs(mainOnly.Encode([Texts[0]], TextRole.Passage)[0] - otherOnly.Encode([Texts[0]], TextRole.Passage)[0]) > 1e-3,
+            "the two models give the same vector: this test could not tell them apart");
+
+        AssertClose(mainOnly.Encode(padded, TextRole.Passage), routed.Encode(padded, TextRole.Passage));
+        AssertClose(otherOnly.Encode(sameLength, TextRole.Passage), routed.Encode(sameLength, TextRole.Passage));
+        AssertClose(otherOnly.Encode([Texts[2]], TextRole.Query), routed.Encode([Texts[2]], TextRole.Query));
+    }
+
+    [Fact]
+    public void Open_UnpaddedGraphMissing_NotFoundNamingTheFile()
+    {
+        var e = Assert.Throws<NotFoundException>(() =>
+            OnnxTextEncoder.Open(model.Directory, Profile(), unpaddedGraphFile: "model.absent-unpadded.onnx"));
+        Assert.Contains("model.absent-unpadded.onnx", e.Message);
+    }
+
+    [Fact]
+    public void Encode_UnpaddedGraphWithOtherOutputs_CorruptDataNamingTheFile()
+    {
+        // a companion must take and give what the main graph does; this one has no sentence_embedding output
+        using var dir = new TempDirectory();
+        var main = TestEncoderModel.Create(Path.Combine(dir.Path, "main"), TestPaths.VocabTxt, seed: 11);
+        var bare = TestEncoderModel.Create(Path.Combine(dir.Path, "bare"), TestPaths.VocabTxt, seed: 11, options: new SemanticSearch.Onnx.Bert.BertExportOptions { Pooling = SemanticSearch.Onnx.Bert.BertPooling.None });
+        File.Copy(bare.ModelPath, Path.Combine(main.Directory, "model.unpadded.onnx"));
+        using var encoder = OnnxTextEncoder.Open(main.Directory, new ModelProfile { Id = "test-bert", Dimensions = main.Dimensions }, unpaddedGraphFile: "model.unpadded.onnx");
+
+        var e = Assert.Throws<CorruptDataException>(() => encoder.Encode([Texts[0]], TextRole.Passage));
+        Assert.Contains("model.unpadded.onnx", e.Message);
+        Assert.Contains("unpadded", e.Message);
+    }
+
     private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         Assert.Equal(expected.Length, actual.Length);

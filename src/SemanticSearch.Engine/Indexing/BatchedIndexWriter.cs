@@ -1,41 +1,99 @@
+// Batches chunked documents for the index and overlaps the two halves of a write: while one batch is embedded (the
+// encoder, on every core), the batch before it goes into the stores (LiteDB, Lucene, the graph) and the caller goes
+// on preparing the next. Invariants: batches reach the stores in the order they were added, each with the vectors
+// embedded for it; the stores are only ever written from the caller's thread; at most two batches are held (one
+// embedding, one being filled); and no embedding is left running once Flush or Dispose returns, so the index and its
+// encoder can be closed after either.
 using SemanticSearch.Core.Chunking;
 
 namespace SemanticSearch.Engine.Indexing;
 
 /// <summary>
-/// Holds chunked documents until enough chunks are pending, then writes them in one <see cref="SemanticIndex"/> call
-/// so the encoder embeds many chunks per batch. Call <see cref="Flush"/> before committing.
+/// Holds chunked documents until enough chunks are pending, then embeds them in the background while the previous
+/// batch is written (<see cref="SemanticIndex.Embed"/>, then <see cref="SemanticIndex.Write(IReadOnlyList{ValueTuple{SourceDocument, IReadOnlyList{TextChunk}}}, EmbeddedPassages?)"/>).
+/// Call <see cref="Flush"/> before committing; dispose it before closing the index.
 /// </summary>
-public sealed class BatchedIndexWriter(SemanticIndex index, int chunksPerBatch)
+public sealed class BatchedIndexWriter(SemanticIndex index, int chunksPerBatch) : IDisposable
 {
-    private readonly List<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> _pending = [];
+    private List<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> _pending = [];
     private int _pendingChunks;
+    private (List<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> Documents, Task<EmbeddedPassages?> Embedding)? _embedding;
 
-    /// <summary>Chunks written so far.</summary>
+    /// <summary>Chunks written to the stores so far.</summary>
     public long ChunksWritten { get; private set; }
 
-    /// <summary>Queues a document; writes the batch once it holds at least the configured number of chunks.</summary>
-    /// <returns>True when this call wrote a batch.</returns>
+    /// <summary>
+    /// Queues a document; once the queue holds at least the configured number of chunks, starts embedding it and
+    /// writes the batch embedded before it.
+    /// </summary>
+    /// <returns>True when this call handed a batch on.</returns>
     public bool Add(SourceDocument document, IReadOnlyList<TextChunk> chunks)
     {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(chunks);
         _pending.Add((document, chunks));
         _pendingChunks += chunks.Count;
         if (_pendingChunks < chunksPerBatch)
         {
             return false;
         }
-        Flush();
+        HandOn();
         return true;
     }
 
-    /// <summary>Writes whatever is pending.</summary>
+    /// <summary>Writes everything added so far, waiting for its embedding.</summary>
     public void Flush()
     {
         if (_pending.Count > 0)
         {
-            ChunksWritten += index.Write(_pending);
-            _pending.Clear();
-            _pendingChunks = 0;
+            HandOn();
+        }
+        WriteEmbedded();
+    }
+
+    /// <summary>Waits for a batch still being embedded and drops it (what was not flushed is not written).</summary>
+    public void Dispose()
+    {
+        if (_embedding is { } running)
+        {
+            _embedding = null;
+            try
+            {
+                running.Embedding.Wait();
+            }
+            catch (AggregateException)
+            {
+                // the write this batch belonged to is abandoned; the error that led here is the one reported
+            }
+        }
+        _pending.Clear();
+    }
+
+    // Starts embedding the pending batch, then stores the one embedded before it while this one runs.
+    private void HandOn()
+    {
+        var batch = _pending;
+        _pending = [];
+        _pendingChunks = 0;
+        var previous = _embedding;
+        _embedding = null;
+        if (previous is { } p)
+        {
+            // the previous batch's vectors are needed first: waiting here keeps one embedding at a time on the cores
+            var embedded = p.Embedding.GetAwaiter().GetResult();
+            _embedding = (batch, Task.Run(() => index.Embed(batch)));
+            ChunksWritten += index.Write(p.Documents, embedded);
+            return;
+        }
+        _embedding = (batch, Task.Run(() => index.Embed(batch)));
+    }
+
+    private void WriteEmbedded()
+    {
+        if (_embedding is { } e)
+        {
+            _embedding = null;
+            ChunksWritten += index.Write(e.Documents, e.Embedding.GetAwaiter().GetResult());
         }
     }
 }

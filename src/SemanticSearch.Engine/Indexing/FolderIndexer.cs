@@ -91,7 +91,7 @@ public sealed class FolderIndexer
             .WithCancellation(cancellationToken)
             .Select(f => Prepare(root, realRoot, f, knownHashes));
 
-        var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks);
+        using var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks);
 
         _index.BeginBatch();
         try

@@ -86,11 +86,19 @@ internal sealed class OnnxNode
     /// <summary>A copy of this node with every input named <paramref name="from"/> renamed to <paramref name="to"/>.</summary>
     public OnnxNode WithInputs(string from, string to) => WithInputs([.. Inputs.Select(i => i == from ? to : i)]);
 
-    private OnnxNode WithInputs(string[] inputs)
+    /// <summary>
+    /// A copy of this node with <paramref name="inputs"/> (at most as many as it has: fewer drop its trailing inputs;
+    /// an empty name leaves an optional input out in place).
+    /// </summary>
+    public OnnxNode WithInputs(string[] inputs)
     {
         if (_read is null)
         {
             throw new InvalidOperationException("only nodes read from a graph are re-wired");
+        }
+        if (inputs.Length > Inputs.Count)
+        {
+            throw new ArgumentException($"{OpType} has {Inputs.Count} inputs, {inputs.Length} given", nameof(inputs));
         }
         var fields = new List<ProtoField>();
         var next = 0;
@@ -98,7 +106,11 @@ internal sealed class OnnxNode
         {
             if (f.Number == NodeField.Input)
             {
-                fields.Add(f with { Payload = System.Text.Encoding.UTF8.GetBytes(inputs[next++]) });
+                if (next < inputs.Length)
+                {
+                    fields.Add(f with { Payload = System.Text.Encoding.UTF8.GetBytes(inputs[next]) });
+                }
+                next++;
             }
             else
             {

