@@ -235,33 +235,51 @@ public sealed class MetadataStore : IDisposable
 
     /// <summary>Replaces the document and all its chunks (old chunks are removed).</summary>
     /// <returns>Ids of the chunks that were removed.</returns>
-    public IReadOnlyList<long> Upsert(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
+    public IReadOnlyList<long> Upsert(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks) => UpsertMany([(document, chunks)])[0];
+
+    /// <summary>
+    /// Replaces several documents and their chunks, in order, as <see cref="Upsert"/> would one after another; the
+    /// running totals (size, content checksum) are read and written once for all of them.
+    /// </summary>
+    /// <returns>For each document, the ids of its chunks that were removed.</returns>
+    public IReadOnlyList<IReadOnlyList<long>> UpsertMany(IReadOnlyList<(DocumentRecord Document, IReadOnlyList<ChunkRecord> Chunks)> documents)
     {
+        ArgumentNullException.ThrowIfNull(documents);
         EnsureWritable();
-        return Write(() => UpsertCore(document, chunks));
+        return Write(() => UpsertCore(documents));
     }
 
-    private IReadOnlyList<long> UpsertCore(DocumentRecord document, IReadOnlyList<ChunkRecord> chunks)
+    private List<IReadOnlyList<long>> UpsertCore(IReadOnlyList<(DocumentRecord Document, IReadOnlyList<ChunkRecord> Chunks)> documents)
     {
-        var (removed, removedSum) = DeleteChunksOf(document.Id);
-        var previous = _docs.FindById(document.Id);
-        TotalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
-        var bsonDoc = FromDocument(document);
-        _docs.Upsert(bsonDoc);
-        ulong added = RecordHash.Of(bsonDoc);
-        if (chunks.Count > 0)
+        var removedByDocument = new List<IReadOnlyList<long>>(documents.Count);
+        var totalBytes = TotalBytes;
+        ulong added = 0, removedSum = 0;
+        foreach (var (document, chunks) in documents)
         {
-            var bson = new List<BsonDocument>(chunks.Count);
-            foreach (var c in chunks)
+            // chunk by chunk as a single upsert does: a document named twice finds its first version's chunks here
+            var (removed, sumOfRemoved) = DeleteChunksOf(document.Id);
+            var previous = _docs.FindById(document.Id);
+            totalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
+            var bsonDoc = FromDocument(document);
+            _docs.Upsert(bsonDoc);
+            added = unchecked(added + RecordHash.Of(bsonDoc));
+            if (chunks.Count > 0)
             {
-                var b = FromChunk(c);
-                added = unchecked(added + RecordHash.Of(b));
-                bson.Add(b);
+                var bson = new List<BsonDocument>(chunks.Count);
+                foreach (var c in chunks)
+                {
+                    var b = FromChunk(c);
+                    added = unchecked(added + RecordHash.Of(b));
+                    bson.Add(b);
+                }
+                _chunks.InsertBulk(bson);
             }
-            _chunks.InsertBulk(bson);
+            removedSum = unchecked(removedSum + sumOfRemoved + (previous is null ? 0 : RecordHash.Of(previous)));
+            removedByDocument.Add(removed);
         }
-        AddToSum(added, unchecked(removedSum + (previous is null ? 0 : RecordHash.Of(previous))));
-        return removed;
+        TotalBytes = totalBytes;
+        AddToSum(added, removedSum);
+        return removedByDocument;
     }
 
     /// <summary>Deletes a document and its chunks.</summary>

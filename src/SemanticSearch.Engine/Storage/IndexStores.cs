@@ -65,29 +65,36 @@ internal sealed class IndexStores : IDisposable
     public void Write(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, long firstChunkId)
     {
         var nextId = firstChunkId;
+        var records = new List<(DocumentRecord, IReadOnlyList<ChunkRecord>)>(documents.Count);
+        var idsByDocument = new List<long[]>(documents.Count);
         foreach (var (document, chunks) in documents)
         {
             var ids = new long[chunks.Count];
-            var records = new ChunkRecord[chunks.Count];
+            var chunkRecords = new ChunkRecord[chunks.Count];
             var lexical = new LexicalChunk[chunks.Count];
             for (var i = 0; i < chunks.Count; i++)
             {
                 var c = chunks[i];
                 ids[i] = nextId++;
-                records[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
+                chunkRecords[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
                 lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, PassagePolicy.LexicalText(c.Length, c.Text), document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
             }
             Lexical.DeleteDocument(document.Id);
             Lexical.AddDocument(document.Text, lexical);
-            var removed = Metadata.Upsert(
-                new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
-                    document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata),
-                records);
-            Metadata.NextChunkId = nextId;
-            DeleteVectors(removed);
-            foreach (var id in ids)
+            records.Add((new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
+                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata), chunkRecords));
+            idsByDocument.Add(ids);
+        }
+        // one metadata call for the batch (its running totals are written once); then, document by document, what a
+        // replaced version leaves behind is removed before the new chunks are staged, as one upsert at a time would
+        var removed = Metadata.UpsertMany(records);
+        Metadata.NextChunkId = nextId;
+        for (var d = 0; d < documents.Count; d++)
+        {
+            DeleteVectors(removed[d]);
+            foreach (var id in idsByDocument[d])
             {
-                ChunkDocuments.StageAdded(id, document.Id);
+                ChunkDocuments.StageAdded(id, documents[d].Document.Id);
             }
         }
     }

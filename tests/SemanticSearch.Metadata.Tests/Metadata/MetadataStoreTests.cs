@@ -42,6 +42,36 @@ public sealed class MetadataStoreTests
     }
 
     [Fact]
+    public void UpsertMany_SameStoreAsOneUpsertAtATime()
+    {
+        // a new document, a replaced one, and one named twice in the batch (its second version replaces its first)
+        (DocumentRecord, IReadOnlyList<ChunkRecord>)[] batch =
+        [
+            (Doc("b", 30, 4), [new ChunkRecord(4, "b", 0, 0, 1, "p")]),
+            (Doc("a", 40, 5, 6), [new ChunkRecord(5, "a", 0, 0, 1, "q"), new ChunkRecord(6, "a", 1, 2, 1, "r")]),
+            (Doc("c", 7, 7), [new ChunkRecord(7, "c", 0, 0, 1, "s")]),
+            (Doc("c", 9, 8), [new ChunkRecord(8, "c", 0, 0, 1, "t")]),
+        ];
+        using var dir = new TempDir();
+        using var single = MetadataStore.Open(Path.Combine(dir.Path, "single.db"), readOnly: false);
+        using var many = MetadataStore.Open(Path.Combine(dir.Path, "many.db"), readOnly: false);
+        foreach (var store in new[] { single, many })
+        {
+            store.Upsert(Doc("a", 100, 1, 2), [new ChunkRecord(1, "a", 0, 0, 1, "x"), new ChunkRecord(2, "a", 1, 2, 1, "y")]);
+        }
+
+        var removedOneByOne = batch.Select(d => single.Upsert(d.Item1, d.Item2).Order().ToArray()).ToArray();
+        var removedTogether = many.UpsertMany(batch).Select(r => r.Order().ToArray()).ToArray();
+
+        Assert.Equal([[], [1L, 2L], [], [7L]], removedOneByOne);
+        Assert.Equal(removedOneByOne, removedTogether);
+        Assert.Equal(new MetadataCounts(3, 4, 30 + 40 + 9), many.Counts());
+        Assert.Equal(single.Counts(), many.Counts());
+        Assert.Equal(single.AllChunks().OrderBy(c => c.Id), many.AllChunks().OrderBy(c => c.Id));
+        Assert.Null(many.VerifyContent()); // the running checksum equals one computed from the records
+    }
+
+    [Fact]
     public void Delete_RemovesDocumentChunksAndBytes()
     {
         using var dir = new TempDir();
