@@ -134,8 +134,15 @@ internal sealed class IndexFileReader : IDisposable
     {
         IndexFile.EnsureLittleEndian();
         Path = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(Path)) throw new NotFoundException($"{Path}: vector index file not found");
-        _stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        try
+        {
+            _stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // also when a writer retires the file between a reader's look at the manifest and this open
+            throw new NotFoundException($"{Path}: vector index file not found");
+        }
         try
         {
             long fileLength = _stream.Length;
