@@ -77,15 +77,13 @@ public sealed class BatchedIndexWriter(SemanticIndex index, int chunksPerBatch) 
         _pendingChunks = 0;
         var previous = _embedding;
         _embedding = null;
+        // the previous batch's vectors come first: waiting for them keeps one embedding at a time on the cores
+        var embedded = previous?.Embedding.GetAwaiter().GetResult();
+        _embedding = (batch, Task.Run(() => index.Embed(batch)));
         if (previous is { } p)
         {
-            // the previous batch's vectors are needed first: waiting here keeps one embedding at a time on the cores
-            var embedded = p.Embedding.GetAwaiter().GetResult();
-            _embedding = (batch, Task.Run(() => index.Embed(batch)));
             ChunksWritten += index.Write(p.Documents, embedded);
-            return;
         }
-        _embedding = (batch, Task.Run(() => index.Embed(batch)));
     }
 
     private void WriteEmbedded()
