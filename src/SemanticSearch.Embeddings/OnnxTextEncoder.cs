@@ -39,8 +39,8 @@ namespace SemanticSearch.Embeddings;
 public sealed record OnnxEncoderOptions(int BatchSize = 64, int IntraOpThreads = 1, int ParallelBatches = 0, int TokensPerBatch = 384);
 
 /// <summary>
-/// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/>, shared by every caller
-/// (ONNX Runtime's <c>Run</c> is thread-safe). Open one with <see cref="Open(ResolvedModel, OnnxEncoderOptions?, IModelTokenizer?)"/>.
+/// An <see cref="ITextEncoder"/> over one ONNX Runtime <see cref="InferenceSession"/> (and, when given, a second one
+/// for runs without padding), shared by every caller (ONNX Runtime's <c>Run</c> is thread-safe). Open one with <see cref="Open(ResolvedModel, OnnxEncoderOptions?, IModelTokenizer?)"/>.
 /// </summary>
 public sealed class OnnxTextEncoder : ITextEncoder
 {
