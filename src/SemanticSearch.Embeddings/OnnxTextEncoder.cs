@@ -210,6 +210,9 @@ public sealed class OnnxTextEncoder : ITextEncoder
             // every run has its own [rows, length] shape; a memory pattern is planned per shape and only pays when
             // shapes repeat (measured: off is ~10 % faster on SciFact passages, docs/benchmarks.md)
             EnableMemoryPattern = false,
+            // ONNX Runtime's warnings (an initializer its optimiser finds unused after our attention fusion on a
+            // mean-pooled graph) would be printed to the user's terminal on every open; errors still are
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         try
         {

@@ -32,14 +32,13 @@ public sealed class SemanticIndex : IDisposable
     private IndexManifest _manifest;
     private bool _aborted;
 
-    private SemanticIndex(string directory, OpenedStores opened, PassagePolicy passages, ITextEncoder? encoder, bool writable, double compactFraction, IndexWriteLock? writeLock)
+    private SemanticIndex(string directory, OpenedStores opened, PassagePolicy passages, bool writable, double compactFraction, IndexWriteLock? writeLock)
     {
         Directory = directory;
         _manifest = opened.Manifest;
         Stores = opened.Stores;
         VectorDamage = opened.VectorDamage;
         Passages = passages;
-        Encoder = encoder;
         _writable = writable;
         _compactFraction = compactFraction;
         _writeLock = writeLock;
@@ -51,13 +50,20 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The manifest as of the last commit (or open).</summary>
     public IndexManifest Manifest => _manifest;
 
-    /// <summary>The sentence encoder of this index, or null for a lexical-only index (or one opened without its model).</summary>
-    public ITextEncoder? Encoder { get; }
+    /// <summary>
+    /// The sentence encoder of the index's first vector space (whose tokenizer cuts the chunks), or null for a
+    /// lexical-only index (or one opened without that model).
+    /// </summary>
+    public ITextEncoder? Encoder => Stores.Spaces.Count > 0 ? Stores.Spaces[0].Encoder : null;
 
-    /// <summary>Why a read-only open has no vectors although the index has a model: its vector file is damaged.</summary>
+    /// <summary>The encoder of each vector space, by space name (spaces opened without their model are left out).</summary>
+    public IReadOnlyDictionary<string, ITextEncoder> Encoders =>
+        Stores.Spaces.Where(s => s.Encoder is not null).ToDictionary(s => s.Name, s => s.Encoder!, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Why a read-only open has no vectors in a space although the index has its model: its vector file is damaged (the first such space).</summary>
     public CorruptDataException? VectorDamage { get; }
 
-    /// <summary>What this index embeds for a chunk, and how vector ids map to chunks.</summary>
+    /// <summary>How this index chunks documents, and what its first space embeds for a chunk (each space's own policy is its <c>SpaceStore.Policy</c>).</summary>
     public PassagePolicy Passages { get; }
 
     /// <summary>The lexical layout this build writes (part of evaluation cache keys).</summary>
@@ -71,6 +77,8 @@ public sealed class SemanticIndex : IDisposable
 
     internal IVectorIndex? Vectors => Stores.Vectors;
 
+    internal IReadOnlyList<SpaceStore> Spaces => Stores.Spaces;
+
     /// <summary>Test hook: called at each <see cref="CommitStep"/>; throwing there simulates a crash at that point.</summary>
     internal Action<CommitStep>? CommitHook { get; set; }
 
@@ -80,9 +88,18 @@ public sealed class SemanticIndex : IDisposable
     /// built with. <paramref name="writer"/> says who is asking (for other writers' messages) and how long to wait
     /// for another writer to finish (default: fail at once with <see cref="IndexLockedException"/>).
     /// </summary>
-    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null, WriterOptions? writer = null)
+    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, ITextEncoder? encoder = null, WriterOptions? writer = null) =>
+        OpenOrCreate(directory, settings, encoder is null ? [] : [encoder], writer);
+
+    /// <summary>
+    /// Opens the index at <paramref name="directory"/> for writing, creating it when absent with one vector space per
+    /// encoder in <paramref name="encoders"/> (none: lexical only; the first one's tokenizer cuts the chunks). An
+    /// existing index must be given exactly the models of its spaces, in any order.
+    /// </summary>
+    public static SemanticIndex OpenOrCreate(string directory, IndexSettings settings, IReadOnlyList<ITextEncoder> encoders, WriterOptions? writer = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(encoders);
         settings.Validate();
         IndexLocation.CheckDirectory(directory);
         System.IO.Directory.CreateDirectory(directory);
@@ -92,10 +109,10 @@ public sealed class SemanticIndex : IDisposable
             if (File.Exists(Path.Combine(directory, IndexManifest.FileName)))
             {
                 var manifest = IndexManifest.Read(directory);
-                StoreRecovery.CheckModel(directory, manifest, encoder);
-                return Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction, writeLock, repairing: false);
+                var matched = StoreRecovery.MatchEncoders(directory, manifest, encoders, everySpace: true);
+                return Open(directory, manifest, matched, writable: true, settings.CompactDeletedFraction, writeLock, repairing: false);
             }
-            return Create(directory, settings, encoder, writeLock);
+            return Create(directory, settings, encoders, writeLock);
         }
         catch
         {
@@ -104,25 +121,37 @@ public sealed class SemanticIndex : IDisposable
         }
     }
 
-    private static SemanticIndex Create(string directory, IndexSettings settings, ITextEncoder? encoder, IndexWriteLock writeLock)
+    private static SemanticIndex Create(string directory, IndexSettings settings, IReadOnlyList<ITextEncoder> encoders, IndexWriteLock writeLock)
     {
         var now = DateTime.UtcNow;
-        var (chunking, windowTokens) = PassagePolicy.ForNewIndex(settings, encoder);
+        var first = encoders.Count > 0 ? encoders[0] : null;
+        var (chunking, windowTokens) = PassagePolicy.ForNewIndex(settings, first);
+        var spaces = new List<SpaceManifest>(encoders.Count);
+        foreach (var encoder in encoders)
+        {
+            var name = SpaceManifest.NameFor(encoder.Info.ModelId, spaces.Select(s => s.Name));
+            spaces.Add(new SpaceManifest
+            {
+                Name = name,
+                Model = encoder.Info,
+                Vectors = settings.Vectors,
+                WindowTokens = spaces.Count == 0 ? windowTokens : PassagePolicy.WindowsForAddedSpace(chunking, encoder),
+                FileStem = spaces.Count == 0 ? SpaceManifest.FirstStem : SpaceManifest.StemFor(name),
+            });
+        }
         var manifest = new IndexManifest
         {
             CreatedUtc = now,
             UpdatedUtc = now,
             Chunking = chunking,
-            TokenCounter = encoder is null ? "whitespace" : "model",
+            TokenCounter = first is null ? "whitespace" : "model",
             Lexical = settings.Lexical,
-            Model = encoder?.Info,
-            Vectors = encoder is null ? null : settings.Vectors,
-            Fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info),
-            WindowTokens = windowTokens,
+            Spaces = spaces,
+            Fusion = first is null ? null : settings.Fusion ?? FusionDefaults.For(spaces.Select(s => (s.Name, s.Model)).ToList()),
             MaxFileBytes = settings.MaxFileBytes,
         };
         // the stores exist before the manifest does, so a reader never finds a manifest without them
-        var created = Open(directory, manifest, encoder, writable: true, settings.CompactDeletedFraction, null, repairing: false);
+        var created = Open(directory, manifest, [.. encoders], writable: true, settings.CompactDeletedFraction, null, repairing: false);
         try
         {
             manifest.Write(directory);
@@ -146,21 +175,27 @@ public sealed class SemanticIndex : IDisposable
         {
             throw new NotFoundException($"index not found: {directory}");
         }
-        ITextEncoder? encoder = null;
+        var loaded = new Dictionary<string, ITextEncoder>(StringComparer.Ordinal); // by model id and revision, across retries
         for (var attempt = 0; ; attempt++)
         {
             var manifest = IndexManifest.Read(directory);
-            if (encoder is null && manifest.Model is { } info && encoderFor is not null)
+            var encoders = new List<ITextEncoder>();
+            if (encoderFor is not null)
             {
-                encoder = encoderFor(info);
+                foreach (var space in manifest.Spaces)
+                {
+                    var key = space.Model.ModelId + "@" + space.Model.Revision;
+                    if (!loaded.TryGetValue(key, out var encoder))
+                    {
+                        loaded[key] = encoder = encoderFor(space.Model);
+                    }
+                    encoders.Add(encoder);
+                }
             }
-            if (encoder is not null)
-            {
-                StoreRecovery.CheckModel(directory, manifest, encoder);
-            }
+            var matched = StoreRecovery.MatchEncoders(directory, manifest, encoders, everySpace: false);
             try
             {
-                return Open(directory, manifest, encoder, writable: false, 1.0, null, repairing: false);
+                return Open(directory, manifest, matched, writable: false, 1.0, null, repairing: false);
             }
             catch (Exception e) when (attempt < 10 && StoreRecovery.IsStale(e) && IndexManifest.Read(directory).Generation != manifest.Generation)
             {
@@ -175,14 +210,16 @@ public sealed class SemanticIndex : IDisposable
     }
 
     /// <summary>Opens the stores for a repair (damaged derived stores start empty); the caller holds the write lock.</summary>
-    internal static SemanticIndex OpenForRepair(string directory, IndexManifest manifest, ITextEncoder? encoder, IndexWriteLock writeLock) =>
-        Open(directory, manifest, encoder, writable: true, 1.0, writeLock, repairing: true);
+    internal static SemanticIndex OpenForRepair(string directory, IndexManifest manifest, ITextEncoder?[] encoders, IndexWriteLock writeLock) =>
+        Open(directory, manifest, encoders, writable: true, 1.0, writeLock, repairing: true);
 
-    private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder? encoder, bool writable, double compactFraction, IndexWriteLock? writeLock, bool repairing)
+    // encoders: one per space of the manifest, in its order (null: not loaded).
+    private static SemanticIndex Open(string directory, IndexManifest manifest, ITextEncoder?[] encoders, bool writable, double compactFraction, IndexWriteLock? writeLock, bool repairing)
     {
-        var passages = new PassagePolicy(manifest, encoder?.TokenCounter ?? WhitespaceTokenCounter.Instance);
-        var opened = StoreRecovery.Open(directory, manifest, passages, writable, repairing);
-        return new SemanticIndex(directory, opened, passages, encoder, writable, compactFraction, writeLock);
+        var first = encoders.Length > 0 ? encoders[0] : null;
+        var passages = new PassagePolicy(manifest, first?.TokenCounter ?? WhitespaceTokenCounter.Instance);
+        var opened = StoreRecovery.Open(directory, manifest, encoders, writable, repairing);
+        return new SemanticIndex(directory, opened, passages, writable, compactFraction, writeLock);
     }
 
     /// <summary>
@@ -192,7 +229,11 @@ public sealed class SemanticIndex : IDisposable
     /// </summary>
     /// <returns>The stores that were rebuilt (empty when nothing needed it).</returns>
     public static IReadOnlyList<string> Repair(string directory, ITextEncoder? encoder, WriterOptions? writer = null) =>
-        IndexRepair.Run(directory, encoder, writer);
+        IndexRepair.Run(directory, encoder is null ? Array.Empty<ITextEncoder>() : [encoder], writer);
+
+    /// <summary>As <see cref="Repair(string, ITextEncoder?, WriterOptions?)"/> for an index of several vector spaces: <paramref name="encoders"/> are the models of all of them.</summary>
+    public static IReadOnlyList<string> Repair(string directory, IReadOnlyList<ITextEncoder> encoders, WriterOptions? writer = null) =>
+        IndexRepair.Run(directory, encoders, writer);
 
     /// <summary>The document of each committed chunk in <paramref name="chunkIds"/> (unknown ids are left out).</summary>
     internal Dictionary<long, string> DocumentsOfChunks(IEnumerable<long> chunkIds) => Stores.ChunkDocuments.DocumentsOf(chunkIds);
@@ -243,13 +284,18 @@ public sealed class SemanticIndex : IDisposable
     {
         ArgumentNullException.ThrowIfNull(documents);
         EnsureWritable();
-        if (Encoder is null)
+        if (Spaces.Count == 0 || documents.All(d => d.Chunks.Count == 0))
         {
             return null;
         }
         // the texts do not depend on chunk ids; the ids are given when the vectors are stored
-        var passages = Passages.ForDocuments(documents, firstChunkId: 0);
-        return passages.Texts.Count == 0 ? null : new EmbeddedPassages(documents, Encoder.Info, passages.Embed(Encoder, ct));
+        var vectors = new float[Spaces.Count][];
+        for (var i = 0; i < Spaces.Count; i++)
+        {
+            var space = Spaces[i];
+            vectors[i] = space.Policy.ForDocuments(documents, firstChunkId: 0).Embed(space.Encoder!, ct);
+        }
+        return new EmbeddedPassages(documents, [.. Spaces.Select(s => s.Manifest.Model)], vectors);
     }
 
     /// <summary>
@@ -263,19 +309,39 @@ public sealed class SemanticIndex : IDisposable
         ArgumentNullException.ThrowIfNull(documents);
         EnsureWritable();
         var firstChunkId = Metadata.NextChunkId;
-        var passages = Encoder is null ? null : Passages.ForDocuments(documents, firstChunkId);
-        var expected = passages?.Texts.Count ?? 0;
-        if (embedded is null ? expected > 0 : !ReferenceEquals(embedded.Documents, documents) || embedded.Model != Encoder?.Info
-            || embedded.Vectors.Length != (long)expected * embedded.Model.Dimensions)
+        var passages = Spaces.Select(s => s.Policy.ForDocuments(documents, firstChunkId)).ToList();
+        var anyPassage = passages.Any(p => p.Texts.Count > 0);
+        if (embedded is null ? anyPassage : !ReferenceEquals(embedded.Documents, documents) || !Matches(embedded, passages))
         {
-            throw new ArgumentException($"index {Directory}: the vectors given were not embedded for these documents by this index's model", nameof(embedded));
+            throw new ArgumentException($"index {Directory}: the vectors given were not embedded for these documents by this index's models", nameof(embedded));
         }
         Stores.Write(documents, firstChunkId);
         if (embedded is not null)
         {
-            Stores.AddVectors(passages!.VectorIds, embedded.Vectors);
+            for (var i = 0; i < Spaces.Count; i++)
+            {
+                IndexStores.AddVectors(Spaces[i], passages[i].VectorIds, embedded.Vectors[i]);
+            }
         }
         return documents.Sum(d => d.Chunks.Count);
+    }
+
+    // The vectors are one block per space, in the spaces' order, each from that space's model, one row per passage.
+    private bool Matches(EmbeddedPassages embedded, List<PassageBatch> passages)
+    {
+        if (embedded.Models.Count != Spaces.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < Spaces.Count; i++)
+        {
+            var model = Spaces[i].Manifest.Model;
+            if (embedded.Models[i] != model || embedded.Vectors[i].Length != (long)passages[i].Texts.Count * model.Dimensions)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Removes a document from every store; false when it was not there.</summary>
@@ -298,7 +364,113 @@ public sealed class SemanticIndex : IDisposable
             throw new InvalidSettingException("fusion", $"index {Directory} is lexical only; fusion applies to indexes with an embedding model.");
         }
         fusion.Validate();
+        foreach (var name in fusion.SpaceWeights?.Keys ?? [])
+        {
+            if (_manifest.Space(name) is null)
+            {
+                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"index {Directory} has no vector space '{name}' (its spaces: {string.Join(", ", _manifest.Spaces.Select(s => s.Name))}).");
+            }
+        }
         _manifest = _manifest with { Fusion = fusion };
+    }
+
+    /// <summary>
+    /// Adds a vector space of <paramref name="encoder"/>'s model, named <paramref name="name"/> (default: the model id),
+    /// embeds every chunk of the index into it (reporting progress) and commits: the other spaces, BM25 and the
+    /// metadata are not touched, and readers see the space from that commit on. A failure or cancellation leaves the
+    /// index as it was (the instance then takes no more writes). The default fusion moves to the default of the new
+    /// set of spaces unless it was set on purpose (tuned), which is kept.
+    /// </summary>
+    /// <returns>The space as the manifest now records it.</returns>
+    public SpaceManifest AddSpace(ITextEncoder encoder, string? name = null, IProgress<SpaceProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        EnsureWritable();
+        if (_manifest.Spaces.Count == 0)
+        {
+            throw new InvalidSettingException("model", $"index {Directory} is lexical only: its chunks were cut by whitespace words, not by a model's tokenizer. Index the sources into a new index with --model {encoder.Info.ModelId}.");
+        }
+        if (_manifest.Spaces.FirstOrDefault(s => s.Model.ModelId == encoder.Info.ModelId) is { } same)
+        {
+            throw new InvalidSettingException("model", $"index {Directory} already has a vector space of {encoder.Info.ModelId} ('{same.Name}').");
+        }
+        if (name is not null && (!SpaceManifest.IsValidName(name) || _manifest.Space(name) is not null))
+        {
+            throw new InvalidSettingException("name", _manifest.Space(name) is not null
+                ? $"index {Directory} already has a space named '{name}'."
+                : $"'{name}' cannot name a space: use a letter, then letters, digits, '.', '_' or '-' (at most {SpaceManifest.MaxNameLength}).");
+        }
+        var spaceName = name ?? SpaceManifest.NameFor(encoder.Info.ModelId, _manifest.Spaces.Select(s => s.Name));
+        var manifest = new SpaceManifest
+        {
+            Name = spaceName,
+            Model = encoder.Info,
+            Vectors = _manifest.Vectors ?? new VectorIndex.HnswParameters(),
+            WindowTokens = PassagePolicy.WindowsForAddedSpace(_manifest.Chunking, encoder),
+            FileStem = SpaceManifest.StemFor(spaceName),
+        };
+        var space = new SpaceStore(manifest, new PassagePolicy(_manifest, manifest, encoder.TokenCounter), null, encoder, null);
+        space.Vectors = space.NewGraph();
+        var before = SpaceList();
+        Stores.AddSpace(space);
+        try
+        {
+            BeginBatch();
+            SpaceFill.Run(Stores, space, progress, ct);
+            ct.ThrowIfCancellationRequested();
+            KeepFusionDefault(before);
+            Commit();
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+        return _manifest.Space(spaceName)!;
+    }
+
+    /// <summary>
+    /// Removes the vector space named <paramref name="name"/> and commits; its files are deleted once the manifest
+    /// without it is published. The first space (whose tokenizer cut the chunks) cannot be removed.
+    /// </summary>
+    public void RemoveSpace(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        EnsureWritable();
+        var space = Spaces.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new NotFoundException($"index {Directory} has no vector space '{name}' (its spaces: {string.Join(", ", _manifest.Spaces.Select(s => s.Name))})");
+        if (ReferenceEquals(space, Spaces[0]))
+        {
+            throw new InvalidSettingException("space", $"'{space.Name}' is the first space of index {Directory}: its model's tokenizer cut the chunks, so it stays as long as the index does.");
+        }
+        var before = SpaceList();
+        Stores.RemoveSpace(space);
+        try
+        {
+            BeginBatch();
+            KeepFusionDefault(before);
+            if (_manifest.Fusion?.SpaceWeights is { } weights && weights.Keys.Any(k => string.Equals(k, space.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                _manifest = _manifest with { Fusion = _manifest.Fusion with { SpaceWeights = weights.Where(w => !string.Equals(w.Key, space.Name, StringComparison.OrdinalIgnoreCase)).ToDictionary() } };
+            }
+            Commit();
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    private List<(string Name, EncoderInfo Model)> SpaceList() => Spaces.Select(s => (s.Name, s.Manifest.Model)).ToList();
+
+    // A fusion that is the default of the spaces before a change follows the spaces; one set on purpose stays.
+    private void KeepFusionDefault(List<(string Name, EncoderInfo Model)> before)
+    {
+        if (_manifest.Fusion is null || _manifest.Fusion == FusionDefaults.For(before))
+        {
+            _manifest = _manifest with { Fusion = FusionDefaults.For(SpaceList()) };
+        }
     }
 
     /// <summary>Starts a write batch; everything up to <see cref="Commit"/> becomes visible at once.</summary>
@@ -338,7 +510,9 @@ public sealed class SemanticIndex : IDisposable
     public IndexStats Stats()
     {
         var counts = Metadata.Counts();
-        return new IndexStats(Directory, counts.Documents, counts.Chunks, counts.Bytes, _manifest.Model?.ModelId, _manifest.CreatedUtc, _manifest.UpdatedUtc, _manifest.FormatVersion);
+        var spaces = _manifest.Spaces.Select(s => new SpaceStats(s.Name, s.Model.ModelId, s.Model.Revision, s.Model.Dimensions, s.WindowTokens, s.VectorCount, s.DeletedFraction,
+            s.VectorFile is { } f && File.Exists(Path.Combine(Directory, f)) ? new FileInfo(Path.Combine(Directory, f)).Length : 0)).ToList();
+        return new IndexStats(Directory, counts.Documents, counts.Chunks, counts.Bytes, _manifest.Model?.ModelId, _manifest.CreatedUtc, _manifest.UpdatedUtc, _manifest.FormatVersion, spaces);
     }
 
     private void EnsureWritable()
@@ -362,4 +536,24 @@ public sealed class SemanticIndex : IDisposable
 }
 
 /// <summary>What <c>semsearch stats</c> shows.</summary>
-public sealed record IndexStats(string Directory, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc, int FormatVersion);
+/// <param name="Directory">The index directory.</param>
+/// <param name="Documents">Documents stored.</param>
+/// <param name="Chunks">Chunks stored.</param>
+/// <param name="Bytes">Source bytes of the documents.</param>
+/// <param name="Model">The first space's model id (null: lexical only).</param>
+/// <param name="CreatedUtc">When the index was created.</param>
+/// <param name="UpdatedUtc">Its last commit.</param>
+/// <param name="FormatVersion">The manifest format it was read in.</param>
+/// <param name="Spaces">Every vector space, in the manifest's order.</param>
+public sealed record IndexStats(string Directory, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc, int FormatVersion, IReadOnlyList<SpaceStats> Spaces);
+
+/// <summary>One vector space in <see cref="IndexStats"/>.</summary>
+/// <param name="Name">The space's name.</param>
+/// <param name="Model">Its model id.</param>
+/// <param name="Revision">The model revision (with its precision).</param>
+/// <param name="Dimensions">Vector dimensions.</param>
+/// <param name="WindowTokens">Window size when chunks are embedded as windows.</param>
+/// <param name="Vectors">Live vectors at the last commit.</param>
+/// <param name="DeletedFraction">Share of graph nodes marked deleted.</param>
+/// <param name="FileBytes">Size of the space's vector file.</param>
+public sealed record SpaceStats(string Name, string Model, string Revision, int Dimensions, int? WindowTokens, long Vectors, double DeletedFraction, long FileBytes);

@@ -22,6 +22,7 @@ namespace SemanticSearch.Evaluation;
 /// <param name="Fusion">Fusion for hybrid mode; null uses the index's default.</param>
 /// <param name="QueryIds">Score only these judged queries (a held-out part); null: every judged query.</param>
 /// <param name="ExtraHybrids">More hybrid runs to score, by result name (e.g. <c>hybrid-tuned</c>).</param>
+/// <param name="MoreEncoders">Models of further vector spaces after <paramref name="Encoder"/>'s: the index gets one space per model, and with several, every space is also scored alone (<c>dense:&lt;space&gt;</c>) and beside BM25 alone (<c>hybrid:&lt;space&gt;</c>, with that model's own default fusion).</param>
 public sealed record EvaluationOptions(
     IReadOnlyList<SearchMode> Modes,
     string Split,
@@ -30,7 +31,12 @@ public sealed record EvaluationOptions(
     ITextEncoder? Encoder = null,
     FusionOptions? Fusion = null,
     IReadOnlyCollection<string>? QueryIds = null,
-    IReadOnlyDictionary<string, FusionOptions>? ExtraHybrids = null);
+    IReadOnlyDictionary<string, FusionOptions>? ExtraHybrids = null,
+    IReadOnlyList<ITextEncoder>? MoreEncoders = null)
+{
+    /// <summary>Every model, in space order (empty: lexical only).</summary>
+    public IReadOnlyList<ITextEncoder> Encoders => Encoder is null ? [] : [Encoder, .. MoreEncoders ?? []];
+}
 
 /// <summary>Averaged metrics of one mode.</summary>
 public sealed record ModeMetrics(double Ndcg10, double Recall100, double Mrr10, double Map100, double QueriesPerSecond);
@@ -81,22 +87,37 @@ public sealed class BeirEvaluator
     public EvaluationResult Run(BeirDataset dataset, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Settings.Validate();
-        var (directory, reused, seconds, documents) = EnsureIndex(dataset, options.Settings, options.Encoder, progress, cancellationToken);
-        using var index = SemanticIndex.OpenReadOnly(directory, options.Encoder is null ? null : _ => options.Encoder);
+        var (directory, reused, seconds, documents) = EnsureIndex(dataset, options.Settings, options.Encoders, progress, cancellationToken);
+        using var index = OpenIndex(directory, options.Encoders);
         var searcher = new Searcher(index);
 
         var judged = JudgedQueries(dataset, options.QueryIds);
         var results = new Dictionary<string, ModeMetrics>(StringComparer.Ordinal);
         var perQuery = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
         var fusions = new Dictionary<string, FusionOptions>(StringComparer.Ordinal);
-        var runsToScore = options.Modes.Select(m => (Name: m.ToString().ToLowerInvariant(), Mode: m, Fusion: options.Fusion)).ToList();
+        var runsToScore = options.Modes.Select(m => (Name: m.ToString().ToLowerInvariant(), Mode: m, Fusion: options.Fusion, Spaces: (IReadOnlyList<string>?)null)).ToList();
         foreach (var (name, fusion) in options.ExtraHybrids ?? new Dictionary<string, FusionOptions>())
         {
-            runsToScore.Add((name, SearchMode.Hybrid, fusion));
+            runsToScore.Add((name, SearchMode.Hybrid, fusion, null));
         }
-        foreach (var (modeName, mode, fusion) in runsToScore)
+        if (index.Manifest.Spaces.Count > 1)
         {
-            if (mode == SearchMode.Hybrid)
+            // each space alone, and each beside BM25 with its own model's default: what one index per model would give
+            foreach (var space in index.Manifest.Spaces)
+            {
+                if (options.Modes.Contains(SearchMode.Dense))
+                {
+                    runsToScore.Add(($"dense:{space.Name}", SearchMode.Dense, null, [space.Name]));
+                }
+                if (options.Modes.Contains(SearchMode.Hybrid))
+                {
+                    runsToScore.Add(($"hybrid:{space.Name}", SearchMode.Hybrid, FusionDefaults.For(space.Model, _models), [space.Name]));
+                }
+            }
+        }
+        foreach (var (modeName, mode, fusion, spaces) in runsToScore)
+        {
+            if (mode == SearchMode.Hybrid || (mode == SearchMode.Dense && spaces is null && index.Manifest.Spaces.Count > 1))
             {
                 fusions[modeName] = fusion ?? index.Manifest.Fusion ?? new FusionOptions();
             }
@@ -104,7 +125,7 @@ public sealed class BeirEvaluator
             var clock = Stopwatch.StartNew();
             ForEachQuery(judged, $"queries ({modeName})", progress, qid =>
             {
-                var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion);
+                var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion, spaces: spaces);
                 runs[qid] = WithoutSelf(dataset, qid, ranked, Depth).Select(r => (r.DocId, r.Score)).ToList();
             }, cancellationToken);
             var qps = judged.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -127,11 +148,18 @@ public sealed class BeirEvaluator
             perQuery[modeName] = ndcgByQuery;
             if (options.RunDirectory is { } runDir)
             {
-                WriteTrecRun(Path.Combine(runDir, $"{dataset.Name}-{modeName}.trec"), judged, runs, $"semsearch-{modeName}");
+                var fileName = modeName.Replace(':', '-');
+                WriteTrecRun(Path.Combine(runDir, $"{dataset.Name}-{fileName}.trec"), judged, runs, $"semsearch-{fileName}");
             }
         }
-        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery, options.Encoder?.Info.ModelId, fusions);
+        var models = options.Encoders.Count == 0 ? null : string.Join(",", options.Encoders.Select(e => e.Info.ModelId));
+        return new EvaluationResult(dataset.Name, options.Split, judged.Count, results, directory, reused, seconds, documents, perQuery, models, fusions);
     }
+
+    // The evaluation index, read-only, with a model for each of its spaces.
+    private static SemanticIndex OpenIndex(string directory, IReadOnlyList<ITextEncoder> encoders) =>
+        SemanticIndex.OpenReadOnly(directory, encoders.Count == 0 ? null
+            : info => encoders.FirstOrDefault(e => e.Info.ModelId == info.ModelId) ?? throw new Core.ModelMismatchException($"evaluation index {directory} has a space of {info.ModelId}, which was not given"));
 
     /// <summary>
     /// Tunes hybrid fusion on <paramref name="tuneSet"/>'s judged queries (or the <paramref name="queryIds"/> among
@@ -146,9 +174,10 @@ public sealed class BeirEvaluator
     /// <summary>Replays the fusion grid over tuning sets gathered with <see cref="RankForTuning"/>.</summary>
     public static FusionTuning Tune(IReadOnlyList<TuningSet> sets, FusionOptions baseline, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 0, 1));
+        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.GridFor(sets.Count > 0 ? sets[0].SpaceNames : null).Count} settings)", 0, 1));
         var tuning = FusionTuner.Tune(sets, baseline, cancellationToken: cancellationToken);
-        progress?.Report(new EvaluationProgress($"fusion grid ({FusionTuner.Grid.Count} settings)", 1, 1));
+        var settings = FusionTuner.GridFor(sets[0].SpaceNames).Count;
+        progress?.Report(new EvaluationProgress($"fusion grid ({settings} settings)", 1, 1));
         return tuning;
     }
 
@@ -162,18 +191,19 @@ public sealed class BeirEvaluator
         {
             throw new Core.InvalidSettingException("model", "fusion tuning needs an embedding model (not --model none).");
         }
-        var (directory, _, _, _) = EnsureIndex(tuneSet, options.Settings, options.Encoder, progress, cancellationToken);
-        using var index = SemanticIndex.OpenReadOnly(directory, _ => options.Encoder);
+        var (directory, _, _, _) = EnsureIndex(tuneSet, options.Settings, options.Encoders, progress, cancellationToken);
+        using var index = OpenIndex(directory, options.Encoders);
         var searcher = new Searcher(index);
         var judged = JudgedQueries(tuneSet, queryIds);
         var sides = new ConcurrentDictionary<string, QuerySides>(StringComparer.Ordinal);
         var depth = FusionTuner.MaxDepth;
         ForEachQuery(judged, $"tuning queries ({tuneSet.Name})", progress, qid =>
         {
-            var (lexical, dense) = searcher.RankSides(tuneSet.Queries[qid], depth + 1);
-            sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), WithoutSelf(tuneSet, qid, dense, depth));
+            var (lexical, spaces) = searcher.RankRetrievers(tuneSet.Queries[qid], depth + 1);
+            sides[qid] = new QuerySides(WithoutSelf(tuneSet, qid, lexical, depth), spaces.Select(sp => (IReadOnlyList<RankedDocument>)WithoutSelf(tuneSet, qid, sp.Ranking, depth)).ToList());
         }, cancellationToken);
-        return (new TuningSet(tuneSet.Name, sides, tuneSet.Qrels), options.Fusion ?? index.Manifest.Fusion ?? new FusionOptions());
+        var names = index.Manifest.Spaces.Count > 1 ? index.Manifest.Spaces.Select(sp => sp.Name).ToList() : null;
+        return (new TuningSet(tuneSet.Name, sides, tuneSet.Qrels, names), options.Fusion ?? index.Manifest.Fusion ?? new FusionOptions());
     }
 
     // Runs the judged queries in parallel on every core, reporting each one done.
@@ -223,9 +253,9 @@ public sealed class BeirEvaluator
     private readonly Dictionary<string, (double Seconds, int Documents)> _built = new(StringComparer.Ordinal);
 
     private (string Directory, bool Reused, double Seconds, int Documents) EnsureIndex(
-        BeirDataset dataset, IndexSettings settings, ITextEncoder? encoder, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
+        BeirDataset dataset, IndexSettings settings, IReadOnlyList<ITextEncoder> encoders, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken)
     {
-        var key = IndexKey(dataset, settings, encoder?.Info);
+        var key = IndexKey(dataset, settings, encoders.Select(e => e.Info).ToList());
         var directory = Path.Combine(IndexLocation.Root, $"eval-{dataset.Name}-{key}");
         if (_built.TryGetValue(directory, out var built))
         {
@@ -236,10 +266,10 @@ public sealed class BeirEvaluator
         {
             var manifest = IndexManifest.Read(directory);
             // the fusion default is not part of the key (it changes no stored data): bring a reused index up to date
-            var fusion = encoder is null ? null : settings.Fusion ?? FusionDefaults.For(encoder.Info, _models);
+            var fusion = encoders.Count == 0 ? null : settings.Fusion ?? FusionDefaults.For(manifest.Spaces.Select(sp => (sp.Name, sp.Model)).ToList(), _models);
             if (fusion is not null && manifest.Fusion != fusion)
             {
-                using var index = SemanticIndex.OpenOrCreate(directory, settings, encoder);
+                using var index = SemanticIndex.OpenOrCreate(directory, settings, encoders);
                 index.SetDefaultFusion(fusion);
                 index.Commit();
             }
@@ -252,7 +282,7 @@ public sealed class BeirEvaluator
         var clock = Stopwatch.StartNew();
         var total = File.ReadLines(dataset.CorpusPath).Count(l => !string.IsNullOrWhiteSpace(l));
         var documents = 0;
-        using (var index = SemanticIndex.OpenOrCreate(directory, settings, encoder))
+        using (var index = SemanticIndex.OpenOrCreate(directory, settings, encoders))
         {
             var source = "beir:" + dataset.Name;
             var empty = new Dictionary<string, string>();
@@ -279,8 +309,10 @@ public sealed class BeirEvaluator
         return (directory, false, clock.Elapsed.TotalSeconds, documents);
     }
 
-    private static string IndexKey(BeirDataset dataset, IndexSettings settings, EncoderInfo? model)
+    private static string IndexKey(BeirDataset dataset, IndexSettings settings, IReadOnlyList<EncoderInfo> models)
     {
+        // one model keys as it always has (its cached indexes stay valid); several are keyed by the list, in order
+        var model = models.Count switch { 0 => (object)"none", 1 => models[0], _ => models };
         var hash = new XxHash128();
         using (var corpus = File.OpenRead(dataset.CorpusPath))
         {
@@ -288,7 +320,7 @@ public sealed class BeirEvaluator
         }
         // the lexical format is in the key: an index cached under an older layout (documents scored as their best
         // chunk, title-only documents without chunks) is never reused for this build's scoring
-        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = (object?)model ?? "none", LexicalFormat = SemanticIndex.LexicalFormat }));
+        hash.Append(JsonSerializer.SerializeToUtf8Bytes(new { settings.Chunking, settings.Lexical, settings.Vectors, settings.WindowTokens, Model = model, LexicalFormat = SemanticIndex.LexicalFormat }));
         return Convert.ToHexStringLower(hash.GetCurrentHash())[..12];
     }
 }

@@ -101,7 +101,12 @@ public static class EvaluationReport
 
     /// <summary>A fusion setting in one line: <c>rrf k=60 w=1:0.2 depth=100</c>.</summary>
     public static string Describe(FusionOptions f) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(f.Method == FusionMethod.Rrf ? $"rrf k={f.K:0.##}" : "convex")} weights lexical {f.LexicalWeight:0.##} : dense {f.DenseWeight:0.##}, depth {(f.Depth is { } d ? d.ToString(CultureInfo.InvariantCulture) : "auto")}");
+        string.Create(CultureInfo.InvariantCulture, $"{(f.Method == FusionMethod.Rrf ? $"rrf k={f.K:0.##}" : "convex")} weights lexical {f.LexicalWeight:0.##} : dense {f.DenseWeight:0.##}{SpaceWeights(f)}, depth {(f.Depth is { } d ? d.ToString(CultureInfo.InvariantCulture) : "auto")}");
+
+    private static string SpaceWeights(FusionOptions f) =>
+        f.SpaceWeights is { Count: > 0 } w
+            ? " (" + string.Join(", ", w.OrderBy(e => e.Key, StringComparer.OrdinalIgnoreCase).Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Key} {e.Value:0.##}"))) + ")"
+            : "";
 
     private static string Escape(string text)
     {

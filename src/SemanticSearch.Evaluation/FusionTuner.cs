@@ -49,14 +49,29 @@ public sealed record FusionTuning(
     int Queries,
     string Decision);
 
-/// <summary>One set of tuning queries: their two rankings and their judgements.</summary>
+/// <summary>One set of tuning queries: their rankings and their judgements.</summary>
+/// <param name="Name">The set's name (a dataset).</param>
+/// <param name="Sides">Each query's rankings.</param>
+/// <param name="Qrels">Judgements by query.</param>
+/// <param name="SpaceNames">The vector space of each dense ranking, in order; null: one space, weighed by <see cref="FusionOptions.DenseWeight"/>.</param>
 public sealed record TuningSet(
     string Name,
     IReadOnlyDictionary<string, QuerySides> Sides,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Qrels);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Qrels,
+    IReadOnlyList<string>? SpaceNames = null);
 
-/// <summary>The two rankings of one query before fusion.</summary>
-public sealed record QuerySides(IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<RankedDocument> Dense);
+/// <summary>The rankings of one query before fusion: BM25's and each vector space's.</summary>
+public sealed record QuerySides(IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<IReadOnlyList<RankedDocument>> Spaces)
+{
+    /// <summary>The rankings of an index with one vector space.</summary>
+    public QuerySides(IReadOnlyList<RankedDocument> lexical, IReadOnlyList<RankedDocument> dense)
+        : this(lexical, new[] { dense })
+    {
+    }
+
+    /// <summary>The first space's ranking.</summary>
+    public IReadOnlyList<RankedDocument> Dense => Spaces[0];
+}
 
 /// <summary>Grid search over fusion settings, replayed from per-query retriever rankings.</summary>
 public static class FusionTuner
@@ -70,7 +85,7 @@ public static class FusionTuner
     private static readonly double[] RrfK = [200, 100, 60, 40, 20, 10, 5, 2, 1];
     private static readonly double[] DenseWeights = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 5];
 
-    /// <summary>Every setting tried, in tie-break order.</summary>
+    /// <summary>Every setting tried on an index with one vector space, in tie-break order.</summary>
     public static IReadOnlyList<FusionOptions> Grid { get; } = BuildGrid();
 
     private static List<FusionOptions> BuildGrid()
@@ -93,6 +108,74 @@ public static class FusionTuner
             }
         }
         return grid;
+    }
+
+    // With several spaces: a weight for each space (BM25 weighs 1), RRF over fewer rank constants and depths, and the
+    // convex combination over a simplex of shares in steps of 0.1. 2 spaces: 1,224 settings.
+    private static readonly double[] RrfKSeveral = [100, 60, 40, 20, 10, 5, 2];
+    private static readonly double[] SpaceWeightsTwo = [0, 0.25, 0.5, 0.75, 1, 1.5, 2];
+    private static readonly double[] SpaceWeightsMore = [0, 0.5, 1, 2];
+    private static readonly int[] DepthsSeveral = [200, 100, 50];
+
+    /// <summary>The settings tried on an index with the vector spaces <paramref name="spaces"/>, in tie-break order.</summary>
+    public static IReadOnlyList<FusionOptions> GridFor(IReadOnlyList<string>? spaces)
+    {
+        if (spaces is null || spaces.Count <= 1)
+        {
+            return Grid;
+        }
+        var weights = spaces.Count == 2 ? SpaceWeightsTwo : SpaceWeightsMore;
+        var combinations = new List<double[]> { new double[spaces.Count] };
+        for (var s = 0; s < spaces.Count; s++)
+        {
+            combinations = combinations.SelectMany(c => weights.Select(w => { var n = (double[])c.Clone(); n[s] = w; return n; })).ToList();
+        }
+        Dictionary<string, double> Named(double[] w) => spaces.Select((name, i) => (name, w[i])).ToDictionary(x => x.name, x => x.Item2, StringComparer.OrdinalIgnoreCase);
+        var grid = new List<FusionOptions>();
+        foreach (var depth in DepthsSeveral)
+        {
+            foreach (var k in RrfKSeveral)
+            {
+                foreach (var w in combinations.Where(c => c.Any(x => x > 0)))
+                {
+                    grid.Add(new FusionOptions(FusionMethod.Rrf, k, 1, 1, depth, Named(w)));
+                }
+                grid.Add(new FusionOptions(FusionMethod.Rrf, k, 0, 1, depth)); // the spaces alone
+            }
+            foreach (var shares in Simplex(spaces.Count + 1, 10))
+            {
+                if (shares.Skip(1).Any(x => x > 0))
+                {
+                    grid.Add(new FusionOptions(FusionMethod.Convex, 60, shares[0], 1, depth, Named(shares[1..])));
+                }
+            }
+        }
+        return grid;
+    }
+
+    // Every way to split 1 into `parts` shares that are multiples of 1/steps (first share largest first).
+    private static IEnumerable<double[]> Simplex(int parts, int steps)
+    {
+        foreach (var counts in Compositions(parts, steps))
+        {
+            yield return counts.Select(c => Math.Round(c / (double)steps, 2)).ToArray();
+        }
+    }
+
+    private static IEnumerable<int[]> Compositions(int parts, int total)
+    {
+        if (parts == 1)
+        {
+            yield return [total];
+            yield break;
+        }
+        for (var first = total; first >= 0; first--)
+        {
+            foreach (var rest in Compositions(parts - 1, total - first))
+            {
+                yield return [first, .. rest];
+            }
+        }
     }
 
     /// <summary>Fewer judged tuning queries than this keep the default.</summary>
@@ -131,19 +214,24 @@ public static class FusionTuner
         {
             throw new Core.InvalidSettingException("split", "no judged tuning queries: fusion tuning needs labelled queries.");
         }
-        var grid = Grid;
+        var names = sets[0].SpaceNames;
+        if (sets.Any(t => !(t.SpaceNames ?? []).SequenceEqual(names ?? [], StringComparer.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException("every tuning set must come from an index with the same vector spaces", nameof(sets));
+        }
+        var grid = GridFor(names);
         var perQuery = new SetScores[grid.Count][];
         Parallel.For(0, grid.Count, new ParallelOptions
         {
             MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount,
             CancellationToken = cancellationToken,
-        }, i => perQuery[i] = sets.Select((t, j) => ScorePerQuery(grid[i], queries[j], t.Sides, t.Qrels)).ToArray());
+        }, i => perQuery[i] = sets.Select((t, j) => ScorePerQuery(grid[i], queries[j], t.Sides, t.Qrels, names)).ToArray());
 
         var lexical = Macro(new FusionOptions(FusionMethod.Rrf, 60, 1, 0, 100), sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: false)).ToList());
         var lexicalRecall = sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: false).Recall100).ToArray();
         var dense = Macro(new FusionOptions(FusionMethod.Rrf, 60, 0, 1, 100), sets.Select((t, j) => ScoreSide(queries[j], t.Sides, t.Qrels, dense: true)).ToList());
         var normalisedBaseline = baseline with { Depth = baseline.Depth ?? 100 };
-        var baseScores = sets.Select((t, j) => ScorePerQuery(normalisedBaseline, queries[j], t.Sides, t.Qrels)).ToArray();
+        var baseScores = sets.Select((t, j) => ScorePerQuery(normalisedBaseline, queries[j], t.Sides, t.Qrels, names)).ToArray();
         var baselineScore = Summary(normalisedBaseline, baseScores);
         var scores = grid.Select((g, i) => Summary(g, perQuery[i])).ToList();
         var top = scores.OrderByDescending(s => s.Ndcg10).Take(10).ToList();
@@ -232,27 +320,31 @@ public static class FusionTuner
         FusionOptions fusion,
         IReadOnlyList<string> queries,
         IReadOnlyDictionary<string, QuerySides> sides,
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels)
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels,
+        IReadOnlyList<string>? spaceNames)
     {
         var ndcg = new double[queries.Count];
         double recall = 0;
         for (var i = 0; i < queries.Count; i++)
         {
-            var (n, r) = ScoreQuery(fusion, sides[queries[i]], qrels[queries[i]]);
+            var (n, r) = ScoreQuery(fusion, sides[queries[i]], qrels[queries[i]], spaceNames);
             ndcg[i] = n;
             recall += r;
         }
         return new SetScores(ndcg, recall / queries.Count);
     }
 
-    private static (double Ndcg10, double Recall100) ScoreQuery(FusionOptions fusion, QuerySides sides, IReadOnlyDictionary<string, int> judged)
+    // The same fusion a hybrid query runs: BM25 first, then each space with its weight.
+    private static (double Ndcg10, double Recall100) ScoreQuery(FusionOptions fusion, QuerySides sides, IReadOnlyDictionary<string, int> judged, IReadOnlyList<string>? spaceNames)
     {
         var depth = fusion.Depth ?? 100;
-        var l = Prefix(sides.Lexical, depth);
-        var d = Prefix(sides.Dense, depth);
-        var fused = fusion.Method == FusionMethod.Rrf
-            ? RankFusion.Reciprocal(l, d, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal)
-            : RankFusion.Convex(l, d, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal);
+        var rankings = new List<WeightedRanking<string>>(sides.Spaces.Count + 1) { new(Prefix(sides.Lexical, depth), fusion.LexicalWeight) };
+        for (var i = 0; i < sides.Spaces.Count; i++)
+        {
+            var weight = spaceNames is { Count: > 1 } ? fusion.WeightOf(spaceNames[i]) : fusion.DenseWeight;
+            rankings.Add(new(Prefix(sides.Spaces[i], depth), weight));
+        }
+        var fused = RankFusion.Fuse(fusion.Method, fusion.K, rankings, StringComparer.Ordinal);
         var ranked = RetrievalMetrics.Order(fused.Take(100).Select(f => (f.Key, f.Score)));
         return (RetrievalMetrics.Ndcg(ranked, judged, 10), RetrievalMetrics.Recall(ranked, judged, 100));
     }
@@ -262,9 +354,10 @@ public static class FusionTuner
         FusionOptions fusion,
         IReadOnlyList<string> queries,
         IReadOnlyDictionary<string, QuerySides> sides,
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels)
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels,
+        IReadOnlyList<string>? spaceNames = null)
     {
-        var scores = ScorePerQuery(fusion, queries, sides, qrels);
+        var scores = ScorePerQuery(fusion, queries, sides, qrels, spaceNames);
         return new FusionScore(fusion, scores.Ndcg.Average(), scores.Recall100);
     }
 

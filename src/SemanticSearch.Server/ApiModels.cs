@@ -14,7 +14,8 @@ public sealed record SearchBody(
     string? Mode = null,
     FilterBody? Filter = null,
     bool? PerChunk = null,
-    FusionBody? Fusion = null);
+    FusionBody? Fusion = null,
+    IReadOnlyList<string>? Spaces = null);
 
 /// <summary>Metadata conditions of a search.</summary>
 public sealed record FilterBody(
@@ -33,20 +34,28 @@ public sealed record FilterBody(
 /// <param name="DenseWeight">Weight of the vector ranking.</param>
 /// <param name="Depth">Candidates taken from each retriever.</param>
 /// <param name="Weights">The earlier request shape of the two weights, still accepted; not with lexicalWeight/denseWeight.</param>
+/// <param name="SpaceWeights">Weights of named vector spaces; a space not named weighs denseWeight.</param>
 public sealed record FusionBody(
     string? Method = null,
     double? K = null,
     double? LexicalWeight = null,
     double? DenseWeight = null,
     int? Depth = null,
-    WeightsBody? Weights = null);
+    WeightsBody? Weights = null,
+    IReadOnlyDictionary<string, double>? SpaceWeights = null);
 
 /// <summary>Per-retriever fusion weights in the earlier request shape (<c>weights: {lexical, dense}</c>).</summary>
 public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
 
 /// <summary>Answer of a search.</summary>
-/// <remarks>Hits are the engine's <see cref="SearchHit"/>: <c>lexical</c>/<c>dense</c> are null where that retriever did not find the hit.</remarks>
-public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion);
+/// <remarks>
+/// Hits are the engine's <see cref="SearchHit"/>: <c>lexical</c>/<c>dense</c> are null where that retriever did not find
+/// the hit, and <c>spaces</c> holds the rank and score of every vector space that did (the explanation of a fused rank).
+/// </remarks>
+public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion, IReadOnlyList<string>? Spaces = null);
+
+/// <summary>Body of <c>PUT /indexes/{name}</c>: the models of its vector spaces (default: the server's configured model; ["none"]: BM25 only).</summary>
+public sealed record CreateIndexBody(IReadOnlyList<string>? Models = null);
 
 /// <summary>Body of <c>POST /indexes/{name}/documents</c>.</summary>
 public sealed record DocumentsBody(IReadOnlyList<DocumentBody?>? Documents);

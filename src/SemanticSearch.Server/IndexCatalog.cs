@@ -169,7 +169,7 @@ internal sealed class OpenIndex : IDisposable
     /// search sees the write: it finds the new manifest and reopens the view (lazily, so a burst of writes without
     /// searches costs one reopen).
     /// </summary>
-    public async Task<T> WriteAsync<T>(Func<SemanticIndex, CancellationToken, T> work, bool waitForLock, CancellationToken ct)
+    public async Task<T> WriteAsync<T>(Func<SemanticIndex, CancellationToken, T> work, bool waitForLock, CancellationToken ct, IReadOnlyList<string>? createWith = null)
     {
         if (!await _writeQueue.WaitAsync(waitForLock ? Timeout.InfiniteTimeSpan : _catalog.WriteQueueTimeout, ct).ConfigureAwait(false))
         {
@@ -179,7 +179,7 @@ internal sealed class OpenIndex : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Interlocked.Increment(ref _writes);
-            var writer = _writer ?? await Task.Run(() => OpenWriter(waitForLock, ct), ct).ConfigureAwait(false);
+            var writer = _writer ?? await Task.Run(() => OpenWriter(waitForLock, createWith, ct), ct).ConfigureAwait(false);
             Volatile.Write(ref _writer, writer);
             try
             {
@@ -202,12 +202,12 @@ internal sealed class OpenIndex : IDisposable
         }
     }
 
-    private SemanticIndex OpenWriter(bool waitForLock, CancellationToken ct)
+    private SemanticIndex OpenWriter(bool waitForLock, IReadOnlyList<string>? createWith, CancellationToken ct)
     {
         var options = new WriterOptions(WriteLockOwner.ServerRole, waitForLock ? Timeout.InfiniteTimeSpan : _catalog.WriteLockWait, _catalog.ServerUrl) { Cancellation = ct };
         try
         {
-            return _catalog.OpenWriter(Directory, options);
+            return _catalog.OpenWriter(Directory, options, createWith);
         }
         catch (IndexLockedException e)
         {
@@ -383,20 +383,46 @@ internal sealed class IndexCatalog : IDisposable
         }
     }
 
-    // An index this server created with a local model directory (serve --model <dir>) records the directory's model id
+    // An index this server created with a local model directory (serve --model <dir>[,<dir>]) records the directory's model id
     // (its name), which names no profile: the configured directory is where that model is.
     private string ModelOf(string modelId) =>
-        _newIndexModel is { } configured && Directory.Exists(configured) && Encoder(configured)?.Info.ModelId == modelId ? configured : modelId;
+        NewIndexModels.FirstOrDefault(configured => Directory.Exists(configured) && Encoder(configured)?.Info.ModelId == modelId) ?? modelId;
 
-    /// <summary>Opens the writer of the index at <paramref name="dir"/> (creating it with the configured model when absent).</summary>
-    internal SemanticIndex OpenWriter(string dir, WriterOptions writer)
+    /// <summary>
+    /// Opens the writer of the index at <paramref name="dir"/>: an existing one with the model of each of its spaces; a
+    /// new one with <paramref name="models"/> (one vector space each, "none" for BM25 only), or else the configured
+    /// model(s) (<c>serve --model a,b</c>).
+    /// </summary>
+    internal SemanticIndex OpenWriter(string dir, WriterOptions writer, IReadOnlyList<string>? models = null)
     {
         var manifestPath = Path.Combine(dir, IndexManifest.FileName);
-        var encoder = File.Exists(manifestPath)
-            ? IndexManifest.Read(dir).Model is { } recorded ? EncoderFor(recorded) : null
-            : Encoder(_newIndexModel);
-        return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, encoder, writer);
+        List<ITextEncoder> encoders;
+        if (File.Exists(manifestPath))
+        {
+            encoders = IndexManifest.Read(dir).Spaces.Select(s => EncoderFor(s.Model)).ToList();
+        }
+        else
+        {
+            var names = models ?? NewIndexModels;
+            encoders = names.Count == 0 ? (Encoder(null) is { } fallback ? [fallback] : [])
+                : names.Count == 1 && string.Equals(names[0], ModelResolver.NoModel, StringComparison.OrdinalIgnoreCase) ? []
+                : names.Select(n => Encoder(n) ?? throw new InvalidSettingException("models", $"'{n}' cannot be one of several models")).ToList();
+        }
+        return SemanticIndex.OpenOrCreate(dir, _newIndexSettings, encoders, writer);
     }
+
+    /// <summary>The models a new index gets unless its creation names others (empty: the default model).</summary>
+    internal IReadOnlyList<string> NewIndexModels =>
+        _newIndexModel?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    /// <summary>
+    /// Whether a client may create an index with <paramref name="model"/>: a profile of the model catalog, "none", or a
+    /// model this server was configured with (never an arbitrary directory of the server's disk).
+    /// </summary>
+    internal bool MayCreateWith(string model) =>
+        string.Equals(model, ModelResolver.NoModel, StringComparison.OrdinalIgnoreCase)
+        || NewIndexModels.Contains(model, StringComparer.Ordinal)
+        || (!model.Contains('/', StringComparison.Ordinal) && !model.Contains('\\', StringComparison.Ordinal) && _models.Catalog.Find(model) is not null);
 
 
     public void Dispose()

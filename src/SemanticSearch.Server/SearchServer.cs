@@ -15,6 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SemanticSearch.Core;
+using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
 
@@ -114,6 +115,38 @@ public static class SearchServer
         app.MapGet("/indexes/{name}", (string name) => Details(catalog.Get(name)))
             .WithName("getIndex").Produces<IndexDetails>().ProducesProblem(404);
 
+        app.MapPut("/indexes/{name}", async (string name, HttpRequest request, CancellationToken ct) =>
+        {
+            CatalogName(name);
+            var body = request.ContentLength is null or 0 && request.ContentType is null ? new CreateIndexBody() : await ReadBody<CreateIndexBody>(request);
+            var models = body.Models;
+            if (models is { Count: 0 })
+            {
+                throw new InvalidSettingException("models", "names no model; leave it out for the server's default, or give [\"none\"] for BM25 only.");
+            }
+            for (var i = 0; i < (models?.Count ?? 0); i++)
+            {
+                if (string.IsNullOrWhiteSpace(models![i]) || !catalog.MayCreateWith(models[i]))
+                {
+                    throw new InvalidSettingException($"models[{i}]", $"'{models[i]}' is not a model this server offers (see 'semsearch models list'; model directories only through 'serve --model').");
+                }
+            }
+            var open = catalog.GetOrCreate(name);
+            var existed = File.Exists(Path.Combine(open.Directory, IndexManifest.FileName));
+            var spaces = await open.WriteAsync((index, _) => index.Manifest.Spaces.Select(sp => sp.Model.ModelId).ToList(), waitForLock: false, ct, models);
+            var wanted = models is null ? null : models.Count == 1 && string.Equals(models[0], ModelResolver.NoModel, StringComparison.OrdinalIgnoreCase) ? [] : models.ToList();
+            if (existed && wanted is not null && !wanted.Select(ModelIdOf).SequenceEqual(spaces, StringComparer.Ordinal))
+            {
+                return Problems.Result(StatusCodes.Status409Conflict, "Conflict",
+                    $"index '{name}' exists with the vector spaces [{string.Join(", ", spaces)}], not [{string.Join(", ", wanted)}]; add or remove spaces with 'semsearch spaces'.", "models");
+            }
+            var details = Details(open);
+            return existed ? Results.Ok(details) : Results.Created($"/indexes/{name}", details);
+
+            // a profile id is the model id of its space; a configured directory's model id is its name
+            string ModelIdOf(string model) => Directory.Exists(model) ? Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')) : model;
+        }).WithName("createIndex").Accepts<CreateIndexBody>("application/json").Produces<IndexDetails>(201).Produces<IndexDetails>().ProducesProblem(400).ProducesProblem(409);
+
         app.MapPost("/indexes/{name}/search", async (string name, HttpRequest request) =>
         {
             var body = await ReadBody<SearchBody>(request);
@@ -121,7 +154,7 @@ public static class SearchServer
             var search = SearchTranslation.ToRequest(body, options.MaxK, view.Index.Manifest.Model is not null);
             var response = view.Searcher.Search(search);
             return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
-                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion));
+                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces));
         }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
 
         app.MapPost("/indexes/{name}/documents", async (string name, HttpRequest request, CancellationToken ct) =>

@@ -57,7 +57,8 @@ public sealed record SearchServerOptions
 
     /// <summary>
     /// Embedding model of indexes created through the API: a profile id, a model directory, <c>none</c> (BM25 only),
-    /// or null for the default model. Existing indexes always open with the model their manifest names.
+    /// several comma-separated (one vector space each), or null for the default model. Existing indexes always open
+    /// with the models their manifest names; <c>PUT /indexes/{name}</c> may name other catalog models.
     /// </summary>
     public string? NewIndexModel { get; init; }
 

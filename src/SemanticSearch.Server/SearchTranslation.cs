@@ -37,7 +37,11 @@ internal static class SearchTranslation
             _ when body.Mode.Equals("lexical", StringComparison.OrdinalIgnoreCase) => SearchMode.Lexical,
             _ => throw new InvalidSettingException("mode", $"must be hybrid, dense or lexical (got '{Clip(body.Mode)}')."),
         };
-        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion));
+        if (body.Spaces is { } spaces && spaces.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new InvalidSettingException("spaces", "each entry must name a vector space of the index.");
+        }
+        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces);
         request.Validate();
         return request;
     }
@@ -92,7 +96,7 @@ internal static class SearchTranslation
         {
             throw new InvalidSettingException("fusion.weights", "give lexicalWeight/denseWeight or the older weights: {lexical, dense}, not both.");
         }
-        return new FusionOverride(method, f.K, f.LexicalWeight ?? f.Weights?.Lexical, f.DenseWeight ?? f.Weights?.Dense, f.Depth);
+        return new FusionOverride(method, f.K, f.LexicalWeight ?? f.Weights?.Lexical, f.DenseWeight ?? f.Weights?.Dense, f.Depth, f.SpaceWeights);
     }
 
     /// <summary>The documents of an upsert, each checked; throws naming the first bad field (<c>documents[3].id</c>).</summary>

@@ -34,6 +34,23 @@ public static class TestModels
     public static ITextEncoder OpenStableTestBert() =>
         OnnxTextEncoder.Open(StableTestBertDirectory, ModelCatalog.LocalProfile(StableTestBertDirectory));
 
+    private static readonly Lazy<string> Second = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "semsearch-tests", $"second-{Environment.ProcessId}", "other-bert");
+        TestEncoderModel.Create(dir, RepoPaths.BertVocabTxt, seed: TestEncoderModel.DefaultSeed + 1, hidden: 48);
+        return dir;
+    });
+
+    /// <summary>
+    /// A second seeded test model, other weights and 48 dimensions, in a folder named <c>other-bert</c>: the second
+    /// vector space of multi-space tests (its vectors differ from the first model's in values and in size).
+    /// </summary>
+    public static string SecondTestBertDirectory => Second.Value;
+
+    /// <summary>Opens <see cref="SecondTestBertDirectory"/> as a user's local model directory.</summary>
+    public static ITextEncoder OpenSecondTestBert() =>
+        OnnxTextEncoder.Open(SecondTestBertDirectory, ModelCatalog.LocalProfile(SecondTestBertDirectory));
+
     /// <summary>Model cache root for the test run (shared by the tests of one run).</summary>
     public static string CacheRoot { get; } = Path.Combine(Path.GetTempPath(), "semsearch-tests", "models");
 

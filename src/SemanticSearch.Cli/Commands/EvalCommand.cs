@@ -27,7 +27,11 @@ internal static class EvalCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var runDir = new Option<string?>("--run-dir") { Description = "Write TREC run files (qid Q0 docid rank score tag) here." };
-        var model = new Option<string?>("--model") { Description = "Embedding model for dense and hybrid modes (default: the default model; lexical-only runs load none)." };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Embedding model for dense and hybrid modes (default: the default model; lexical-only runs load none). Several, comma-separated, " +
+                          "give the index one vector space each: every space is then also scored alone (dense:<space>) and beside BM25 (hybrid:<space>).",
+        };
         var tune = new Option<bool>("--tune-fusion")
         {
             Description = "Fit the hybrid fusion (method, RRF k, weights, depth) on the train split — or on half of the queries when there is " +
@@ -72,7 +76,9 @@ internal static class EvalCommand
             var modelName = parse.GetValue(model) ?? (lexicalOnly ? ModelResolver.NoModel : null);
             var jsonGiven = parse.GetResult(json) is not null;
             var resolver = new ModelResolver();
-            using var encoder = ModelLoading.OpenEncoder(resolver, modelName, quiet: false, ct);
+            using var encoderSet = ModelLoading.OpenEncoders(resolver, modelName, quiet: false, ct);
+            var encoder = encoderSet.First;
+            var more = encoderSet.Encoders.Skip(1).ToList();
             if ((tuneFusion || parse.GetValue(crossCheck)) && encoder is null)
             {
                 throw new InvalidSettingException(tuneFusion ? "--tune-fusion" : "--cross-check", "needs an embedding model (not --model none).");
@@ -87,13 +93,14 @@ internal static class EvalCommand
             var evaluator = new BeirEvaluator(resolver.Catalog);
             if (parse.GetValue(crossCheck))
             {
-                return CrossCheck(dataset, splitName, settings, encoder!, FusionDefaults.For(encoder!.Info, resolver.Catalog), display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
+                return CrossCheck(dataset, splitName, settings, encoderSet.Encoders, DefaultFusion(encoderSet.Encoders, resolver)!, display, evaluator, jsonGiven ? parse.GetValue(json) ?? "-" : null, ct);
             }
 
             // The model's default as a new index would record it now (a cached evaluation index keeps what it was built
             // with), or the fusion flags over it; with --tune-fusion it is also the default the tuner has to beat.
-            var fusion = encoder is null ? null : SearchCommand.FusionFrom(FusionDefaults.For(encoder.Info, resolver.Catalog), parse.GetValue(fusionMethod),
-                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? FusionDefaults.For(encoder.Info, resolver.Catalog);
+            var modelDefault = DefaultFusion(encoderSet.Encoders, resolver);
+            var fusion = modelDefault is null ? null : SearchCommand.FusionFrom(modelDefault, parse.GetValue(fusionMethod),
+                parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth)) ?? modelDefault;
             fusion?.Validate();
             FusionTuning? tuning = null;
             string? tuningSource = null;
@@ -104,7 +111,7 @@ internal static class EvalCommand
                 var (tuneSet, tuneIds, heldOut, source) = TuningQueries(dataset, parse.GetValue(tuneSplit), splitName);
                 tuningSource = source;
                 scored = heldOut;
-                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder, Fusion: fusion);
+                var options = new EvaluationOptions([SearchMode.Hybrid], tuneSet.Name, settings, Encoder: encoder, Fusion: fusion, MoreEncoders: more);
                 var also = (parse.GetValue(tuneAlso) ?? []).Select(ParseTuneAlso).ToList();
                 tuning = display.Run($"tune fusion {dataset.Name}", r =>
                 {
@@ -128,13 +135,13 @@ internal static class EvalCommand
                 }
             }
 
-            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra);
+            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra, more);
             var result = display.Run($"eval {dataset.Name}", r =>
                 evaluator.Run(dataset, evalOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
 
             if (tuning is not null && parse.GetValue(saveFusion) is { } target)
             {
-                SaveFusion(target, tuning.Best, encoder!);
+                SaveFusion(target, tuning.Best, encoderSet.Encoders);
             }
             var deltas = pair is { } p2 ? EvaluationReport.Compare(result, dataset, p2.First, p2.Second, 10) : null;
             string? reportPath = null;
@@ -173,18 +180,20 @@ internal static class EvalCommand
     }
 
     // Two-fold check of the tuner: each half of the judged queries tunes, the other half scores default vs tuned.
-    private static int CrossCheck(BeirDataset dataset, string split, IndexSettings settings, ITextEncoder encoder, FusionOptions modelDefault, ProgressDisplay display, BeirEvaluator evaluator, string? json, CancellationToken ct)
+    private static int CrossCheck(BeirDataset dataset, string split, IndexSettings settings, IReadOnlyList<ITextEncoder> encoders, FusionOptions modelDefault, ProgressDisplay display, BeirEvaluator evaluator, string? json, CancellationToken ct)
     {
+        var encoder = encoders[0];
+        var more = encoders.Skip(1).ToList();
         var (a, b) = FusionTuner.HoldOut(dataset.Qrels.Keys.Where(dataset.Queries.ContainsKey));
         var folds = new List<object>();
         var lines = new List<string>();
         foreach (var (name, tuneIds, heldOut) in new[] { ("A→B", a, b), ("B→A", b, a) })
         {
-            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: modelDefault);
+            var options = new EvaluationOptions([SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: modelDefault, MoreEncoders: more);
             var tuning = display.Run($"tune fusion {dataset.Name} {name}", r =>
                 evaluator.TuneFusion(dataset, tuneIds, options, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
             var scoreOptions = new EvaluationOptions([SearchMode.Lexical, SearchMode.Hybrid], split, settings, Encoder: encoder, Fusion: options.Fusion, QueryIds: heldOut,
-                ExtraHybrids: new Dictionary<string, FusionOptions> { ["hybrid-tuned"] = tuning.Best });
+                ExtraHybrids: new Dictionary<string, FusionOptions> { ["hybrid-tuned"] = tuning.Best }, MoreEncoders: more);
             var result = display.Run($"score {dataset.Name} {name}", r =>
                 evaluator.Run(dataset, scoreOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
             var lexical = result.Results["lexical"].Ndcg10;
@@ -201,7 +210,7 @@ internal static class EvalCommand
             });
             lines.Add($"{name}: tuned on {tuneIds.Count}, scored on {result.Queries}: lexical {lexical:F4}, default {def:F4}, tuned {tuned:F4} ({tuned - def:+0.0000;-0.0000}); {EvaluationReport.Describe(tuning.Best)}; {tuning.Decision}");
         }
-        var payload = new { dataset = dataset.Name, split, model = encoder.Info.ModelId, folds };
+        var payload = new { dataset = dataset.Name, split, model = string.Join(",", encoders.Select(e => e.Info.ModelId)), folds };
         if (json == "-")
         {
             CommonOptions.PrintJson(payload);
@@ -211,7 +220,7 @@ internal static class EvalCommand
         {
             File.WriteAllText(json, JsonSerializer.Serialize(payload, CommonOptions.JsonOptions));
         }
-        Console.WriteLine($"{dataset.Name} ({split}), model {encoder.Info.ModelId}: two-fold check of --tune-fusion");
+        Console.WriteLine($"{dataset.Name} ({split}), model {string.Join(",", encoders.Select(e => e.Info.ModelId))}: two-fold check of --tune-fusion");
         foreach (var line in lines)
         {
             Console.WriteLine("  " + line);
@@ -233,10 +242,21 @@ internal static class EvalCommand
         return (evaluated, tuneIds, heldOut, $"held-out: half of the '{evalSplit}' queries (by id hash); the other half is scored");
     }
 
-    private static void SaveFusion(string target, FusionOptions fusion, ITextEncoder encoder)
+    // The default fusion a new index of these models records: one model's profile fusion, or the several-spaces default.
+    private static FusionOptions? DefaultFusion(IReadOnlyList<ITextEncoder> encoders, ModelResolver resolver)
+    {
+        var names = new List<string>();
+        foreach (var e in encoders)
+        {
+            names.Add(SpaceManifest.NameFor(e.Info.ModelId, names));
+        }
+        return FusionDefaults.For(encoders.Select((e, i) => (names[i], e.Info)).ToList(), resolver.Catalog);
+    }
+
+    private static void SaveFusion(string target, FusionOptions fusion, IReadOnlyList<ITextEncoder> encoders)
     {
         var directory = IndexLocation.Resolve(target);
-        using var index = SemanticIndex.OpenOrCreate(directory, new IndexSettings(), encoder);
+        using var index = SemanticIndex.OpenOrCreate(directory, new IndexSettings(), encoders);
         index.SetDefaultFusion(fusion);
         index.Commit();
         Console.Error.WriteLine($"saved fusion ({EvaluationReport.Describe(fusion)}) as the default of {directory}");
@@ -338,10 +358,11 @@ internal static class EvalCommand
     {
         var build = r.IndexReused ? "reused" : $"built in {r.IndexSeconds:F1} s, {r.Documents / Math.Max(r.IndexSeconds, 1e-9):F0} docs/s";
         Console.WriteLine($"{r.Dataset} ({r.Split}, {r.Queries} judged queries, {r.Documents:N0} documents, index {build})");
-        Console.WriteLine($"{"run",-13} {"nDCG@10",9} {"R@100",9} {"MRR@10",9} {"MAP@100",9} {"q/s",9}");
+        var width = Math.Max(13, r.Results.Keys.Max(k => k.Length));
+        Console.WriteLine($"{"run".PadRight(width)} {"nDCG@10",9} {"R@100",9} {"MRR@10",9} {"MAP@100",9} {"q/s",9}");
         foreach (var (mode, m) in r.Results)
         {
-            Console.WriteLine($"{mode,-13} {m.Ndcg10,9:F4} {m.Recall100,9:F4} {m.Mrr10,9:F4} {m.Map100,9:F4} {m.QueriesPerSecond,9:F1}");
+            Console.WriteLine($"{mode.PadRight(width)} {m.Ndcg10,9:F4} {m.Recall100,9:F4} {m.Mrr10,9:F4} {m.Map100,9:F4} {m.QueriesPerSecond,9:F1}");
         }
         foreach (var (name, f) in r.Fusions)
         {

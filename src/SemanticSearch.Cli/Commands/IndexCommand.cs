@@ -22,7 +22,9 @@ internal static class IndexCommand
         var overlap = new Option<int>("--chunk-overlap") { Description = "Tokens repeated between consecutive chunks (for a new index).", DefaultValueFactory = _ => 64 };
         var model = new Option<string?>("--model")
         {
-            Description = "Embedding model for a new index: a profile id (see 'semsearch models list'), a model directory, or 'none' for BM25 only. Default: the strongest model available. An existing index keeps its model.",
+            Description = "Embedding model for a new index: a profile id (see 'semsearch models list'), a model directory, or 'none' for BM25 only; several, comma-separated " +
+                          "(e.g. arctic-embed-xs,all-MiniLM-L6-v2), give it one vector space each, all fused with BM25. Default: the strongest model available. " +
+                          "An existing index keeps its spaces (add or remove one with 'semsearch spaces').",
         };
         var compactAt = new Option<double>("--compact-threshold") { Description = "Rebuild the vector index when more than this share of it is deleted.", DefaultValueFactory = _ => 0.2 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };
@@ -53,14 +55,14 @@ internal static class IndexCommand
             var resolver = new ModelResolver();
             var requested = parse.GetValue(model);
             var existing = File.Exists(Path.Combine(directory, IndexManifest.FileName)) ? IndexManifest.Read(directory) : null;
-            // An existing index keeps its model, in the variant it was built with.
-            using var encoder = existing is not null && requested is null
-                ? existing.Model is { } recorded ? ModelLoading.OpenRecorded(resolver, recorded, ct) : null
-                : ModelLoading.OpenEncoder(resolver, requested, quiet: false, ct);
+            // An existing index keeps its spaces, each model in the variant it was built with.
+            using var encoders = existing is not null && requested is null
+                ? ModelLoading.OpenRecordedSpaces(resolver, existing, ct)
+                : ModelLoading.OpenEncoders(resolver, requested, quiet: false, ct);
             SemanticIndex semanticIndex;
             try
             {
-                semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoder, CommonOptions.Writer(parse, wait, "semsearch index", ct));
+                semanticIndex = SemanticIndex.OpenOrCreate(directory, settings, encoders.Encoders, CommonOptions.Writer(parse, wait, "semsearch index", ct));
             }
             catch (IndexLockedException e)
             {

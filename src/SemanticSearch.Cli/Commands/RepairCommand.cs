@@ -13,7 +13,7 @@ internal static class RepairCommand
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
         var wait = CommonOptions.Wait();
-        var model = new Option<string?>("--model") { Description = "Where to find the index's model when it is not in the model cache (a model directory)." };
+        var model = new Option<string?>("--model") { Description = "Where to find the index's models when they are not in the model cache (model directories, comma-separated)." };
         var cmd = new Command("repair", "Rebuild an index's lexical store and vectors from its metadata (the source of truth) when they are damaged or disagree with it; vectors are re-embedded with the index's model.")
         {
             index, json, wait, model,
@@ -22,15 +22,11 @@ internal static class RepairCommand
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
             var manifest = IndexManifest.Read(directory);
-            using var encoder = manifest.Model is { } info
-                ? parse.GetValue(model) is { } given
-                    ? ModelLoading.OpenEncoder(new ModelResolver(), given, quiet: true, ct)
-                    : ModelLoading.OpenRecorded(new ModelResolver(), info, ct)
-                : null;
+            using var encoders = ModelLoading.OpenRecordedSpaces(new ModelResolver(), manifest, ct, parse.GetValue(model));
             IReadOnlyList<string> rebuilt;
             try
             {
-                rebuilt = SemanticIndex.Repair(directory, encoder, CommonOptions.Writer(parse, wait, "semsearch repair", ct));
+                rebuilt = SemanticIndex.Repair(directory, encoders.Encoders, CommonOptions.Writer(parse, wait, "semsearch repair", ct));
             }
             catch (IndexLockedException e)
             {

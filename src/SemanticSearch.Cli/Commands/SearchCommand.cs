@@ -20,14 +20,18 @@ internal static class SearchCommand
         var mode = new Option<string?>("--mode", "-m") { Description = "hybrid, dense or lexical. Default: hybrid when the index has an embedding model, else lexical." };
         var model = new Option<string?>("--model") { Description = "Where to find the index's model when it is not in the model cache (a model directory)." };
         var rrfK = new Option<double?>("--rrf-k") { Description = "Hybrid: RRF rank constant (default from the index, usually 60)." };
-        var weights = new Option<string?>("--weights") { Description = "Hybrid: lexical,dense weights, e.g. 1,0.5 (default from the index)." };
+        var weights = new Option<string?>("--weights")
+        {
+            Description = "Hybrid: lexical,dense weights, e.g. 1,0.5, or per retriever, e.g. lexical=1,arctic-embed-xs=1,all-MiniLM-L6-v2=0.5 (default from the index).",
+        };
+        var spaces = new Option<string?>("--spaces") { Description = "Dense and hybrid: only these vector spaces, comma-separated (default: every space of the index)." };
         var fusionMethod = new Option<string?>("--fusion") { Description = "Hybrid: rrf or convex (default from the index)." };
         var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever (default from the index)." };
         var perChunk = new Option<bool>("--per-chunk") { Description = "List matching chunks instead of one result per document." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
         var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, perChunk, type, pathPrefix, fusionMethod, rrfK, weights, depth };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, type, pathPrefix, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
@@ -42,16 +46,18 @@ internal static class SearchCommand
             var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null
                 ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
                 : null;
-            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion);
+            var spaceNames = parse.GetValue(spaces)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion, spaceNames);
             var response = new Searcher(semanticIndex).Search(request);
 
             if (parse.GetValue(json))
             {
                 CommonOptions.PrintJson(new
                 {
-                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense }),
+                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces }),
                     mode = response.Mode,
                     fusion = response.Fusion,
+                    spaces = response.Spaces,
                     tookMs = Math.Round(response.TookMs, 3),
                 });
                 return ExitCodes.Ok;
@@ -68,14 +74,22 @@ internal static class SearchCommand
                 AnsiConsole.MarkupLine($"[bold]{rank,2}.[/] [green]{h.Score:F3}[/]  [bold]{Markup.Escape(h.Title)}[/]");
                 AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]");
                 AnsiConsole.MarkupLine($"    {Markup.Escape(h.Snippet)}");
-                if (response.Mode == SearchMode.Hybrid)
+                if (response.Spaces is { Count: > 1 })
+                {
+                    var parts = response.Spaces.Select(name => $"{name} {Rank(h.Spaces?.GetValueOrDefault(name))}");
+                    AnsiConsole.MarkupLine($"    [grey]{Markup.Escape(string.Join(" · ", (response.Mode == SearchMode.Hybrid ? [$"lexical {Rank(h.Lexical)}"] : Array.Empty<string>()).Concat(parts)))}[/]");
+                }
+                else if (response.Mode == SearchMode.Hybrid)
                 {
                     AnsiConsole.MarkupLine($"    [grey]lexical {Rank(h.Lexical)} · dense {Rank(h.Dense)}[/]");
                 }
             }
             if (response.Fusion is { } f)
             {
-                AnsiConsole.MarkupLine($"[grey]fusion: {f.Method.ToString().ToLowerInvariant()}, k={f.K}, weights lexical {f.LexicalWeight} / dense {f.DenseWeight}[/]");
+                var weightsText = response.Spaces is { Count: > 1 } names
+                    ? string.Join(" / ", (response.Mode == SearchMode.Hybrid ? [$"lexical {f.LexicalWeight}"] : Array.Empty<string>()).Concat(names.Select(n => $"{n} {f.WeightOf(n)}")))
+                    : $"lexical {f.LexicalWeight} / dense {f.DenseWeight}";
+                AnsiConsole.MarkupLine($"[grey]fusion: {f.Method.ToString().ToLowerInvariant()}, k={f.K}, weights {Markup.Escape(weightsText)}[/]");
             }
             return ExitCodes.Ok;
         }));
@@ -109,18 +123,44 @@ internal static class SearchCommand
             _ => throw new InvalidSettingException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
         };
         double? lexical = null, dense = null;
-        if (weights is not null)
+        Dictionary<string, double>? spaceWeights = null;
+        if (weights is not null && weights.Contains('=', StringComparison.Ordinal))
+        {
+            // named: lexical=1,dense=0.5,<space>=0.8 — "dense" is every space not named
+            foreach (var part in weights.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = part.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || !double.TryParse(part[(eq + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w))
+                {
+                    throw new InvalidSettingException("--weights", $"expected 'name=weight' pairs (lexical, dense or a space name), got '{part}'.");
+                }
+                var name = part[..eq].Trim();
+                if (name.Equals("lexical", StringComparison.OrdinalIgnoreCase))
+                {
+                    lexical = w;
+                }
+                else if (name.Equals("dense", StringComparison.OrdinalIgnoreCase))
+                {
+                    dense = w;
+                }
+                else
+                {
+                    (spaceWeights ??= new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase))[name] = w;
+                }
+            }
+        }
+        else if (weights is not null)
         {
             var parts = weights.Split(',');
             if (parts.Length != 2
                 || !double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wl)
                 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wd))
             {
-                throw new InvalidSettingException("--weights", $"expected two numbers 'lexical,dense', got '{weights}'.");
+                throw new InvalidSettingException("--weights", $"expected two numbers 'lexical,dense' or name=weight pairs, got '{weights}'.");
             }
             (lexical, dense) = (wl, wd);
         }
-        return new FusionOverride(parsed, k, lexical, dense, depth);
+        return new FusionOverride(parsed, k, lexical, dense, depth, spaceWeights);
     }
 
     internal static SearchMode ParseMode(string value) => value.ToLowerInvariant() switch

@@ -48,7 +48,7 @@ internal static class ServeCommand
 
         var model = new Option<string?>("--model")
         {
-            Description = "Embedding model for indexes created through the API (a profile id, a model directory, or 'none'); default: the default model.",
+            Description = "Embedding model for indexes created through the API (a profile id, a model directory, or 'none'; several, comma-separated, give each index one vector space per model); default: the default model. PUT /indexes/{name} may name other catalog models.",
         };
 
         var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK, upsertTimeout, model };

@@ -11,7 +11,7 @@ internal static class StatsCommand
     {
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
-        var cmd = new Command("stats", "Show what an index holds: documents, chunks, bytes, model, creation time.") { index, json };
+        var cmd = new Command("stats", "Show what an index holds: documents, chunks, bytes, vector spaces (model, vectors, file size), creation time.") { index, json };
         cmd.SetAction(parse => CommonOptions.Run(parse, _ =>
         {
             using var semanticIndex = SemanticIndex.OpenReadOnly(IndexLocation.Resolve(parse.GetValue(index)!));
@@ -25,6 +25,7 @@ internal static class StatsCommand
                     s.Chunks,
                     s.Bytes,
                     model = s.Model,
+                    spaces = s.Spaces,
                     s.CreatedUtc,
                     s.UpdatedUtc,
                     s.FormatVersion,
@@ -37,6 +38,11 @@ internal static class StatsCommand
             Console.WriteLine($"chunks     {s.Chunks:N0}");
             Console.WriteLine($"bytes      {s.Bytes:N0}");
             Console.WriteLine($"model      {s.Model ?? "none (lexical only)"}");
+            foreach (var sp in s.Spaces)
+            {
+                var windows = sp.WindowTokens is { } w ? $", windows of {w} tokens" : "";
+                Console.WriteLine($"space      {sp.Name}: {sp.Model} ({sp.Revision}), {sp.Dimensions} dims{windows}, {sp.Vectors:N0} vectors, {sp.FileBytes / 1048576.0:F1} MiB, {sp.DeletedFraction:P1} deleted");
+            }
             Console.WriteLine($"created    {s.CreatedUtc:u}");
             Console.WriteLine($"updated    {s.UpdatedUtc:u}");
             Console.WriteLine($"format     v{s.FormatVersion}");

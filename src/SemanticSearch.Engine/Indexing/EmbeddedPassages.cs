@@ -5,23 +5,23 @@ namespace SemanticSearch.Engine.Indexing;
 
 /// <summary>
 /// The vectors <see cref="SemanticIndex.Embed"/> computed for one list of chunked documents, waiting to be written
-/// with that list.
+/// with that list: one block per vector space of the index, in its order.
 /// </summary>
 public sealed class EmbeddedPassages
 {
-    internal EmbeddedPassages(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, EncoderInfo model, float[] vectors)
+    internal EmbeddedPassages(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, IReadOnlyList<EncoderInfo> models, float[][] vectors)
     {
         Documents = documents;
-        Model = model;
+        Models = models;
         Vectors = vectors;
     }
 
-    /// <summary>Passages embedded (rows of <see cref="Vectors"/>).</summary>
-    public int Count => Vectors.Length / Model.Dimensions;
+    /// <summary>Passages embedded (rows of every space's block).</summary>
+    public int Count => Models.Count == 0 ? 0 : Vectors.Select((v, i) => v.Length / Models[i].Dimensions).Sum();
 
     internal IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> Documents { get; }
 
-    internal EncoderInfo Model { get; }
+    internal IReadOnlyList<EncoderInfo> Models { get; }
 
-    internal float[] Vectors { get; }
+    internal float[][] Vectors { get; }
 }

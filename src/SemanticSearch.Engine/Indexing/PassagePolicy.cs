@@ -76,13 +76,26 @@ public sealed class PassagePolicy
     private readonly ChunkingOptions _chunking;
     private readonly bool _embeds;
 
-    /// <summary>The policy of an index described by <paramref name="manifest"/>, counting tokens with <paramref name="tokens"/>.</summary>
+    /// <summary>
+    /// The policy of an index described by <paramref name="manifest"/>, counting tokens with <paramref name="tokens"/>
+    /// (its first space's tokenizer, which cuts the chunks; whitespace words on a lexical-only index).
+    /// </summary>
     public PassagePolicy(IndexManifest manifest, ITokenCounter tokens)
+        : this(manifest?.Chunking ?? throw new ArgumentNullException(nameof(manifest)), manifest.WindowTokens, manifest.Model is not null, tokens)
     {
-        ArgumentNullException.ThrowIfNull(manifest);
-        _windowTokens = manifest.WindowTokens;
-        _chunking = manifest.Chunking;
-        _embeds = manifest.Model is not null;
+    }
+
+    /// <summary>The policy of one vector space of an index (its windows, counted with its own model's <paramref name="tokens"/>).</summary>
+    public PassagePolicy(IndexManifest manifest, SpaceManifest space, ITokenCounter tokens)
+        : this(manifest?.Chunking ?? throw new ArgumentNullException(nameof(manifest)), (space ?? throw new ArgumentNullException(nameof(space))).WindowTokens, embeds: true, tokens)
+    {
+    }
+
+    private PassagePolicy(ChunkingOptions chunking, int? windowTokens, bool embeds, ITokenCounter tokens)
+    {
+        _windowTokens = windowTokens;
+        _chunking = chunking;
+        _embeds = embeds;
         Tokens = tokens;
         Chunker = new TextChunker(tokens, _chunking);
     }
@@ -125,6 +138,23 @@ public sealed class PassagePolicy
         }
         var max = Math.Min(chunking.MaxTokens, modelBudget);
         return (new ChunkingOptions(max, Math.Min(chunking.OverlapTokens, max / 8)), null);
+    }
+
+    /// <summary>
+    /// The windows of a space added after the first, on chunks already cut (by another model's tokenizer): every chunk
+    /// is embedded as windows of at most what this model reads (one window when the chunk fits), so no text of a chunk
+    /// is cut off by the model whatever its tokenizer counts.
+    /// </summary>
+    public static int WindowsForAddedSpace(ChunkingOptions chunking, ITextEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(chunking);
+        ArgumentNullException.ThrowIfNull(encoder);
+        var modelBudget = encoder.Info.MaxTokens - encoder.PassageOverheadTokens;
+        if (modelBudget < 8)
+        {
+            throw new InvalidSettingException("model", $"{encoder.Info.ModelId} leaves only {modelBudget} tokens per passage.");
+        }
+        return Math.Min(modelBudget, chunking.MaxTokens);
     }
 
     /// <summary>
@@ -229,11 +259,18 @@ public sealed class PassagePolicy
     /// <summary>The chunk a vector id belongs to.</summary>
     public long ChunkOfVector(long vectorId) => _windowTokens is null ? vectorId : vectorId >> WindowIdBits;
 
-    /// <summary>The chunk a vector id belongs to in an index described by <paramref name="manifest"/>.</summary>
+    /// <summary>The chunk a vector id belongs to in an index described by <paramref name="manifest"/> (its first space).</summary>
     public static long ChunkOfVector(IndexManifest manifest, long vectorId)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         return manifest.WindowTokens is null ? vectorId : vectorId >> WindowIdBits;
+    }
+
+    /// <summary>The chunk a vector id of <paramref name="space"/> belongs to.</summary>
+    public static long ChunkOfVector(SpaceManifest space, long vectorId)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        return space.WindowTokens is null ? vectorId : vectorId >> WindowIdBits;
     }
 
     /// <summary>Every vector id a chunk may have.</summary>

@@ -19,6 +19,28 @@ public static class FusionDefaults
         return profile?.Fusion is { } f ? From(f) : new FusionOptions();
     }
 
+    /// <summary>
+    /// The default for an index with the vector spaces <paramref name="spaces"/> (name and model, in order): one space
+    /// takes its model's default; several take <see cref="SeveralSpaces"/>; none (lexical only) has no fusion.
+    /// </summary>
+    public static FusionOptions? For(IReadOnlyList<(string Name, EncoderInfo Model)> spaces, ModelCatalog? catalog = null)
+    {
+        ArgumentNullException.ThrowIfNull(spaces);
+        return spaces.Count switch
+        {
+            0 => null,
+            1 => For(spaces[0].Model, catalog),
+            _ => SeveralSpaces,
+        };
+    }
+
+    /// <summary>
+    /// The default of an index with several vector spaces: reciprocal rank fusion of BM25 and every space, equal weights,
+    /// rank constant 10, 100 candidates from each. Chosen on the train splits of SciFact and NFCorpus (docs/eval/spaces.md);
+    /// a model profile's own fusion was tuned for it beside BM25 alone, so none of them speaks for the set.
+    /// </summary>
+    public static FusionOptions SeveralSpaces { get; } = new(FusionMethod.Rrf, 10, 1, 1, 100);
+
     /// <summary>A profile's fusion as engine options.</summary>
     public static FusionOptions From(ProfileFusion fusion)
     {

@@ -11,21 +11,23 @@ namespace SemanticSearch.Engine.Search;
 /// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
 /// <param name="DenseWeight">Weight of the vector ranking.</param>
 /// <param name="Depth">Candidates taken from each retriever.</param>
+/// <param name="SpaceWeights">Weights of named vector spaces, each merged over the index's weight of that space.</param>
 public sealed record FusionOverride(
     FusionMethod? Method = null,
     double? K = null,
     double? LexicalWeight = null,
     double? DenseWeight = null,
-    int? Depth = null)
+    int? Depth = null,
+    IReadOnlyDictionary<string, double>? SpaceWeights = null)
 {
     /// <summary>True when no field is set: the index's fusion as it is.</summary>
-    public bool IsEmpty => Method is null && K is null && LexicalWeight is null && DenseWeight is null && Depth is null;
+    public bool IsEmpty => Method is null && K is null && LexicalWeight is null && DenseWeight is null && Depth is null && SpaceWeights is null;
 
     /// <summary>Every field of <paramref name="fusion"/>: an override that reproduces it on any index.</summary>
     public static FusionOverride Of(FusionOptions fusion)
     {
         ArgumentNullException.ThrowIfNull(fusion);
-        return new FusionOverride(fusion.Method, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, fusion.Depth);
+        return new FusionOverride(fusion.Method, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, fusion.Depth, fusion.SpaceWeights);
     }
 
     /// <summary>
@@ -40,8 +42,24 @@ public sealed record FusionOverride(
             K ?? baseline.K,
             LexicalWeight ?? baseline.LexicalWeight,
             DenseWeight ?? baseline.DenseWeight,
-            Depth ?? baseline.Depth);
+            Depth ?? baseline.Depth,
+            MergeWeights(baseline.SpaceWeights, SpaceWeights));
         merged.Validate();
+        return merged;
+    }
+
+    // The override's space weights over the baseline's, name by name (case-insensitively).
+    private static Dictionary<string, double>? MergeWeights(IReadOnlyDictionary<string, double>? baseline, IReadOnlyDictionary<string, double>? over)
+    {
+        if (over is null)
+        {
+            return baseline?.ToDictionary(StringComparer.OrdinalIgnoreCase);
+        }
+        var merged = new Dictionary<string, double>(baseline ?? new Dictionary<string, double>(), StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, weight) in over)
+        {
+            merged[name] = weight;
+        }
         return merged;
     }
 }

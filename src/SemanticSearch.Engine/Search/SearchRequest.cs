@@ -39,15 +39,35 @@ public enum FusionMethod
 /// <summary>
 /// The fusion that ranks a hybrid query: an index's default (its manifest records one), or that default with a
 /// query's <see cref="FusionOverride"/> merged over it. Serialised as-is it is the wire shape of <c>fusion</c> in
-/// responses and requests alike.
+/// responses and requests alike. Each retriever has a weight: BM25 <see cref="LexicalWeight"/>, a vector space its
+/// entry in <see cref="SpaceWeights"/> or else <see cref="DenseWeight"/>.
 /// </summary>
 /// <param name="Method">RRF or convex combination.</param>
 /// <param name="K">RRF's rank constant.</param>
 /// <param name="LexicalWeight">Weight of the BM25 ranking.</param>
-/// <param name="DenseWeight">Weight of the vector ranking.</param>
+/// <param name="DenseWeight">Weight of each vector space's ranking that <paramref name="SpaceWeights"/> does not name.</param>
 /// <param name="Depth">Candidates taken from each retriever; null means max(100, 10·(offset + k)).</param>
-public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, double K = 60, double LexicalWeight = 1, double DenseWeight = 1, int? Depth = null)
+/// <param name="SpaceWeights">Weights of named vector spaces (names compare case-insensitively); null (left out of the wire shape): every space weighs <paramref name="DenseWeight"/>.</param>
+public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, double K = 60, double LexicalWeight = 1, double DenseWeight = 1, int? Depth = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyDictionary<string, double>? SpaceWeights = null)
 {
+    /// <summary>The weight of the vector space named <paramref name="space"/>.</summary>
+    public double WeightOf(string space)
+    {
+        if (SpaceWeights is not null)
+        {
+            foreach (var (name, weight) in SpaceWeights)
+            {
+                if (string.Equals(name, space, StringComparison.OrdinalIgnoreCase))
+                {
+                    return weight;
+                }
+            }
+        }
+        return DenseWeight;
+    }
+
     /// <summary>Throws <see cref="InvalidSettingException"/> naming the bad field.</summary>
     public void Validate()
     {
@@ -63,7 +83,16 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
         {
             throw new InvalidSettingException("fusion.denseWeight", $"must be between 0 and 100 (got {DenseWeight}).");
         }
-        if (LexicalWeight + DenseWeight <= 0)
+        var anySpaceWeight = DenseWeight > 0;
+        foreach (var (name, weight) in SpaceWeights ?? new Dictionary<string, double>())
+        {
+            if (!(weight >= 0 && weight <= 100))
+            {
+                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"must be between 0 and 100 (got {weight}).");
+            }
+            anySpaceWeight |= weight > 0;
+        }
+        if (LexicalWeight <= 0 && !anySpaceWeight)
         {
             throw new InvalidSettingException("fusion.weights", "lexicalWeight and denseWeight must not both be 0.");
         }
@@ -71,6 +100,40 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
         {
             throw new InvalidSettingException("fusion.depth", $"must be between 1 and 10000 (got {Depth}).");
         }
+    }
+
+    /// <summary>Equal when every field is, space weights compared as sets of (name, weight), names case-insensitively.</summary>
+    public bool Equals(FusionOptions? other) =>
+        other is not null && Method == other.Method && K.Equals(other.K) && LexicalWeight.Equals(other.LexicalWeight)
+        && DenseWeight.Equals(other.DenseWeight) && Depth == other.Depth && SameWeights(SpaceWeights, other.SpaceWeights);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var h = HashCode.Combine(Method, K, LexicalWeight, DenseWeight, Depth);
+        foreach (var (name, weight) in SpaceWeights ?? new Dictionary<string, double>())
+        {
+            h ^= HashCode.Combine(name.ToUpperInvariant(), weight); // order-independent
+        }
+        return h;
+    }
+
+    private static bool SameWeights(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b)
+    {
+        var x = a ?? new Dictionary<string, double>();
+        var y = b ?? new Dictionary<string, double>();
+        if (x.Count != y.Count)
+        {
+            return false;
+        }
+        foreach (var (name, weight) in x)
+        {
+            if (!y.Any(e => string.Equals(e.Key, name, StringComparison.OrdinalIgnoreCase) && e.Value.Equals(weight)))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }
 
@@ -82,6 +145,7 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
 /// <param name="Filter">Metadata conditions, or null.</param>
 /// <param name="PerChunk">Return chunks instead of collapsing them to their best chunk per document.</param>
 /// <param name="Fusion">Fusion fields for hybrid mode, merged over the index's fusion (<see cref="FusionOverride.Over"/>); null uses the index's as it is.</param>
+/// <param name="Spaces">The vector spaces dense and hybrid queries use, by name; null: every space of the index.</param>
 public sealed record SearchRequest(
     string Query,
     int K = 10,
@@ -89,7 +153,8 @@ public sealed record SearchRequest(
     SearchMode Mode = SearchMode.Lexical,
     SearchFilter? Filter = null,
     bool PerChunk = false,
-    FusionOverride? Fusion = null)
+    FusionOverride? Fusion = null,
+    IReadOnlyList<string>? Spaces = null)
 {
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
@@ -119,7 +184,11 @@ public sealed record SearchRequest(
         {
             throw new InvalidSettingException("query", $"is {Query.Length:N0} characters; the limit is {MaxQueryLength:N0}.");
         }
-        // Fusion is checked where it is merged over the index's (Searcher): a field is only wrong in the result.
+        if (Spaces is { Count: 0 })
+        {
+            throw new InvalidSettingException("spaces", "names no vector space; leave it out to use every space.");
+        }
+        // Fusion and space names are checked against the index (Searcher): a field is only wrong in the result.
     }
 }
 
@@ -128,7 +197,17 @@ public sealed record SearchRequest(
 /// <param name="Score">That retriever's score (BM25, or cosine similarity).</param>
 public sealed record RetrieverRank(int Rank, double Score);
 
-/// <summary>One result.</summary>
+/// <summary>One result, with where each retriever placed it (its explanation).</summary>
+/// <param name="DocId">The document's id.</param>
+/// <param name="ChunkId">The chunk shown (the best one of the document).</param>
+/// <param name="Path">The document's path.</param>
+/// <param name="Title">The document's title.</param>
+/// <param name="Text">The chunk's text.</param>
+/// <param name="Snippet">A passage of the chunk around the query's terms.</param>
+/// <param name="Score">The fused score (or the one retriever's).</param>
+/// <param name="Lexical">BM25's rank and score, or null.</param>
+/// <param name="Dense">The first queried vector space's rank and cosine, or null.</param>
+/// <param name="Spaces">Every queried vector space that returned the hit, by space name (null on lexical queries).</param>
 public sealed record SearchHit(
     string DocId,
     long ChunkId,
@@ -138,11 +217,13 @@ public sealed record SearchHit(
     string Snippet,
     double Score,
     RetrieverRank? Lexical,
-    RetrieverRank? Dense);
+    RetrieverRank? Dense,
+    IReadOnlyDictionary<string, RetrieverRank>? Spaces = null);
 
 /// <summary>The answer to a <see cref="SearchRequest"/>.</summary>
 /// <param name="Hits">The page of results.</param>
 /// <param name="Mode">The mode that answered.</param>
 /// <param name="TookMs">Time spent, in milliseconds.</param>
-/// <param name="Fusion">The fusion settings that ranked a hybrid result (null otherwise).</param>
-public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null);
+/// <param name="Fusion">The fusion settings that ranked a fused result (hybrid, or dense over several spaces; null otherwise).</param>
+/// <param name="Spaces">The vector spaces that answered (null on lexical queries).</param>
+public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null, IReadOnlyList<string>? Spaces = null);

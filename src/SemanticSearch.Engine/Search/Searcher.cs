@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
+using SemanticSearch.Engine.Storage;
 using SemanticSearch.Lexical;
 using SemanticSearch.Metadata;
 
@@ -27,7 +28,8 @@ public sealed class Searcher
         var clock = Stopwatch.StartNew();
         var wanted = request.Offset + request.K;
         var fusion = EffectiveFusion(request);
-        var candidates = Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion);
+        var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
+        var candidates = Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces);
 
         var page = WithBestChunks(request.Query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
@@ -48,21 +50,36 @@ public sealed class Searcher
             {
                 continue;
             }
+            Dictionary<string, RetrieverRank>? bySpace = null;
+            if (spaces.Count > 0)
+            {
+                bySpace = new Dictionary<string, RetrieverRank>(StringComparer.Ordinal);
+                for (var i = 0; i < spaces.Count; i++)
+                {
+                    if (c.Spaces[i] is { } r)
+                    {
+                        bySpace[spaces[i].Name] = r;
+                    }
+                }
+            }
             hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, request.Query), c.Score,
-                c.LexicalRank is { } lr ? new RetrieverRank(lr, c.LexicalScore!.Value) : null,
-                c.DenseRank is { } dr ? new RetrieverRank(dr, c.DenseScore!.Value) : null));
+                c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace));
         }
-        return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, request.Mode == SearchMode.Hybrid ? fusion : null);
+        var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
+        return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, fused ? fusion : null,
+            spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null);
     }
 
     /// <summary>
     /// The best <paramref name="depth"/> documents for <paramref name="query"/> with their scores, unhydrated: the
     /// fast path for evaluation runs, which need ids, not text.
     /// </summary>
-    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null)
+    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null, IReadOnlyList<string>? spaces = null)
     {
         var effective = fusion ?? IndexFusion;
-        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth })
+        effective.Validate();
+        var chosen = mode == SearchMode.Lexical ? [] : ChooseSpaces(spaces);
+        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth }, chosen)
             .Take(depth)
             .Select(c => new RankedDocument(c.DocId, c.Score))
             .ToList();
@@ -76,14 +93,47 @@ public sealed class Searcher
     /// </summary>
     public (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<RankedDocument> Dense) RankSides(string query, int depth)
     {
-        if (_index.Vectors is null || _index.Encoder is null)
+        var (lexical, spaces) = RankRetrievers(query, depth, _index.Spaces.Count > 0 ? [_index.Spaces[0]] : []);
+        return (lexical, spaces[0].Ranking);
+    }
+
+    /// <summary>
+    /// The BM25 ranking of <paramref name="query"/> and the ranking of every vector space of the index (or of
+    /// <paramref name="spaces"/>), each <paramref name="depth"/> deep, before fusion, all retrieved at once: what
+    /// fusion tuning over several retrievers replays.
+    /// </summary>
+    public (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<(string Space, IReadOnlyList<RankedDocument> Ranking)> Spaces) RankRetrievers(string query, int depth, IReadOnlyList<string>? spaces = null) =>
+        RankRetrievers(query, depth, ChooseSpaces(spaces));
+
+    private (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<(string Space, IReadOnlyList<RankedDocument> Ranking)> Spaces) RankRetrievers(string query, int depth, IReadOnlyList<SpaceStore> spaces)
+    {
+        RequireSpaces(SearchMode.Hybrid, spaces);
+        var (lexical, dense) = RetrieveAll(query, depth, null, perChunk: false, lexicalToo: true, spaces);
+        return (lexical!.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
+                spaces.Select((sp, i) => (sp.Name, (IReadOnlyList<RankedDocument>)dense[i].Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList())).ToList());
+    }
+
+    // The spaces a query uses: the named ones (validated), or every space of the index.
+    private IReadOnlyList<SpaceStore> ChooseSpaces(IReadOnlyList<string>? names)
+    {
+        var all = _index.Spaces;
+        if (names is null)
         {
-            throw new InvalidSettingException("mode", "fusion needs an index built with an embedding model, opened with it.");
+            return all;
         }
-        var lexicalTask = Task.Run(() => LexicalDocuments(query, depth, null, perChunk: false));
-        var dense = DenseDocuments(query, depth, null, perChunk: false);
-        return (lexicalTask.Result.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
-                dense.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList());
+        var chosen = new List<SpaceStore>(names.Count);
+        foreach (var name in names)
+        {
+            var space = all.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidSettingException("spaces", all.Count == 0
+                    ? $"'{name}': this index is lexical only (it has no vector spaces)."
+                    : $"the index has no vector space '{name}' (its spaces: {string.Join(", ", all.Select(s => s.Name))}).");
+            if (!chosen.Contains(space))
+            {
+                chosen.Add(space);
+            }
+        }
+        return chosen;
     }
 
     // Documents ranked on their document entries have no chunk yet (ChunkId is UnresolvedChunk): give each the chunk
@@ -141,53 +191,128 @@ public sealed class Searcher
         return depth;
     }
 
-    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion)
+    // Every chosen space must be searchable: not damaged, its graph and model loaded.
+    private void RequireSpaces(SearchMode mode, IReadOnlyList<SpaceStore> spaces)
     {
-        if (mode != SearchMode.Lexical && _index.VectorDamage is { } damage)
+        var label = mode.ToString().ToLowerInvariant();
+        if (spaces.Count == 0)
         {
-            throw new CorruptDataException(damage.Path, damage.Message[(damage.Path.Length + 2)..], damage);
+            throw new InvalidSettingException("mode", $"'{label}' needs an index built with an embedding model; this index is lexical only. Use --mode lexical.");
         }
-        if (mode != SearchMode.Lexical && (_index.Vectors is null || _index.Encoder is null))
+        foreach (var space in spaces)
         {
-            throw new InvalidSettingException("mode", _index.Manifest.Model is null
-                ? $"'{mode.ToString().ToLowerInvariant()}' needs an index built with an embedding model; this index is lexical only. Use --mode lexical."
-                : $"'{mode.ToString().ToLowerInvariant()}' needs the index's model {_index.Manifest.Model.ModelId}, which was not loaded.");
-        }
-        var lexFilter = filter is null ? null : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata);
-        switch (mode)
-        {
-            case SearchMode.Lexical:
-                return LexicalDocuments(query, wanted, lexFilter, perChunk)
-                    .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, i + 1, c.Score, null, null)).ToList();
-            case SearchMode.Dense:
-                return DenseDocuments(query, wanted, lexFilter, perChunk)
-                    .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, null, i + 1, c.Score)).ToList();
-            default:
-                var depth = fusion.Depth ?? CandidateDepth(k, wanted);
-                var lexicalTask = Task.Run(() => LexicalDocuments(query, depth, lexFilter, perChunk));
-                var dense = DenseDocuments(query, depth, lexFilter, perChunk);
-                var lexical = lexicalTask.Result;
-                var byKey = new Dictionary<string, Side>(StringComparer.Ordinal);
-                foreach (var c in dense)
-                {
-                    byKey[c.Key] = c;
-                }
-                foreach (var c in lexical)
-                {
-                    byKey[c.Key] = c; // the lexical best chunk is the snippet when both sides found the document
-                }
-                var lexRanked = lexical.Select(c => new Ranked<string>(c.Key, c.Score)).ToList();
-                var denseRanked = dense.Select(c => new Ranked<string>(c.Key, c.Score)).ToList();
-                var fused = fusion.Method == FusionMethod.Rrf
-                    ? RankFusion.Reciprocal(lexRanked, denseRanked, fusion.K, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal)
-                    : RankFusion.Convex(lexRanked, denseRanked, fusion.LexicalWeight, fusion.DenseWeight, StringComparer.Ordinal);
-                return fused.Select(f =>
-                {
-                    var side = byKey[f.Key];
-                    return new Candidate(f.Key, side.DocId, side.ChunkId, f.Score, f.LexicalRank, f.LexicalScore, f.DenseRank, f.DenseScore);
-                }).ToList();
+            if (space.Damage is { } damage)
+            {
+                throw new CorruptDataException(damage.Path, damage.Message[(damage.Path.Length + 2)..], damage);
+            }
+            if (space.Vectors is null || space.Encoder is null)
+            {
+                throw new InvalidSettingException("mode", spaces.Count == 1 && _index.Spaces.Count == 1
+                    ? $"'{label}' needs the index's model {space.Manifest.Model.ModelId}, which was not loaded."
+                    : $"'{label}' needs the model {space.Manifest.Model.ModelId} of space '{space.Name}', which was not loaded.");
+            }
         }
     }
+
+    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces)
+    {
+        if (mode != SearchMode.Lexical)
+        {
+            RequireSpaces(mode, spaces);
+            CheckWeights(mode, fusion, spaces);
+        }
+        var lexFilter = filter is null ? null : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata);
+        if (mode == SearchMode.Lexical)
+        {
+            return LexicalDocuments(query, wanted, lexFilter, perChunk)
+                .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, new RetrieverRank(i + 1, c.Score), [])).ToList();
+        }
+        if (mode == SearchMode.Dense && spaces.Count == 1)
+        {
+            var allowed = AllowedChunks(lexFilter);
+            return DenseDocuments(spaces[0], query, wanted, allowed, perChunk)
+                .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, [new RetrieverRank(i + 1, c.Score)])).ToList();
+        }
+        var hybrid = mode == SearchMode.Hybrid;
+        var depth = fusion.Depth ?? CandidateDepth(k, wanted);
+        var (lexical, dense) = RetrieveAll(query, depth, lexFilter, perChunk, hybrid, spaces);
+        var byKey = new Dictionary<string, Side>(StringComparer.Ordinal);
+        for (var i = dense.Length - 1; i >= 0; i--)
+        {
+            foreach (var c in dense[i])
+            {
+                byKey[c.Key] = c; // the first space's best chunk wins over later spaces'
+            }
+        }
+        var rankings = new List<WeightedRanking<string>>(spaces.Count + 1);
+        if (lexical is not null)
+        {
+            foreach (var c in lexical)
+            {
+                byKey[c.Key] = c; // the lexical best chunk is the snippet when both sides found the document
+            }
+            rankings.Add(new(lexical.Select(c => new Ranked<string>(c.Key, c.Score)).ToList(), fusion.LexicalWeight));
+        }
+        for (var i = 0; i < spaces.Count; i++)
+        {
+            rankings.Add(new(dense[i].Select(c => new Ranked<string>(c.Key, c.Score)).ToList(), fusion.WeightOf(spaces[i].Name)));
+        }
+        var fused = RankFusion.Fuse(fusion.Method, fusion.K, rankings, StringComparer.Ordinal);
+        var first = hybrid ? 1 : 0;
+        return fused.Select(f =>
+        {
+            var side = byKey[f.Key];
+            var bySpace = new RetrieverRank?[spaces.Count];
+            for (var i = 0; i < spaces.Count; i++)
+            {
+                bySpace[i] = f.Evidence[first + i];
+            }
+            return new Candidate(f.Key, side.DocId, side.ChunkId, f.Score, hybrid ? f.Evidence[0] : null, bySpace);
+        }).ToList();
+    }
+
+    // A fusion must give some retriever of the query a weight, and may weigh only spaces the index has.
+    private void CheckWeights(SearchMode mode, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces)
+    {
+        foreach (var name in fusion.SpaceWeights?.Keys ?? [])
+        {
+            if (!_index.Spaces.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"the index has no vector space '{name}' (its spaces: {string.Join(", ", _index.Spaces.Select(s => s.Name))}).");
+            }
+        }
+        var fusedSpaces = mode == SearchMode.Hybrid || spaces.Count > 1;
+        if (fusedSpaces && (mode == SearchMode.Hybrid ? fusion.LexicalWeight : 0) + spaces.Sum(s => fusion.WeightOf(s.Name)) <= 0)
+        {
+            throw new InvalidSettingException("fusion.weights", mode == SearchMode.Hybrid
+                ? "every retriever of this query has weight 0."
+                : "every vector space of this dense query has weight 0 (BM25's weight does not count in dense mode).");
+        }
+    }
+
+    // BM25 (when lexicalToo) and every space at once: each space embeds the query and walks its graph on its own task,
+    // so the query embeddings of several models run in parallel.
+    private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(string query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces)
+    {
+        var allowed = AllowedChunks(lexFilter);
+        var lexicalTask = lexicalToo ? Task.Run(() => LexicalDocuments(query, depth, lexFilter, perChunk)) : null;
+        var denseTasks = new Task<List<Side>>[spaces.Count - 1];
+        for (var i = 1; i < spaces.Count; i++)
+        {
+            var space = spaces[i];
+            denseTasks[i - 1] = Task.Run(() => DenseDocuments(space, query, depth, allowed, perChunk));
+        }
+        var dense = new List<Side>[spaces.Count];
+        dense[0] = DenseDocuments(spaces[0], query, depth, allowed, perChunk);
+        for (var i = 1; i < spaces.Count; i++)
+        {
+            dense[i] = denseTasks[i - 1].Result;
+        }
+        return (lexicalTask?.Result, dense);
+    }
+
+    // The chunks a filter admits (one Lucene query shared by every space), or null without a filter.
+    private IReadOnlySet<long>? AllowedChunks(LexicalFilter? filter) => filter is null ? null : _index.Lexical.MatchingChunkIds(filter);
 
     // Documents by whole-document BM25 (their best chunk is chosen when a page is hydrated); or, per chunk and on an
     // index of lexical format 1 (no document entries), BM25 chunk hits collapsed to their documents (a document scores
@@ -217,31 +342,26 @@ public sealed class Searcher
     }
 
     // Vector hits for the embedded query, filtered inside the HNSW walk, collapsed like the lexical side.
-    private List<Side> DenseDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
+    private List<Side> DenseDocuments(SpaceStore space, string query, int depth, IReadOnlySet<long>? allowedChunks, bool perChunk)
     {
-        var encoder = _index.Encoder!;
-        var vectors = _index.Vectors!;
+        var encoder = space.Encoder!;
+        var vectors = space.Vectors!;
+        var policy = space.Policy;
         var q = new float[encoder.Info.Dimensions];
         encoder.Encode([query], TextRole.Query, q);
-        Func<long, bool>? allowed = null;
-        if (filter is not null)
-        {
-            var set = _index.Lexical.MatchingChunkIds(filter);
-            allowed = v => set.Contains(_index.Passages.ChunkOfVector(v));
-        }
+        Func<long, bool>? allowed = allowedChunks is null ? null : v => allowedChunks.Contains(policy.ChunkOfVector(v));
         // On a windowed index a document owns several vectors (SciFact under a 128-token model: 5.6), so the first pass
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
         // with a wasted shallow search.
-        var counts = _index.Manifest.Counts;
-        var perDocument = _index.Manifest.WindowTokens is null ? 1.0 : HitsPerDocument(counts.Vectors, counts.Documents);
+        var perDocument = space.Manifest.WindowTokens is null ? 1.0 : HitsPerDocument(space.Manifest.VectorCount, _index.Manifest.Counts.Documents);
         var chunkDepth = (int)Math.Min(Math.Ceiling(depth * perDocument), Math.Max(vectors.Count, depth));
         while (true)
         {
             // vector ids are chunk ids, or chunk windows on a short-context model's index: a chunk scores as its best window
-            var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, _index.Manifest.Vectors?.EfSearch ?? 64), allowed);
-            var docOf = _index.DocumentsOfChunks(hits.Select(h => _index.Passages.ChunkOfVector(h.Id)));
+            var hits = vectors.Search(q, chunkDepth, Math.Max(chunkDepth, space.Manifest.Vectors.EfSearch), allowed);
+            var docOf = _index.DocumentsOfChunks(hits.Select(h => policy.ChunkOfVector(h.Id)));
             var result = Collapse(
-                hits.Select(h => (Chunk: _index.Passages.ChunkOfVector(h.Id), h.Score))
+                hits.Select(h => (Chunk: policy.ChunkOfVector(h.Id), h.Score))
                     .Where(h => docOf.ContainsKey(h.Chunk))
                     .Select(h => (h.Chunk, docOf[h.Chunk], (double)h.Score)),
                 perChunk);
@@ -287,7 +407,8 @@ public sealed class Searcher
 
     private sealed record Side(string Key, string DocId, long ChunkId, double Score);
 
-    private sealed record Candidate(string Key, string DocId, long ChunkId, double Score, int? LexicalRank, double? LexicalScore, int? DenseRank, double? DenseScore);
+    // Lexical: BM25's evidence; Spaces: each queried space's, in the order of the query's spaces.
+    private sealed record Candidate(string Key, string DocId, long ChunkId, double Score, RetrieverRank? Lexical, RetrieverRank?[] Spaces);
 }
 
 /// <summary>A document id and its retrieval score.</summary>

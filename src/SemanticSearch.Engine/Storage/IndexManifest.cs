@@ -19,8 +19,12 @@ namespace SemanticSearch.Engine.Storage;
 /// </summary>
 public sealed record IndexManifest
 {
-    /// <summary>The format this build writes and reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The format this build writes; it reads 1 and 2. Format 2 records named vector spaces (<see cref="Spaces"/>); a
+    /// format-1 manifest's one model, HNSW parameters, windows and vector file are read as one space named after its
+    /// model, whose files keep their names (<c>vectors.&lt;generation&gt;.hnsw</c>).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>File name inside the index directory.</summary>
     public const string FileName = "manifest.json";
@@ -30,33 +34,39 @@ public sealed record IndexManifest
     public DateTime UpdatedUtc { get; init; }
     public long Generation { get; init; }
 
-    /// <summary>
-    /// The vector file of this generation (<c>vectors.&lt;generation&gt;.hnsw</c>); null for a lexical-only index, or for
-    /// an index written before generations named their files (which uses <c>vectors.hnsw</c>).
-    /// </summary>
-    public string? VectorFile { get; init; }
-
     /// <summary>Lucene's own number of the lexical commit that is labelled with <see cref="Generation"/> (for checks and display).</summary>
     public long LexicalCommit { get; init; }
     public required ChunkingOptions Chunking { get; init; }
     public required string TokenCounter { get; init; }
     public required LexicalOptions Lexical { get; init; }
-    public EncoderInfo? Model { get; init; }
-
-    /// <summary>HNSW parameters; null for a lexical-only index.</summary>
-    public HnswParameters? Vectors { get; init; }
-
     /// <summary>
-    /// Set on an index of a short-context model: chunks keep the configured size and each is embedded as overlapping
-    /// windows of at most this many tokens (vector id = chunk id &lt;&lt; 4 | window). Null: one vector per chunk.
+    /// The named vector spaces, each with its own model, windows and HNSW graph; the first one's tokenizer cuts the
+    /// chunks. Empty for a lexical-only index.
     /// </summary>
-    public int? WindowTokens { get; init; }
+    public IReadOnlyList<SpaceManifest> Spaces { get; init; } = [];
+
+    /// <summary>The first space's model (the one whose tokenizer cuts the chunks), or null for a lexical-only index.</summary>
+    [JsonIgnore]
+    public EncoderInfo? Model => Spaces.Count > 0 ? Spaces[0].Model : null;
+
+    /// <summary>The first space's HNSW parameters; null for a lexical-only index.</summary>
+    [JsonIgnore]
+    public HnswParameters? Vectors => Spaces.Count > 0 ? Spaces[0].Vectors : null;
+
+    /// <summary>The first space's window size (see <see cref="SpaceManifest.WindowTokens"/>).</summary>
+    [JsonIgnore]
+    public int? WindowTokens => Spaces.Count > 0 ? Spaces[0].WindowTokens : null;
+
+    /// <summary>The first space's vector file of this generation (see <see cref="SpaceManifest.VectorFile"/>).</summary>
+    [JsonIgnore]
+    public string? VectorFile => Spaces.Count > 0 ? Spaces[0].VectorFile : null;
+
+    /// <summary>The space named <paramref name="name"/> (names compare case-insensitively), or null.</summary>
+    public SpaceManifest? Space(string name) => Spaces.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Default fusion of hybrid queries on this index (from the model's profile, or tuned).</summary>
     public FusionOptions? Fusion { get; init; }
 
-    /// <summary>Share of vector-index nodes marked deleted at the last commit.</summary>
-    public double VectorDeletedFraction { get; init; }
     public long MaxFileBytes { get; init; } = 50L * 1024 * 1024;
     public ManifestCounts Counts { get; init; } = new(0, 0, 0, 0);
 
@@ -95,14 +105,54 @@ public sealed record IndexManifest
         }
         if (m.FormatVersion > CurrentFormatVersion || m.FormatVersion < 1)
         {
-            throw new CorruptDataException(path, $"unsupported index format version {m.FormatVersion} (this build reads 1 to {CurrentFormatVersion})");
+            throw new CorruptDataException(path, $"unsupported index format version {m.FormatVersion} (this build reads 1 to {CurrentFormatVersion}); a newer build of semsearch wrote it");
         }
         var expected = ChecksumOf(bytes);
         if (!string.Equals(expected, m.Checksum, StringComparison.OrdinalIgnoreCase))
         {
             throw new CorruptDataException(path, $"manifest checksum mismatch (stored {m.Checksum}, computed {expected})");
         }
-        return m;
+        return m.FormatVersion == 1 ? FromFormat1(m, bytes, path) : m.CheckSpaces(path);
+    }
+
+    // Format 1 kept the one model's fields at the top level.
+    private sealed record Format1Fields(EncoderInfo? Model, HnswParameters? Vectors, int? WindowTokens, string? VectorFile, double VectorDeletedFraction);
+
+    private static IndexManifest FromFormat1(IndexManifest m, byte[] bytes, string path)
+    {
+        var old = JsonSerializer.Deserialize<Format1Fields>(bytes, Json)!;
+        if (old.Model is null)
+        {
+            return m with { Spaces = [] };
+        }
+        var space = new SpaceManifest
+        {
+            Name = SpaceManifest.NameFor(old.Model.ModelId, []),
+            Model = old.Model,
+            Vectors = old.Vectors ?? new HnswParameters(),
+            WindowTokens = old.WindowTokens,
+            FileStem = SpaceManifest.FirstStem,
+            VectorFile = old.VectorFile,
+            VectorCount = m.Counts.Vectors,
+            DeletedFraction = old.VectorDeletedFraction,
+        };
+        return (m with { Spaces = [space] }).CheckSpaces(path);
+    }
+
+    // Names unique (case-insensitively), file stems unique, every space's file named by its stem.
+    private IndexManifest CheckSpaces(string path)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var stems = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in Spaces)
+        {
+            if (s is null || s.Model is null || !SpaceManifest.IsValidName(s.Name) || !names.Add(s.Name) || !stems.Add(s.FileStem)
+                || !SpaceManifest.IsValidStem(s.FileStem) || (s.VectorFile is { } f && VectorFiles.GenerationOf(f, s.FileStem) is null))
+            {
+                throw new CorruptDataException(path, $"the manifest's vector space '{s?.Name}' is malformed (its name, file stem or vector file)");
+            }
+        }
+        return this;
     }
 
     /// <summary>Atomically replaces the manifest in <paramref name="indexDirectory"/> with this one (checksum filled in).</summary>

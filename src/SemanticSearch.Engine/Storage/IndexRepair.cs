@@ -18,10 +18,8 @@ internal static class IndexRepair
     /// <summary>Where a damaged lexical store waits while the repair rebuilds it.</summary>
     public const string AsideSuffix = ".before-repair";
 
-    private const int EmbedBatch = 64;
-
     /// <summary>Runs a repair of the index at <paramref name="directory"/>; returns the stores rebuilt.</summary>
-    public static IReadOnlyList<string> Run(string directory, ITextEncoder? encoder, WriterOptions? writer)
+    public static IReadOnlyList<string> Run(string directory, IReadOnlyList<ITextEncoder> encoders, WriterOptions? writer)
     {
         if (!Directory.Exists(directory))
         {
@@ -34,13 +32,13 @@ internal static class IndexRepair
         try
         {
             var manifest = IndexManifest.Read(directory);
-            StoreRecovery.CheckModel(directory, manifest, encoder);
+            var matched = StoreRecovery.MatchEncoders(directory, manifest, encoders, everySpace: true);
             CheckMetadata(directory, manifest);
             if (Directory.Exists(aside))
             {
                 Directory.Delete(aside, recursive: true); // left by a repair that was killed
             }
-            index = SemanticIndex.OpenForRepair(directory, manifest, encoder, writeLock);
+            index = SemanticIndex.OpenForRepair(directory, manifest, matched, writeLock);
             var rebuilt = Rebuild(index);
             index.Dispose();
             index = null;
@@ -109,8 +107,6 @@ internal static class IndexRepair
     private static List<string> Rebuild(SemanticIndex index)
     {
         var stores = index.Stores;
-        var policy = index.Passages;
-        var manifest = index.Manifest;
         var rebuilt = new List<string>();
         var chunkIds = new HashSet<long>();
         foreach (var c in stores.Metadata.AllChunks())
@@ -120,14 +116,9 @@ internal static class IndexRepair
         var lexicalIds = stores.Lexical.AllChunkIds();
         var lexicalOk = lexicalIds.Count == chunkIds.Count && chunkIds.SetEquals(lexicalIds)
             && stores.Lexical.Format == LexicalIndex.CurrentFormat && DocumentEntriesAgree(stores);
-        var vectorsOk = true;
-        if (stores.Vectors is HnswIndex hnsw)
-        {
-            var live = hnsw.LiveIds();
-            var liveChunks = live.Select(policy.ChunkOfVector).ToHashSet();
-            vectorsOk = (policy.Windowed || live.Count == chunkIds.Count) && chunkIds.SetEquals(liveChunks);
-        }
-        if (lexicalOk && vectorsOk)
+        // each space whose graph does not hold exactly the metadata's chunks is rebuilt whole, the others are kept
+        var damaged = stores.Spaces.Where(space => space.Vectors is not HnswIndex hnsw || !Agrees(hnsw, space.Policy, chunkIds)).ToList();
+        if (lexicalOk && damaged.Count == 0)
         {
             return rebuilt;
         }
@@ -135,44 +126,28 @@ internal static class IndexRepair
         if (!lexicalOk)
         {
             stores.Lexical.Clear(); // rebuilt whole, in the current lexical format
-        }
-        if (!vectorsOk)
-        {
-            stores.ReplaceVectors(new HnswIndex(manifest.Model!.Dimensions, manifest.Vectors ?? new HnswParameters()));
-        }
-        var batch = new PassageBatch();
-        foreach (var doc in stores.Metadata.AllDocuments())
-        {
-            var chunks = stores.Metadata.GetChunks(doc.ChunkIds);
-            var lexicalChunks = new List<LexicalChunk>();
-            var records = new List<ChunkRecord>();
-            var title = vectorsOk ? string.Empty : policy.EmbeddingTitle(doc.Title);
-            foreach (var id in doc.ChunkIds)
+            foreach (var doc in stores.Metadata.AllDocuments())
             {
-                if (!chunks.TryGetValue(id, out var chunk))
+                var chunks = stores.Metadata.GetChunks(doc.ChunkIds);
+                var lexicalChunks = new List<LexicalChunk>();
+                var records = new List<ChunkRecord>();
+                foreach (var id in doc.ChunkIds)
                 {
-                    continue;
+                    if (chunks.TryGetValue(id, out var chunk))
+                    {
+                        lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, PassagePolicy.LexicalText(chunk.Length, chunk.Text), doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                        records.Add(chunk);
+                    }
                 }
-                lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, PassagePolicy.LexicalText(chunk.Length, chunk.Text), doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
-                records.Add(chunk);
-                if (!vectorsOk)
-                {
-                    policy.AddPassages(batch, title, chunk.Id, chunk.Length, chunk.Text);
-                }
-            }
-            if (!lexicalOk)
-            {
                 stores.Lexical.AddDocument(TextOfChunks(records), lexicalChunks);
             }
-            if (batch.Texts.Count >= EmbedBatch)
-            {
-                Embed(index, batch);
-            }
         }
-        if (!vectorsOk)
+        foreach (var space in damaged)
         {
-            Embed(index, batch);
-            rebuilt.Add("vectors");
+            space.Vectors = space.NewGraph();
+            SpaceFill.Run(stores, space, null, CancellationToken.None);
+            // the first space keeps the name "vectors" it always had; a later one is named with it
+            rebuilt.Add(ReferenceEquals(space, stores.Spaces[0]) ? "vectors" : $"vectors ({space.Name})");
         }
         if (!lexicalOk)
         {
@@ -183,15 +158,11 @@ internal static class IndexRepair
         return rebuilt;
     }
 
-    private static void Embed(SemanticIndex index, PassageBatch batch)
+    private static bool Agrees(HnswIndex graph, PassagePolicy policy, HashSet<long> chunkIds)
     {
-        if (batch.Texts.Count == 0)
-        {
-            return;
-        }
-        var encoder = index.Encoder ?? throw new ModelMismatchException($"index {index.Directory} needs its model to rebuild the vectors");
-        index.Stores.AddVectors(batch.VectorIds, batch.Embed(encoder));
-        batch.Clear();
+        var live = graph.LiveIds();
+        var liveChunks = live.Select(policy.ChunkOfVector).ToHashSet();
+        return (policy.Windowed || live.Count == chunkIds.Count) && chunkIds.SetEquals(liveChunks);
     }
 
     // Whether the lexical store holds one document entry for each document with chunks, and no other (format 2).

@@ -34,16 +34,15 @@ internal sealed class IndexStores : IDisposable
 
     private readonly string _directory;
     private readonly bool _writable;
-    private readonly PassagePolicy _policy;
+    private readonly List<SpaceStore> _spaces;
 
-    public IndexStores(string directory, MetadataStore metadata, LexicalIndex lexical, IVectorIndex? vectors, PassagePolicy policy, bool writable)
+    public IndexStores(string directory, MetadataStore metadata, LexicalIndex lexical, IReadOnlyList<SpaceStore> spaces, bool writable)
     {
         _directory = directory;
-        _policy = policy;
+        _spaces = [.. spaces];
         _writable = writable;
         Metadata = metadata;
         Lexical = lexical;
-        Vectors = vectors;
         ChunkDocuments = new ChunkDocumentMap(lexical);
     }
 
@@ -51,8 +50,11 @@ internal sealed class IndexStores : IDisposable
 
     public LexicalIndex Lexical { get; }
 
-    /// <summary>The vectors; replaced by compaction, a repair's rebuild, or an abort's reload.</summary>
-    public IVectorIndex? Vectors { get; private set; }
+    /// <summary>The vector spaces, in the manifest's order (the first one's tokenizer cut the chunks).</summary>
+    public IReadOnlyList<SpaceStore> Spaces => _spaces;
+
+    /// <summary>The first space's vectors (null on a lexical-only index).</summary>
+    public IVectorIndex? Vectors => _spaces.Count > 0 ? _spaces[0].Vectors : null;
 
     public ChunkDocumentMap ChunkDocuments { get; }
 
@@ -99,11 +101,17 @@ internal sealed class IndexStores : IDisposable
         }
     }
 
-    /// <summary>Adds the vectors of a batch (one parallel graph insertion).</summary>
-    public void AddVectors(IReadOnlyList<long> vectorIds, float[] embeddings)
+    /// <summary>Adds the vectors of a batch to one space (one parallel graph insertion).</summary>
+    public static void AddVectors(SpaceStore space, IReadOnlyList<long> vectorIds, float[] embeddings)
     {
-        Vectors?.AddMany([.. vectorIds], embeddings, Environment.ProcessorCount);
+        space.Vectors?.AddMany([.. vectorIds], embeddings, Environment.ProcessorCount);
     }
+
+    /// <summary>Adds a space that no committed manifest lists yet; the next commit publishes it, an abort drops it.</summary>
+    public void AddSpace(SpaceStore space) => _spaces.Add(space);
+
+    /// <summary>Removes a space; the next commit publishes the index without it and deletes its files.</summary>
+    public void RemoveSpace(SpaceStore space) => _spaces.Remove(space);
 
     /// <summary>Removes a document from every store; false when it was not there.</summary>
     public bool Delete(string documentId)
@@ -120,21 +128,25 @@ internal sealed class IndexStores : IDisposable
     private void DeleteVectors(IReadOnlyCollection<long> chunkIds)
     {
         ChunkDocuments.StageRemoved(chunkIds);
-        if (Vectors is null || chunkIds.Count == 0)
+        if (chunkIds.Count == 0)
         {
             return;
         }
-        foreach (var chunkId in chunkIds)
+        foreach (var space in _spaces)
         {
-            foreach (var v in _policy.VectorsOfChunk(chunkId))
+            if (space.Vectors is not { } vectors)
             {
-                Vectors.MarkDeleted(v);
+                continue;
+            }
+            foreach (var chunkId in chunkIds)
+            {
+                foreach (var v in space.Policy.VectorsOfChunk(chunkId))
+                {
+                    vectors.MarkDeleted(v);
+                }
             }
         }
     }
-
-    /// <summary>Replaces the vectors (a repair rebuilding them from scratch).</summary>
-    public void ReplaceVectors(IVectorIndex vectors) => Vectors = vectors;
 
     /// <summary>
     /// Runs the commit protocol for generation <paramref name="manifest"/>.Generation + 1 and returns the manifest
@@ -143,16 +155,24 @@ internal sealed class IndexStores : IDisposable
     public IndexManifest Commit(IndexManifest manifest, double compactFraction, Action<CommitStep>? hook)
     {
         var next = manifest.Generation + 1;
-        string? vectorFile = null;
-        if (Vectors is not null)
+        var files = new string?[_spaces.Count];
+        for (var i = 0; i < _spaces.Count; i++)
         {
-            var stored = Vectors.Count + Vectors.DeletedCount;
-            if (stored > 0 && (double)Vectors.DeletedCount / stored > compactFraction)
+            var space = _spaces[i];
+            if (space.Vectors is not { } vectors)
             {
-                Vectors = Vectors.Compact();
+                continue;
             }
-            vectorFile = VectorFiles.NameOf(next);
-            Vectors.Save(Path.Combine(_directory, vectorFile));
+            var stored = vectors.Count + vectors.DeletedCount;
+            if (stored > 0 && (double)vectors.DeletedCount / stored > compactFraction)
+            {
+                space.Vectors = vectors = vectors.Compact();
+            }
+            files[i] = VectorFiles.NameOf(space.Manifest.FileStem, next);
+            vectors.Save(Path.Combine(_directory, files[i]!));
+        }
+        if (_spaces.Count > 0)
+        {
             DurableDirectory.Flush(_directory);
         }
         Lexical.Commit(next);
@@ -161,27 +181,50 @@ internal sealed class IndexStores : IDisposable
         Metadata.Generation = next;
         Metadata.Commit();
         ChunkDocuments.Publish();
-        var published = Published(manifest, next, vectorFile);
+        var published = Published(manifest, next, files);
         hook?.Invoke(CommitStep.BeforeManifest);
         published.Write(_directory);
-        VectorFiles.DeleteUnused(_directory, next);
+        for (var i = 0; i < _spaces.Count; i++)
+        {
+            _spaces[i].Manifest = published.Spaces[i];
+        }
+        VectorFiles.DeleteUnused(_directory, next, Stems);
         return published;
     }
 
-    /// <summary>The manifest that publishes a generation: which files hold it, and the counts committed with it.</summary>
-    public IndexManifest Published(IndexManifest manifest, long generation, string? vectorFile)
+    /// <summary>The file stems of the spaces (for <see cref="VectorFiles.DeleteUnused"/>).</summary>
+    public IReadOnlyCollection<string> Stems => _spaces.Select(s => s.Manifest.FileStem).ToList();
+
+    /// <summary>
+    /// The manifest that publishes a generation: its spaces (each with the file <paramref name="files"/> names for it,
+    /// or its last one where that is null) and the counts committed with it.
+    /// </summary>
+    public IndexManifest Published(IndexManifest manifest, long generation, IReadOnlyList<string?> files)
     {
         var counts = Metadata.Counts();
-        var vectors = Vectors;
-        var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
+        var spaces = new SpaceManifest[_spaces.Count];
+        long vectorCount = 0;
+        for (var i = 0; i < spaces.Length; i++)
+        {
+            var space = _spaces[i];
+            var vectors = space.Vectors;
+            var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
+            spaces[i] = space.Manifest with
+            {
+                VectorFile = files[i] ?? space.Manifest.VectorFile,
+                VectorCount = vectors?.Count ?? space.Manifest.VectorCount,
+                DeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
+            };
+            vectorCount += spaces[i].VectorCount;
+        }
         return manifest with
         {
+            FormatVersion = IndexManifest.CurrentFormatVersion,
             UpdatedUtc = DateTime.UtcNow,
             Generation = generation,
-            VectorFile = vectorFile,
+            Spaces = spaces,
             LexicalCommit = Lexical.CommitNumber,
-            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectors?.Count ?? 0),
-            VectorDeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
+            Counts = new ManifestCounts(counts.Documents, counts.Chunks, counts.Bytes, vectorCount),
         };
     }
 
@@ -202,19 +245,20 @@ internal sealed class IndexStores : IDisposable
             // the store is closed with the process; its uncommitted pages are never confirmed
         }
         Lexical.Rollback();
-        if (Vectors is null || committed.Model is not { } model)
+        // a space added since the commit is dropped; one removed since is not put back (this instance takes no more writes)
+        _spaces.RemoveAll(s => committed.Space(s.Name) is null);
+        foreach (var space in _spaces)
         {
-            return;
-        }
-        try
-        {
-            Vectors = committed.VectorFile is { } file
-                ? HnswIndex.Open(Path.Combine(_directory, file))
-                : new HnswIndex(model.Dimensions, committed.Vectors ?? new HnswParameters());
-        }
-        catch (Exception e) when (e is SemanticSearchException or IOException)
-        {
-            Vectors = null; // the committed file is on disk; a later open reads it
+            var recorded = committed.Space(space.Name)!;
+            space.Manifest = recorded;
+            try
+            {
+                space.Vectors = recorded.VectorFile is { } file ? HnswIndex.Open(Path.Combine(_directory, file)) : space.NewGraph();
+            }
+            catch (Exception e) when (e is SemanticSearchException or IOException)
+            {
+                space.Vectors = null; // the committed file is on disk; a later open reads it
+            }
         }
     }
 

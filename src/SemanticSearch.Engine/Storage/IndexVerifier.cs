@@ -16,7 +16,7 @@ using SemanticSearch.VectorIndex;
 namespace SemanticSearch.Engine.Storage;
 
 /// <summary>One problem found by <see cref="IndexVerifier"/>.</summary>
-/// <param name="Store">manifest, vectors, lexical, metadata or agreement (the stores disagree).</param>
+/// <param name="Store">manifest, vectors (or "vectors (&lt;space&gt;)" on an index of several spaces), lexical, metadata or agreement (the stores disagree).</param>
 /// <param name="Path">The file or directory at fault.</param>
 /// <param name="Message">What is wrong.</param>
 public sealed record VerificationProblem(string Store, string Path, string Message);
@@ -180,39 +180,52 @@ public static class IndexVerifier
             }
         }
 
-        // vectors: the file the manifest names (footer checksum, structure), then its live ids
-        if (manifest?.Model is not null)
+        // vectors: each space's file the manifest names (footer checksum, structure), then its live ids
+        long vectorTotal = 0;
+        var vectorsRead = true;
+        foreach (var space in manifest?.Spaces ?? [])
         {
-            var vectorPath = Path.Combine(directory, manifest.VectorFile ?? VectorFiles.Legacy);
-            if (manifest.VectorFile is null && !File.Exists(vectorPath))
+            var vectorPath = Path.Combine(directory, space.VectorFile ?? VectorFiles.Legacy);
+            var store = manifest!.Spaces.Count == 1 ? "vectors" : $"vectors ({space.Name})";
+            if (space.VectorFile is null && !File.Exists(vectorPath))
             {
-                if (manifest.Counts.Vectors > 0)
+                if (space.VectorCount > 0)
                 {
-                    problems.Add(new("vectors", vectorPath, "missing"));
+                    problems.Add(new(store, vectorPath, "missing"));
                 }
+                vectorsRead &= space.VectorCount == 0;
+                continue;
             }
-            else
+            try
             {
-                try
+                var vectors = HnswIndex.Open(vectorPath);
+                var ids = new HashSet<long>();
+                foreach (var id in vectors.LiveIds())
                 {
-                    var vectors = HnswIndex.Open(vectorPath);
-                    var ids = new HashSet<long>();
-                    foreach (var id in vectors.LiveIds())
-                    {
-                        ids.Add(PassagePolicy.ChunkOfVector(manifest, id)); // several windows of one chunk count once
-                    }
-                    CompareIds("vectors", vectorPath, ids, metadataIds, problems);
-                    if (vectors.Count != manifest.Counts.Vectors)
-                    {
-                        problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Vectors} vectors, {vectorPath} holds {vectors.Count}"));
-                    }
+                    ids.Add(PassagePolicy.ChunkOfVector(space, id)); // several windows of one chunk count once
                 }
-                catch (SemanticSearchException e)
+                CompareIds(store, vectorPath, ids, metadataIds, problems);
+                if (vectors.Dimensions != space.Model.Dimensions)
                 {
-                    problems.Add(new("vectors", vectorPath, WithoutPath(e.Message, vectorPath)));
+                    problems.Add(new(store, vectorPath, $"holds {vectors.Dimensions}-dimensional vectors, the model of space '{space.Name}' has {space.Model.Dimensions}"));
                 }
+                if (vectors.Count != space.VectorCount)
+                {
+                    problems.Add(new("agreement", manifestPath, $"manifest counts {space.VectorCount} vectors in space '{space.Name}', {vectorPath} holds {vectors.Count}"));
+                }
+                vectorTotal += vectors.Count;
+            }
+            catch (SemanticSearchException e)
+            {
+                problems.Add(new(store, vectorPath, WithoutPath(e.Message, vectorPath)));
+                vectorsRead = false;
             }
         }
+        if (manifest is not null && vectorsRead && manifest.Spaces.Count > 0 && vectorTotal != manifest.Counts.Vectors)
+        {
+            problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Vectors} vectors, its spaces' files hold {vectorTotal}"));
+        }
+        // a vector file of a stem no space has is a leftover the next writer deletes; it is not damage
         return new VerificationReport(directory, manifest?.Generation ?? -1, documents, chunks, problems);
     }
 

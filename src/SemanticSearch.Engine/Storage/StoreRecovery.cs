@@ -4,6 +4,7 @@
 // than the manifest (a Lucene commit, a vector file) belongs to an interrupted commit and is discarded. The metadata
 // store is the source of truth: it is never recreated empty under a manifest that records documents.
 using SemanticSearch.Core;
+using SemanticSearch.Core.Chunking;
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Lexical;
@@ -22,7 +23,7 @@ internal static class StoreRecovery
     /// Opens the stores at <paramref name="manifest"/>'s generation. A writer reconciles them first; a repairing
     /// writer also starts a damaged lexical store empty (the damaged one set aside) and a damaged vector file empty.
     /// </summary>
-    public static OpenedStores Open(string directory, IndexManifest manifest, PassagePolicy policy, bool writable, bool repairing)
+    public static OpenedStores Open(string directory, IndexManifest manifest, IReadOnlyList<ITextEncoder?> encoders, bool writable, bool repairing)
     {
         RequireMetadataFile(directory, manifest);
         var metadata = MetadataStore.Open(Path.Combine(directory, IndexStores.MetadataFile), readOnly: !writable);
@@ -57,19 +58,42 @@ internal static class StoreRecovery
             lexical = writable
                 ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
                 : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
-            var vectorFile = rollForward ? VectorFiles.NameOf(generation) : manifest.VectorFile;
-            var (vectors, vectorDamage) = OpenVectors(directory, manifest, vectorFile, writable, repairing);
-            var stores = new IndexStores(directory, metadata, lexical, vectors, policy, writable);
             if (rollForward)
             {
-                manifest = stores.Published(manifest, generation, manifest.Model is null ? null : vectorFile);
+                // A space the lost commit removed has no file of its generation: it is not in what that commit published.
+                var kept = manifest.Spaces.Select((sp, i) => (sp, i)).Where(x => File.Exists(Path.Combine(directory, VectorFiles.NameOf(x.sp.FileStem, generation)))).ToList();
+                if (kept.Count < manifest.Spaces.Count)
+                {
+                    encoders = [.. kept.Select(x => encoders[x.i])];
+                    manifest = manifest with { Spaces = [.. kept.Select(x => x.sp)] };
+                }
+            }
+            var spaces = new List<SpaceStore>(manifest.Spaces.Count);
+            var files = new string?[manifest.Spaces.Count];
+            for (var i = 0; i < manifest.Spaces.Count; i++)
+            {
+                var space = manifest.Spaces[i];
+                var encoder = encoders[i];
+                files[i] = rollForward ? VectorFiles.NameOf(space.FileStem, generation) : space.VectorFile;
+                var (vectors, damage) = OpenVectors(directory, space, files[i], writable, repairing);
+                var policy = new PassagePolicy(manifest, space, encoder?.TokenCounter ?? WhitespaceTokenCounter.Instance);
+                spaces.Add(new SpaceStore(space, policy, vectors, encoder, damage));
+            }
+            var stores = new IndexStores(directory, metadata, lexical, spaces, writable);
+            if (rollForward)
+            {
+                manifest = stores.Published(manifest, generation, files);
                 manifest.Write(directory);
+                for (var i = 0; i < spaces.Count; i++)
+                {
+                    spaces[i].Manifest = manifest.Spaces[i];
+                }
             }
             if (writable)
             {
-                VectorFiles.DeleteUnused(directory, generation);
+                VectorFiles.DeleteUnused(directory, generation, stores.Stems);
             }
-            return new OpenedStores(manifest, stores, vectorDamage);
+            return new OpenedStores(manifest, stores, spaces.Select(s => s.Damage).FirstOrDefault(d => d is not null));
         }
         catch
         {
@@ -79,12 +103,9 @@ internal static class StoreRecovery
         }
     }
 
-    private static (IVectorIndex? Vectors, CorruptDataException? Damage) OpenVectors(string directory, IndexManifest manifest, string? vectorFile, bool writable, bool repairing)
+    private static (IVectorIndex? Vectors, CorruptDataException? Damage) OpenVectors(string directory, SpaceManifest space, string? vectorFile, bool writable, bool repairing)
     {
-        if (manifest.Model is not { } model)
-        {
-            return (null, null);
-        }
+        var model = space.Model;
         var path = Path.Combine(directory, vectorFile ?? VectorFiles.Legacy);
         IVectorIndex? vectors = null;
         CorruptDataException? damage = null;
@@ -96,7 +117,7 @@ internal static class StoreRecovery
             }
             catch (SemanticSearchException)
             {
-                vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters()); // rebuilt by the repair
+                vectors = new HnswIndex(model.Dimensions, space.Vectors); // rebuilt by the repair
             }
         }
         else if (vectorFile is not null || File.Exists(path))
@@ -109,16 +130,16 @@ internal static class StoreRecovery
             {
                 // A reader keeps lexical search: dense and hybrid queries report the damage.
                 damage = new CorruptDataException(e.Path,
-                    $"the vector file is damaged ({WithoutPath(e.Message, e.Path)}); lexical search still works (--mode lexical); run 'semsearch repair --index {directory}' to rebuild the vectors from the metadata", e);
+                    $"the vector file of space '{space.Name}' is damaged ({WithoutPath(e.Message, e.Path)}); lexical search still works (--mode lexical); run 'semsearch repair --index {directory}' to rebuild the vectors from the metadata", e);
             }
         }
         else
         {
-            vectors = new HnswIndex(model.Dimensions, manifest.Vectors ?? new HnswParameters());
+            vectors = new HnswIndex(model.Dimensions, space.Vectors);
         }
         if (vectors is not null && vectors.Dimensions != model.Dimensions)
         {
-            throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the manifest's model {model.Dimensions}");
+            throw new CorruptDataException(path, $"vector index has {vectors.Dimensions} dimensions, the model of space '{space.Name}' {model.Dimensions}");
         }
         return (vectors, damage);
     }
@@ -127,23 +148,64 @@ internal static class StoreRecovery
         message.StartsWith(path + ": ", StringComparison.Ordinal) ? message[(path.Length + 2)..] : message;
 
     /// <summary>Refuses an encoder that is not the model the index records (or any encoder for a lexical-only index).</summary>
-    public static void CheckModel(string directory, IndexManifest manifest, ITextEncoder? encoder)
+    public static void CheckModel(string directory, IndexManifest manifest, ITextEncoder? encoder) =>
+        MatchEncoders(directory, manifest, encoder is null ? [] : [encoder], everySpace: true);
+
+    /// <summary>
+    /// The encoder of each space of <paramref name="manifest"/>, in its order: every encoder given must be the model of
+    /// one space (same id, revision and dimensions); with <paramref name="everySpace"/> (a writer) every space must have
+    /// one. A space without one is null (a reader that did not load that model).
+    /// </summary>
+    public static ITextEncoder?[] MatchEncoders(string directory, IndexManifest manifest, IReadOnlyList<ITextEncoder> encoders, bool everySpace)
     {
-        var need = manifest.Model;
-        if (need is null && encoder is not null)
+        var spaces = manifest.Spaces;
+        if (spaces.Count == 0 && encoders.Count > 0)
         {
-            throw new ModelMismatchException($"index {directory} was built without an embedding model (lexical only); index into a new index to use {encoder.Info.ModelId}.");
+            throw new ModelMismatchException($"index {directory} was built without an embedding model (lexical only); index into a new index to use {encoders[0].Info.ModelId}.");
         }
-        if (need is not null && encoder is null)
+        var matched = new ITextEncoder?[spaces.Count];
+        foreach (var encoder in encoders)
         {
-            throw new ModelMismatchException($"index {directory} needs the model {need.ModelId} (revision {need.Revision}); open it with --model {need.ModelId}.");
+            var info = encoder.Info;
+            var i = -1;
+            for (var j = 0; j < spaces.Count && i < 0; j++)
+            {
+                i = matched[j] is null && spaces[j].Model.ModelId == info.ModelId ? j : -1;
+            }
+            if (i < 0)
+            {
+                if (spaces.Count == 1)
+                {
+                    var need = spaces[0].Model;
+                    throw new ModelMismatchException(
+                        $"index {directory} was built with {need.ModelId} (revision {need.Revision}, {need.Dimensions} dimensions), not {info.ModelId} (revision {info.Revision}, {info.Dimensions}); use --model {need.ModelId}, a new index, or add a vector space for it with 'semsearch spaces add {info.ModelId} --index {directory}'.");
+                }
+                throw new ModelMismatchException(
+                    $"index {directory} has no vector space of {info.ModelId} (its spaces: {string.Join(", ", spaces.Select(s => $"{s.Name} = {s.Model.ModelId}"))}); add one with 'semsearch spaces add {info.ModelId} --index {directory}'.");
+            }
+            var need2 = spaces[i].Model;
+            if (need2.Dimensions != info.Dimensions || need2.Revision != info.Revision)
+            {
+                throw new ModelMismatchException(
+                    $"index {directory} was built with {need2.ModelId} (revision {need2.Revision}, {need2.Dimensions} dimensions), not {info.ModelId} (revision {info.Revision}, {info.Dimensions}); use --model {need2.ModelId} or a new index.");
+            }
+            matched[i] = encoder;
         }
-        if (need is not null && encoder is not null
-            && (need.ModelId != encoder.Info.ModelId || need.Dimensions != encoder.Info.Dimensions || need.Revision != encoder.Info.Revision))
+        if (everySpace)
         {
-            throw new ModelMismatchException(
-                $"index {directory} was built with {need.ModelId} (revision {need.Revision}, {need.Dimensions} dimensions), not {encoder.Info.ModelId} (revision {encoder.Info.Revision}, {encoder.Info.Dimensions}); use --model {need.ModelId} or a new index.");
+            for (var i = 0; i < spaces.Count; i++)
+            {
+                if (matched[i] is null)
+                {
+                    var need = spaces[i].Model;
+                    var all = string.Join(",", spaces.Select(s => s.Model.ModelId));
+                    throw new ModelMismatchException(spaces.Count == 1
+                        ? $"index {directory} needs the model {need.ModelId} (revision {need.Revision}); open it with --model {need.ModelId}."
+                        : $"index {directory} needs the model {need.ModelId} (revision {need.Revision}) of its space '{spaces[i].Name}'; open it with --model {all}.");
+                }
+            }
         }
+        return matched;
     }
 
     /// <summary>Whether a failed read-only open means a writer moved the index on (retry with the new manifest).</summary>

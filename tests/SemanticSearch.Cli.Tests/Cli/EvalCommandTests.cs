@@ -98,6 +98,41 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void Eval_TwoModels_ScoresEachSpaceAloneAndBesideBm25_AsAnIndexOfThatModelAlone()
+    {
+        var a = TestModels.TestBertDirectory;
+        var b = TestModels.SecondTestBertDirectory;
+        var nameA = Path.GetFileName(a);
+        JsonElement Results(params string[] args)
+        {
+            var run = CliRunner.Run(_root.Path, ["eval", _data.Path, "--mode", "all", "--json", .. args]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            return JsonDocument.Parse(run.Stdout).RootElement.Clone();
+        }
+        double Ndcg(JsonElement root, string run) => root.GetProperty("results").GetProperty(run).GetProperty("ndcg@10").GetDouble();
+
+        var both = Results("--model", $"{a},{b}");
+        Assert.Equal($"{nameA},other-bert", both.GetProperty("model").GetString());
+        var alone = new[] { (Name: nameA, Root: Results("--model", a)), (Name: "other-bert", Root: Results("--model", b)) };
+        foreach (var (name, root) in alone)
+        {
+            // one space of the two-space index, alone and beside BM25 with its model's own default, is that model's own index
+            Assert.Equal(Ndcg(root, "dense"), Ndcg(both, $"dense:{name}"), 9);
+            Assert.Equal(Ndcg(root, "hybrid"), Ndcg(both, $"hybrid:{name}"), 9);
+        }
+        Assert.Equal(Ndcg(alone[0].Root, "lexical"), Ndcg(both, "lexical"), 9);
+        Assert.InRange(Ndcg(both, "hybrid"), 0, 1);
+        Assert.True(both.GetProperty("fusion").TryGetProperty("dense", out _)); // dense over two spaces is a fusion too
+
+        // tuning over three retrievers: 3 depths × (7 rank constants × (7² − 1 weightings + the spaces alone) + 65 convex shares)
+        var tuned = CliRunner.Run(_root.Path, "eval", _data.Path, "--mode", "hybrid", "--json", "--model", $"{a},{b}", "--tune-fusion");
+        Assert.True(tuned.ExitCode == 0, tuned.Stderr);
+        using var json = JsonDocument.Parse(tuned.Stdout);
+        Assert.Equal(3 * ((7 * (49 - 1 + 1)) + 65), json.RootElement.GetProperty("tuning").GetProperty("settingsTried").GetInt32());
+        Assert.True(json.RootElement.GetProperty("results").TryGetProperty("hybrid-tuned", out _));
+    }
+
+    [Fact]
     public void Eval_TuneFusionWithoutATrainSplit_TunesOnHalfAndScoresTheOtherHalf()
     {
         File.Delete(Path.Combine(_data.Path, "qrels", "train.tsv"));

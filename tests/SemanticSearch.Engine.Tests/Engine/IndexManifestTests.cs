@@ -43,7 +43,7 @@ public sealed class IndexManifestTests
     {
         using var dir = new TempDir();
         var path = NewIndex(dir);
-        File.WriteAllText(path, File.ReadAllText(path).Replace("\"formatVersion\": 1", "\"formatVersion\": 99", StringComparison.Ordinal));
+        File.WriteAllText(path, File.ReadAllText(path).Replace($"\"formatVersion\": {IndexManifest.CurrentFormatVersion}", "\"formatVersion\": 99", StringComparison.Ordinal));
         Assert.Contains("99", Assert.Throws<CorruptDataException>(() => IndexManifest.Read(dir.Path)).Message);
     }
 

@@ -180,14 +180,14 @@ public sealed class DocumentBm25Tests
     {
         using var root = new TempDir();
         var dir = CopyFormat1Fixture(root);
-        Assert.Equal(["lexical"], SemanticIndex.Repair(dir, null));
+        Assert.Equal(["lexical"], SemanticIndex.Repair(dir, encoder: null));
         using var index = SemanticIndex.OpenReadOnly(dir);
         Assert.Equal(LexicalIndex.CurrentFormat, index.Lexical.Format);
         Assert.Equal(["honeybees.txt", "solar-eclipse.md", "sourdough.txt"], index.Lexical.AllDocumentEntryIds().Order(StringComparer.Ordinal));
         Assert.Equal(3, index.Lexical.Count);
         Assert.True(IndexVerifier.Verify(dir).Clean);
         Assert.Equal("honeybees.txt", new Searcher(index).Search(new SearchRequest("honeybee colony waggle dance")).Hits[0].DocId);
-        Assert.Empty(SemanticIndex.Repair(dir, null)); // nothing left to do
+        Assert.Empty(SemanticIndex.Repair(dir, encoder: null)); // nothing left to do
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public sealed class DocumentBm25Tests
         // damage the lexical store: repair rebuilds it (document entries from the stored chunks, which overlap)
         Directory.Delete(Path.Combine(dir, "lexical"), recursive: true);
         Directory.CreateDirectory(Path.Combine(dir, "lexical"));
-        Assert.Equal(["lexical"], SemanticIndex.Repair(dir, null));
+        Assert.Equal(["lexical"], SemanticIndex.Repair(dir, encoder: null));
         using var repaired = SemanticIndex.OpenReadOnly(dir);
         var after = new Searcher(repaired).RankDocuments("tide pools crabs gulls lighthouse", SearchMode.Lexical, 10);
         Assert.Equal(before.Select(b => b.DocId), after.Select(a => a.DocId));

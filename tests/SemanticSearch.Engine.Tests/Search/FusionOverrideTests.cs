@@ -72,4 +72,15 @@ public sealed class FusionOverrideTests
 
         Assert.Equal("fusion.weights", e.Setting);
     }
+
+    [Fact]
+    public void Over_SpaceWeights_MergeNameByName()
+    {
+        var index = new FusionOptions(FusionMethod.Rrf, 10, 1, 1, 100, new Dictionary<string, double> { ["a"] = 0.5, ["b"] = 2 });
+        var merged = new FusionOverride(SpaceWeights: new Dictionary<string, double> { ["B"] = 0.25, ["c"] = 3 }).Over(index);
+        Assert.Equal(0.5, merged.WeightOf("a"));
+        Assert.Equal(0.25, merged.WeightOf("b"));
+        Assert.Equal(3, merged.WeightOf("c"));
+        Assert.Equal(index, new FusionOverride().Over(index));
+    }
 }

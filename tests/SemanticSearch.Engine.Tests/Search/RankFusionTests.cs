@@ -90,4 +90,53 @@ public sealed class RankFusionTests
         var e = Assert.Throws<InvalidSettingException>(() => new FusionOptions(FusionMethod.Rrf, k, wl, wd, depth).Validate());
         Assert.Equal(field, e.Setting);
     }
+
+    [Fact]
+    public void Reciprocal_ThreeRankings_SumsEachWeightedTerm_AndExplainsEveryRank()
+    {
+        var lexical = List(("a", 9), ("b", 5));
+        var first = List(("b", 0.9), ("c", 0.8));
+        var second = List(("c", 0.7), ("a", 0.6), ("d", 0.5));
+        var fused = RankFusion.Reciprocal<string>([new(lexical, 1), new(first, 0.5), new(second, 2)], 10, StringComparer.Ordinal);
+        var scores = fused.ToDictionary(f => f.Key, f => f.Score);
+        Assert.Equal((1.0 / 11) + (2.0 / 12), scores["a"], 12);
+        Assert.Equal((1.0 / 12) + (0.5 / 11), scores["b"], 12);
+        Assert.Equal((0.5 / 12) + (2.0 / 11), scores["c"], 12);
+        Assert.Equal(2.0 / 13, scores["d"], 12);
+        Assert.Equal(["a", "c", "d", "b"], fused.Select(f => f.Key));
+        var c = fused.Single(f => f.Key == "c");
+        Assert.Equal([null, new RetrieverRank(2, 0.8), new RetrieverRank(1, 0.7)], c.Evidence);
+    }
+
+    [Fact]
+    public void Convex_ThreeRankings_NormalisesEachListOnItsOwn()
+    {
+        // BM25 scores in the tens, cosines near 0.8: min-max per list puts both on [0, 1]
+        var lexical = List(("a", 30), ("b", 10));
+        var first = List(("b", 0.9), ("a", 0.7), ("c", 0.5));
+        var second = List(("c", 0.82), ("a", 0.8));
+        var fused = RankFusion.Convex<string>([new(lexical, 0.5), new(first, 0.25), new(second, 0.25)], StringComparer.Ordinal);
+        var scores = fused.ToDictionary(f => f.Key, f => f.Score);
+        Assert.Equal((0.5 * 1) + (0.25 * 0.5) + (0.25 * 0), scores["a"], 12);
+        Assert.Equal((0.5 * 0) + (0.25 * 1), scores["b"], 12);
+        Assert.Equal((0.25 * 0) + (0.25 * 1), scores["c"], 12);
+        Assert.Equal("a", fused[0].Key);
+        Assert.Equal(["b", "c"], fused.Skip(1).Select(f => f.Key)); // tied, both best ranked 1st somewhere: b is in the first list (BM25), c not
+    }
+
+    [Fact]
+    public void FusionOptions_SpaceWeights_CompareAsSets_AndWeighUnnamedSpacesByDenseWeight()
+    {
+        var a = new FusionOptions(FusionMethod.Rrf, 10, 1, 0.7, 100, new Dictionary<string, double> { ["x"] = 1, ["Y"] = 2 });
+        var b = new FusionOptions(FusionMethod.Rrf, 10, 1, 0.7, 100, new Dictionary<string, double> { ["y"] = 2, ["x"] = 1 });
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, b with { SpaceWeights = new Dictionary<string, double> { ["x"] = 1 } });
+        Assert.Equal(2, a.WeightOf("y"));
+        Assert.Equal(0.7, a.WeightOf("z"));
+        var bad = Assert.Throws<InvalidSettingException>(() => (a with { SpaceWeights = new Dictionary<string, double> { ["x"] = -1 } }).Validate());
+        Assert.Equal("fusion.spaceWeights.x", bad.Setting);
+        // only space weights set: still a usable fusion (dense over the spaces)
+        new FusionOptions(FusionMethod.Rrf, 10, 0, 0, null, new Dictionary<string, double> { ["x"] = 1 }).Validate();
+    }
 }

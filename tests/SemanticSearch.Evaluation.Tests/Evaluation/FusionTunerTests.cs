@@ -177,4 +177,46 @@ public sealed class FusionTunerTests
         Assert.Equal(tune, tune2);
         Assert.InRange(tune.Count, 80, 145); // a hash split, roughly half
     }
+
+    [Fact]
+    public void Score_ThreeRetrievers_WeighsEachSpaceByName()
+    {
+        // lexical: a b ; space x: b c ; space y: c d.  RRF k=1, weights lexical 1, x 2, y 0.5:
+        //   a = 1/2 = 0.5, b = 1/3 + 2/2 = 1.333, c = 2/3 + 0.5/2 = 0.917, d = 0.5/3 = 0.167 → b c a d
+        // Judged relevant: a.  nDCG@10 = 1/log2(4) = 0.5.
+        var sides = new Dictionary<string, QuerySides> { ["q"] = new(Ranking("a", "b"), new[] { Ranking("b", "c"), Ranking("c", "d") }) };
+        var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>> { ["q"] = Judged("a") };
+        var fusion = new FusionOptions(FusionMethod.Rrf, 1, 1, 1, 100, new Dictionary<string, double> { ["x"] = 2, ["y"] = 0.5 });
+
+        Assert.Equal(0.5, FusionTuner.Score(fusion, ["q"], sides, qrels, ["x", "y"]).Ndcg10, 12);
+        // y weighed 5: c = 2/3 + 5/2, d = 5/3, b = 1.333, a = 0.5 → c d b a; nDCG@10 = 1/log2(5)
+        Assert.Equal(1 / Math.Log2(5), FusionTuner.Score(fusion with { SpaceWeights = new Dictionary<string, double> { ["x"] = 2, ["y"] = 5 } }, ["q"], sides, qrels, ["x", "y"]).Ndcg10, 12);
+        // x weighed 0: a = 0.5, b = 1/3, c = 0.25, d = 1/6 → a first
+        Assert.Equal(1.0, FusionTuner.Score(fusion with { SpaceWeights = new Dictionary<string, double> { ["x"] = 0, ["y"] = 0.5 } }, ["q"], sides, qrels, ["x", "y"]).Ndcg10, 12);
+    }
+
+    [Fact]
+    public void Tune_TwoSpaces_OneOfThemRight_WeighsItUp()
+    {
+        // 80 queries; the relevant document is first in space "good", 12th in BM25, and absent from space "noise"
+        var sides = new Dictionary<string, QuerySides>();
+        var qrels = new Dictionary<string, IReadOnlyDictionary<string, int>>();
+        for (var q = 0; q < 80; q++)
+        {
+            var rel = $"r{q}";
+            var filler = Enumerable.Range(0, 30).Select(i => $"f{q}-{i}").ToArray();
+            var lexical = filler.Take(11).Append(rel).Concat(filler.Skip(11)).ToArray();
+            var good = new[] { rel }.Concat(filler.Reverse()).ToArray();
+            var noise = filler.Skip(5).Concat(filler.Take(5)).ToArray();
+            sides[$"q{q}"] = new(Ranking(lexical), new[] { Ranking(good), Ranking(noise) });
+            qrels[$"q{q}"] = Judged(rel);
+        }
+        var baseline = new FusionOptions(FusionMethod.Rrf, 10, 1, 1, 100);
+        var tuning = FusionTuner.Tune([new TuningSet("t", sides, qrels, ["good", "noise"])], baseline);
+
+        Assert.Equal(FusionTuner.GridFor(["good", "noise"]).Count, tuning.SettingsTried);
+        Assert.True(tuning.BestScore.Ndcg10 > tuning.Baseline.Ndcg10 + 0.1, tuning.Decision);
+        Assert.True(tuning.Best.WeightOf("good") > tuning.Best.WeightOf("noise"), EvaluationReport.Describe(tuning.Best));
+        Assert.Equal(1.0, tuning.BestScore.Ndcg10, 9);
+    }
 }
