@@ -56,10 +56,6 @@ public sealed class SemanticIndex : IDisposable
     /// </summary>
     public ITextEncoder? Encoder => Stores.Spaces.Count > 0 ? Stores.Spaces[0].Encoder : null;
 
-    /// <summary>The encoder of each vector space, by space name (spaces opened without their model are left out).</summary>
-    public IReadOnlyDictionary<string, ITextEncoder> Encoders =>
-        Stores.Spaces.Where(s => s.Encoder is not null).ToDictionary(s => s.Name, s => s.Encoder!, StringComparer.OrdinalIgnoreCase);
-
     /// <summary>Why a read-only open has no vectors in a space although the index has its model: its vector file is damaged (the first such space).</summary>
     public CorruptDataException? VectorDamage { get; }
 
