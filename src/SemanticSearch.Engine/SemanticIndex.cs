@@ -97,6 +97,10 @@ public sealed class SemanticIndex : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(encoders);
         settings.Validate();
+        if (encoders.GroupBy(e => e.Info.ModelId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidSettingException("model", $"{twice.Key} is given {twice.Count()} times; an index has one vector space per model.");
+        }
         IndexLocation.CheckDirectory(directory);
         System.IO.Directory.CreateDirectory(directory);
         var writeLock = IndexWriteLock.Acquire(directory, writer);

@@ -305,6 +305,10 @@ public sealed class VectorSpacesTests : IDisposable
         Build(dir, _a, _b);
         var e = Assert.Throws<ModelMismatchException>(() => SemanticIndex.OpenOrCreate(dir.Path, Settings, [_a]));
         Assert.Contains("other-bert", e.Message);
+        using var fresh = new TempDir();
+        var twice = Assert.Throws<InvalidSettingException>(() => SemanticIndex.OpenOrCreate(Path.Combine(fresh.Path, "x"), Settings, [_a, _b, _a]));
+        Assert.Equal("model", twice.Setting);
+        Assert.False(Directory.Exists(Path.Combine(fresh.Path, "x"))); // refused before anything is written
         using var third = TestModels.OpenStableTestBert();
         var extra = Assert.Throws<ModelMismatchException>(() => SemanticIndex.OpenOrCreate(dir.Path, Settings, [_a, _b, third]));
         Assert.Contains("spaces add", extra.Message);
