@@ -126,10 +126,11 @@ public sealed class SemanticIndex : IDisposable
         var now = DateTime.UtcNow;
         var first = encoders.Count > 0 ? encoders[0] : null;
         var (chunking, windowTokens) = PassagePolicy.ForNewIndex(settings, first);
+        var names = SpaceManifest.NamesFor(encoders.Select(e => e.Info.ModelId));
         var spaces = new List<SpaceManifest>(encoders.Count);
         foreach (var encoder in encoders)
         {
-            var name = SpaceManifest.NameFor(encoder.Info.ModelId, spaces.Select(s => s.Name));
+            var name = names[spaces.Count];
             spaces.Add(new SpaceManifest
             {
                 Name = name,
@@ -364,13 +365,7 @@ public sealed class SemanticIndex : IDisposable
             throw new InvalidSettingException("fusion", $"index {Directory} is lexical only; fusion applies to indexes with an embedding model.");
         }
         fusion.Validate();
-        foreach (var name in fusion.SpaceWeights?.Keys ?? [])
-        {
-            if (_manifest.Space(name) is null)
-            {
-                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"index {Directory} has no vector space '{name}' (its spaces: {string.Join(", ", _manifest.Spaces.Select(s => s.Name))}).");
-            }
-        }
+        _manifest.CheckSpaceWeights(fusion);
         _manifest = _manifest with { Fusion = fusion };
     }
 

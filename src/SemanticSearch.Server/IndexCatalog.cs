@@ -424,6 +424,12 @@ internal sealed class IndexCatalog : IDisposable
         || NewIndexModels.Contains(model, StringComparer.Ordinal)
         || (!model.Contains('/', StringComparison.Ordinal) && !model.Contains('\\', StringComparison.Ordinal) && _models.Catalog.Find(model) is not null);
 
+    /// <summary>
+    /// The model id a space of <paramref name="model"/> records: a profile id is its own; a configured model directory's
+    /// is what its (already loaded) encoder reports.
+    /// </summary>
+    internal string ModelIdOf(string model) => Directory.Exists(model) ? Encoder(model)?.Info.ModelId ?? model : model;
+
 
     public void Dispose()
     {

@@ -135,16 +135,13 @@ public static class SearchServer
             var existed = File.Exists(Path.Combine(open.Directory, IndexManifest.FileName));
             var spaces = await open.WriteAsync((index, _) => index.Manifest.Spaces.Select(sp => sp.Model.ModelId).ToList(), waitForLock: false, ct, models);
             var wanted = models is null ? null : models.Count == 1 && string.Equals(models[0], ModelResolver.NoModel, StringComparison.OrdinalIgnoreCase) ? [] : models.ToList();
-            if (existed && wanted is not null && !wanted.Select(ModelIdOf).SequenceEqual(spaces, StringComparer.Ordinal))
+            if (existed && wanted is not null && !wanted.Select(catalog.ModelIdOf).SequenceEqual(spaces, StringComparer.Ordinal))
             {
                 return Problems.Result(StatusCodes.Status409Conflict, "Conflict",
                     $"index '{name}' exists with the vector spaces [{string.Join(", ", spaces)}], not [{string.Join(", ", wanted)}]; add or remove spaces with 'semsearch spaces'.", "models");
             }
             var details = Details(open);
             return existed ? Results.Ok(details) : Results.Created($"/indexes/{name}", details);
-
-            // a profile id is the model id of its space; a configured directory's model id is its name
-            string ModelIdOf(string model) => Directory.Exists(model) ? Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')) : model;
         }).WithName("createIndex").Accepts<CreateIndexBody>("application/json").Produces<IndexDetails>(201).Produces<IndexDetails>().ProducesProblem(400).ProducesProblem(409);
 
         app.MapPost("/indexes/{name}/search", async (string name, HttpRequest request) =>

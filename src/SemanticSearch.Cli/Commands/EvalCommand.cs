@@ -245,11 +245,7 @@ internal static class EvalCommand
     // The default fusion a new index of these models records: one model's profile fusion, or the several-spaces default.
     private static FusionOptions? DefaultFusion(IReadOnlyList<ITextEncoder> encoders, ModelResolver resolver)
     {
-        var names = new List<string>();
-        foreach (var e in encoders)
-        {
-            names.Add(SpaceManifest.NameFor(e.Info.ModelId, names));
-        }
+        var names = SpaceManifest.NamesFor(encoders.Select(e => e.Info.ModelId));
         return FusionDefaults.For(encoders.Select((e, i) => (names[i], e.Info)).ToList(), resolver.Catalog);
     }
 

@@ -142,9 +142,12 @@ public static class RankFusion
             {
                 return c;
             }
-            c = (a.Evidence.Count > 0 ? a.Evidence[0]?.Rank ?? int.MaxValue : int.MaxValue).CompareTo(b.Evidence.Count > 0 ? b.Evidence[0]?.Rank ?? int.MaxValue : int.MaxValue);
+            c = FirstRank(a).CompareTo(FirstRank(b));
             return c != 0 ? c : keyOrder.Compare(a.Key, b.Key);
         });
+
+    // The first ranking's rank (BM25's in a hybrid query); a key it did not return sorts after every rank.
+    private static int FirstRank<TKey>(FusedHit<TKey> f) => f.Evidence.Count > 0 && f.Evidence[0] is { } r ? r.Rank : int.MaxValue;
 
     private static int BestRank<TKey>(FusedHit<TKey> f)
     {

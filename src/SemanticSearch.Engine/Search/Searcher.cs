@@ -274,13 +274,7 @@ public sealed class Searcher
     // A fusion must give some retriever of the query a weight, and may weigh only spaces the index has.
     private void CheckWeights(SearchMode mode, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces)
     {
-        foreach (var name in fusion.SpaceWeights?.Keys ?? [])
-        {
-            if (!_index.Spaces.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
-            {
-                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"the index has no vector space '{name}' (its spaces: {string.Join(", ", _index.Spaces.Select(s => s.Name))}).");
-            }
-        }
+        _index.Manifest.CheckSpaceWeights(fusion);
         var fusedSpaces = mode == SearchMode.Hybrid || spaces.Count > 1;
         if (fusedSpaces && (mode == SearchMode.Hybrid ? fusion.LexicalWeight : 0) + spaces.Sum(s => fusion.WeightOf(s.Name)) <= 0)
         {

@@ -64,6 +64,19 @@ public sealed record IndexManifest
     /// <summary>The space named <paramref name="name"/> (names compare case-insensitively), or null.</summary>
     public SpaceManifest? Space(string name) => Spaces.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Throws <see cref="InvalidSettingException"/> (<c>fusion.spaceWeights.&lt;name&gt;</c>) when <paramref name="fusion"/> weighs a space this index does not have.</summary>
+    public void CheckSpaceWeights(FusionOptions fusion)
+    {
+        ArgumentNullException.ThrowIfNull(fusion);
+        foreach (var name in fusion.SpaceWeights?.Keys ?? [])
+        {
+            if (Space(name) is null)
+            {
+                throw new InvalidSettingException($"fusion.spaceWeights.{name}", $"the index has no vector space '{name}' (its spaces: {string.Join(", ", Spaces.Select(s => s.Name))}).");
+            }
+        }
+    }
+
     /// <summary>Default fusion of hybrid queries on this index (from the model's profile, or tuned).</summary>
     public FusionOptions? Fusion { get; init; }
 

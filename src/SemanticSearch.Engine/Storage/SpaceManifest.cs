@@ -82,6 +82,18 @@ public sealed record SpaceManifest
         return candidate;
     }
 
+    /// <summary>The names of the spaces of a new index of <paramref name="modelIds"/>, in order (each by <see cref="NameFor"/>).</summary>
+    public static List<string> NamesFor(IEnumerable<string> modelIds)
+    {
+        ArgumentNullException.ThrowIfNull(modelIds);
+        var names = new List<string>();
+        foreach (var id in modelIds)
+        {
+            names.Add(NameFor(id, names));
+        }
+        return names;
+    }
+
     /// <summary>The stem of a space added after the first.</summary>
     public static string StemFor(string name) => $"{FirstStem}.{name.ToLowerInvariant()}";
 }
