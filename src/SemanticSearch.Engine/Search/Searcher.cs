@@ -16,6 +16,7 @@ namespace SemanticSearch.Engine.Search;
 public sealed class Searcher
 {
     private readonly SemanticIndex _index;
+    private readonly RetrieverLanes _lanes = new();
 
     /// <summary>A searcher over an open index (read-only or writable).</summary>
     public Searcher(SemanticIndex index) => _index = index;
@@ -284,25 +285,23 @@ public sealed class Searcher
         }
     }
 
-    // BM25 (when lexicalToo) and every space at once: each space embeds the query and walks its graph on its own task,
-    // so the query embeddings of several models run in parallel.
+    // BM25 (when lexicalToo) and every space at once: each space embeds the query and walks its graph as one job, and
+    // the jobs run on a lane per core, longest expected first (RetrieverLanes), so the query embeddings of several
+    // models run in parallel without time-slicing the slowest one.
     private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(string query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces)
     {
         var allowed = AllowedChunks(lexFilter);
-        var lexicalTask = lexicalToo ? Task.Run(() => LexicalDocuments(query, depth, lexFilter, perChunk)) : null;
-        var denseTasks = new Task<List<Side>>[spaces.Count - 1];
-        for (var i = 1; i < spaces.Count; i++)
+        var jobs = new List<(string Key, Func<List<Side>> Work)>(spaces.Count + 1);
+        foreach (var space in spaces)
         {
-            var space = spaces[i];
-            denseTasks[i - 1] = Task.Run(() => DenseDocuments(space, query, depth, allowed, perChunk));
+            jobs.Add(("space:" + space.Name, () => DenseDocuments(space, query, depth, allowed, perChunk)));
         }
-        var dense = new List<Side>[spaces.Count];
-        dense[0] = DenseDocuments(spaces[0], query, depth, allowed, perChunk);
-        for (var i = 1; i < spaces.Count; i++)
+        if (lexicalToo)
         {
-            dense[i] = denseTasks[i - 1].Result;
+            jobs.Add(("lexical", () => LexicalDocuments(query, depth, lexFilter, perChunk)));
         }
-        return (lexicalTask?.Result, dense);
+        var results = _lanes.Run(jobs);
+        return (lexicalToo ? results[^1] : null, results[..spaces.Count]);
     }
 
     // The chunks a filter admits (one Lucene query shared by every space), or null without a filter.
