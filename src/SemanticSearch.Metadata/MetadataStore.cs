@@ -36,6 +36,7 @@ public sealed class MetadataStore : IDisposable
             _chunks.EnsureIndex("doc");
             _docs.EnsureIndex("source");
             _docs.EnsureIndex("hash");
+            _docs.EnsureIndex("thash");
             if (_docs.LongCount() == 0 && _state.FindById("contentSum") is null)
             {
                 ContentSum = 0; // a new store keeps a content checksum from the start
@@ -230,6 +231,10 @@ public sealed class MetadataStore : IDisposable
         return (IReadOnlyDictionary<string, string>)result;
     });
 
+    /// <summary>Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order.</summary>
+    public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => Guard(() =>
+        (IReadOnlyList<DocumentRecord>)_docs.Find(Query.EQ("thash", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+
     /// <summary>Every document, in id order.</summary>
     public IEnumerable<DocumentRecord> AllDocuments() => Guarded(_docs.FindAll(), ToDocument);
 
@@ -422,7 +427,7 @@ public sealed class MetadataStore : IDisposable
         {
             meta[k] = v;
         }
-        return new BsonDocument
+        var doc = new BsonDocument
         {
             ["_id"] = d.Id,
             ["source"] = d.Source,
@@ -436,6 +441,11 @@ public sealed class MetadataStore : IDisposable
             ["chunks"] = chunkIds,
             ["meta"] = meta,
         };
+        if (d.TextHash is { } textHash)
+        {
+            doc["thash"] = textHash;
+        }
+        return doc;
     }
 
     private static DocumentRecord ToDocument(BsonDocument d)
@@ -464,7 +474,10 @@ public sealed class MetadataStore : IDisposable
             d["hash"].AsString,
             DateTime.SpecifyKind(d["indexed"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc),
             ids,
-            meta);
+            meta)
+        {
+            TextHash = d.TryGetValue("thash", out var textHash) && textHash.IsString ? textHash.AsString : null,
+        };
     }
 
     private static BsonDocument FromChunk(ChunkRecord c) => new()

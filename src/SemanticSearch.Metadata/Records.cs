@@ -23,7 +23,15 @@ public sealed record DocumentRecord(
     string ContentHash,
     DateTime IndexedUtc,
     IReadOnlyList<long> ChunkIds,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>
+    /// SHA-256 (hex) of the extracted text: documents with the same one are duplicates, collapsed into one hit. Null
+    /// when the text is empty (title-only documents are never duplicates of each other) or the document was written
+    /// before text hashes were kept (its duplicates are collapsed once it is indexed again).
+    /// </summary>
+    public string? TextHash { get; init; }
+}
 
 /// <summary>One chunk of a document: the unit that is retrieved.</summary>
 /// <param name="Id">Chunk id, unique within the index and never reused.</param>

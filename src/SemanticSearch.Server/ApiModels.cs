@@ -15,7 +15,8 @@ public sealed record SearchBody(
     FilterBody? Filter = null,
     bool? PerChunk = null,
     FusionBody? Fusion = null,
-    IReadOnlyList<string>? Spaces = null);
+    IReadOnlyList<string>? Spaces = null,
+    bool? CollapseDuplicates = null);
 
 /// <summary>Metadata conditions of a search.</summary>
 public sealed record FilterBody(

@@ -41,7 +41,10 @@ internal static class SearchTranslation
         {
             throw new InvalidSettingException("spaces", "each entry must name a vector space of the index.");
         }
-        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces);
+        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces)
+        {
+            CollapseDuplicates = body.CollapseDuplicates ?? true,
+        };
         request.Validate();
         return request;
     }

@@ -28,10 +28,11 @@ internal static class SearchCommand
         var fusionMethod = new Option<string?>("--fusion") { Description = "Hybrid: rrf or convex (default from the index)." };
         var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever (default from the index)." };
         var perChunk = new Option<bool>("--per-chunk") { Description = "List matching chunks instead of one result per document." };
+        var showDuplicates = new Option<bool>("--show-duplicates") { Description = "List documents with identical text separately (default: one result, naming the copies)." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
         var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, type, pathPrefix, fusionMethod, rrfK, weights, depth };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, type, pathPrefix, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
@@ -47,14 +48,17 @@ internal static class SearchCommand
                 ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
                 : null;
             var spaceNames = parse.GetValue(spaces)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion, spaceNames);
+            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion, spaceNames)
+            {
+                CollapseDuplicates = !parse.GetValue(showDuplicates),
+            };
             var response = new Searcher(semanticIndex).Search(request);
 
             if (parse.GetValue(json))
             {
                 CommonOptions.PrintJson(new
                 {
-                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces }),
+                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt }),
                     mode = response.Mode,
                     fusion = response.Fusion,
                     spaces = response.Spaces,
@@ -74,6 +78,10 @@ internal static class SearchCommand
                 AnsiConsole.MarkupLine($"[bold]{rank,2}.[/] [green]{h.Score:F3}[/]  [bold]{Markup.Escape(h.Title)}[/]");
                 AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]");
                 AnsiConsole.MarkupLine($"    {Markup.Escape(h.Snippet)}");
+                if (h.AlsoAt is { Count: > 0 } copies)
+                {
+                    AnsiConsole.MarkupLine($"    [grey]also at: {Markup.Escape(string.Join(", ", copies.Select(c => c.Path.Length > 0 ? c.Path : c.DocId)))}[/]");
+                }
                 if (response.Spaces is { Count: > 1 })
                 {
                     var parts = response.Spaces.Select(name => $"{name} {Rank(h.Spaces?.GetValueOrDefault(name))}");

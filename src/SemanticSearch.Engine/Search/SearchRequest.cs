@@ -156,6 +156,12 @@ public sealed record SearchRequest(
     FusionOverride? Fusion = null,
     IReadOnlyList<string>? Spaces = null)
 {
+    /// <summary>
+    /// Documents with identical extracted text come back as one hit, the best-ranked, listing the others in
+    /// <see cref="SearchHit.AlsoAt"/> (default); false returns each of them as a hit of its own.
+    /// </summary>
+    public bool CollapseDuplicates { get; init; } = true;
+
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
 
@@ -218,7 +224,19 @@ public sealed record SearchHit(
     double Score,
     RetrieverRank? Lexical,
     RetrieverRank? Dense,
-    IReadOnlyDictionary<string, RetrieverRank>? Spaces = null);
+    IReadOnlyDictionary<string, RetrieverRank>? Spaces = null)
+{
+    /// <summary>
+    /// The other documents whose extracted text is this hit's (collapsed into it; see
+    /// <see cref="SearchRequest.CollapseDuplicates"/>), in id order; null when it has none or duplicates were not collapsed.
+    /// </summary>
+    public IReadOnlyList<DuplicateDocument>? AlsoAt { get; init; }
+}
+
+/// <summary>A document collapsed into a hit because its extracted text is the same.</summary>
+/// <param name="DocId">Its id.</param>
+/// <param name="Path">Its full path, or empty for documents sent over the API.</param>
+public sealed record DuplicateDocument(string DocId, string Path);
 
 /// <summary>The answer to a <see cref="SearchRequest"/>.</summary>
 /// <param name="Hits">The page of results.</param>

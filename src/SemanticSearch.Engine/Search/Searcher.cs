@@ -30,11 +30,13 @@ public sealed class Searcher
         var wanted = request.Offset + request.K;
         var fusion = EffectiveFusion(request);
         var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
-        var candidates = Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces);
+        var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
+        var candidates = request.CollapseDuplicates
+            ? Distinct(request, fusion, spaces, wanted, docs)
+            : Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces);
 
         var page = WithBestChunks(request.Query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
-        var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
         var hits = new List<SearchHit>(page.Count);
         foreach (var c in page)
         {
@@ -42,12 +44,7 @@ public sealed class Searcher
             {
                 continue; // never surface a hit that cannot be hydrated
             }
-            if (!docs.TryGetValue(chunk.DocumentId, out var doc))
-            {
-                doc = _index.Metadata.GetDocument(chunk.DocumentId);
-                docs[chunk.DocumentId] = doc;
-            }
-            if (doc is null)
+            if (DocumentOf(chunk.DocumentId, docs) is not { } doc)
             {
                 continue;
             }
@@ -64,11 +61,76 @@ public sealed class Searcher
                 }
             }
             hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, request.Query), c.Score,
-                c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace));
+                c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace)
+            {
+                AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
+            });
         }
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
         return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, fused ? fusion : null,
             spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null);
+    }
+
+    // The candidates with duplicates collapsed, at least `wanted` of them when the index has that many: documents with
+    // the same extracted text (per chunk: the same text and chunk position) count once, at the rank of the best of
+    // them. Collapsing can leave fewer than `wanted`, so the retrieval is asked again, twice as deep, up to three times.
+    private List<Candidate> Distinct(SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    {
+        var asked = wanted;
+        for (var pass = 0; ; pass++)
+        {
+            var candidates = Retrieve(request.Query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces);
+            var ordinals = request.PerChunk ? _index.Metadata.GetChunks(candidates.Select(c => c.ChunkId)) : null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var distinct = new List<Candidate>(Math.Min(candidates.Count, wanted));
+            foreach (var c in candidates)
+            {
+                var doc = DocumentOf(c.DocId, docs);
+                var key = doc?.TextHash ?? "id:" + c.DocId;
+                if (ordinals is not null)
+                {
+                    key += ordinals.TryGetValue(c.ChunkId, out var chunk) ? "#" + chunk.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture) : "#id:" + c.Key;
+                }
+                if (seen.Add(key))
+                {
+                    distinct.Add(c);
+                    if (distinct.Count == wanted)
+                    {
+                        return distinct;
+                    }
+                }
+            }
+            // every candidate is placed, or the retrieval had no more to give
+            if (pass == 3 || distinct.Count == candidates.Count || candidates.Count < asked)
+            {
+                return distinct;
+            }
+            asked = (int)Math.Min(SearchRequest.MaxK * 10L, asked * 2L);
+        }
+    }
+
+    private DocumentRecord? DocumentOf(string docId, Dictionary<string, DocumentRecord?> docs)
+    {
+        if (!docs.TryGetValue(docId, out var doc))
+        {
+            doc = _index.Metadata.GetDocument(docId);
+            docs[docId] = doc;
+        }
+        return doc;
+    }
+
+    // The other documents with this one's text, or null when it has none.
+    private IReadOnlyList<DuplicateDocument>? DuplicatesOf(DocumentRecord doc)
+    {
+        if (doc.TextHash is not { } hash)
+        {
+            return null;
+        }
+        var others = _index.Metadata.DocumentsWithTextHash(hash)
+            .Where(d => !string.Equals(d.Id, doc.Id, StringComparison.Ordinal))
+            .Select(d => new DuplicateDocument(d.Id, d.Path))
+            .ToList();
+        return others.Count == 0 ? null : others;
     }
 
     /// <summary>

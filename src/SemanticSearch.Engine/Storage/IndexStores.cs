@@ -84,7 +84,7 @@ internal sealed class IndexStores : IDisposable
             Lexical.DeleteDocument(document.Id);
             Lexical.AddDocument(document.Text, lexical);
             records.Add((new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
-                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata), chunkRecords));
+                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata) { TextHash = TextHashOf(document.Text) }, chunkRecords));
             idsByDocument.Add(ids);
         }
         // one metadata call for the batch (its running totals are written once); then, document by document, what a
@@ -273,4 +273,8 @@ internal sealed class IndexStores : IDisposable
         Lexical.Dispose();
         Metadata.Dispose();
     }
+
+    // Duplicates are documents whose extracted text is the same, byte for byte; empty text is nobody's duplicate.
+    internal static string? TextHashOf(string text) =>
+        string.IsNullOrWhiteSpace(text) ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 }
