@@ -152,6 +152,23 @@ public sealed class FlatVectorIndex : IVectorIndex
         finally { _lock.ExitReadLock(); }
     }
 
+    /// <inheritdoc/>
+    public int SampleScores(ReadOnlySpan<float> query, Span<float> scores)
+    {
+        VectorMath.Validate(query, _dims, "query");
+        _lock.EnterReadLock();
+        try
+        {
+            int step = Math.Max(1, _slots / Math.Max(scores.Length, 1)), n = 0;
+            for (int i = 0; i < _slots && n < scores.Length; i += step)
+            {
+                if (_states[i] == IndexFile.StateLive) scores[n++] = VectorMath.Dot(query, _vectors.AsSpan(i * _dims, _dims));
+            }
+            return n;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
     /// <summary>Returns a new flat index with the live vectors only.</summary>
     public FlatVectorIndex Compact()
     {

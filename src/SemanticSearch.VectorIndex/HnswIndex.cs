@@ -765,6 +765,20 @@ public sealed class HnswIndex : IVectorIndex
         return buffer.Take(count).Select(n => g.Labels[n]).ToArray();
     }
 
+    /// <inheritdoc/>
+    public int SampleScores(ReadOnlySpan<float> query, Span<float> scores)
+    {
+        VectorMath.Validate(query, _dims, "query");
+        Graph g = Volatile.Read(ref _graph);
+        int slots = Math.Min(Volatile.Read(ref _allocated), g.Capacity);
+        int step = Math.Max(1, slots / Math.Max(scores.Length, 1)), n = 0;
+        for (int i = 0; i < slots && n < scores.Length; i += step)
+        {
+            if (Volatile.Read(ref g.States[i]) == IndexFile.StateLive) scores[n++] = VectorMath.Dot(query, Vector(g, i));
+        }
+        return n;
+    }
+
     // ---------------------------------------------------------------- deletes and compaction
 
     /// <inheritdoc/>

@@ -45,6 +45,14 @@ public interface IVectorIndex
     /// </summary>
     IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, int ef = 0, Func<long, bool>? filter = null);
 
+    /// <summary>
+    /// The inner products of <paramref name="query"/> with up to <c>scores.Length</c> live vectors spread evenly over
+    /// the index's slots — the same vectors for every query while the index is unchanged, all of them when the index
+    /// holds no more — written to <paramref name="scores"/>; returns how many were written. A query's scores against
+    /// documents picked without regard to it: the background its real neighbours must stand out from.
+    /// </summary>
+    int SampleScores(ReadOnlySpan<float> query, Span<float> scores);
+
     /// <summary>Returns a new index with the live vectors only (deleted ones dropped).</summary>
     IVectorIndex Compact();
 

@@ -31,6 +31,45 @@ public abstract class VectorIndexContractTests
     }
 
     [Fact]
+    public void SampleScores_RoomForEveryVector_AreTheBruteForceScoresOfTheLiveOnes()
+    {
+        const int dims = 16;
+        var (data, ids) = Data(120, dims, 31);
+        IVectorIndex index = Create(dims);
+        index.AddMany(ids, data, degreeOfParallelism: 2);
+        for (int i = 0; i < ids.Length; i += 3) index.MarkDeleted(ids[i]);
+        float[] query = new TestVectors(32).UnitVector(dims);
+        var expected = Enumerable.Range(0, ids.Length).Where(i => i % 3 != 0)
+            .Select(i => TestVectors.Row(data, dims, i).ToArray().Zip(query, (a, b) => (double)a * b).Sum()).Order().ToList();
+
+        var scores = new float[500];
+        int n = index.SampleScores(query, scores);
+
+        Assert.Equal(expected.Count, n);
+        var got = scores.Take(n).Select(s => (double)s).Order().ToList();
+        for (int i = 0; i < n; i++) Assert.Equal(expected[i], got[i], 4);
+    }
+
+    [Fact]
+    public void SampleScores_SmallerRoom_FillsItWithScoresOfStoredVectorsAndRepeatsPerQuery()
+    {
+        const int dims = 16;
+        var (data, ids) = Data(1000, dims, 33);
+        IVectorIndex index = Create(dims);
+        index.AddMany(ids, data, degreeOfParallelism: 2);
+        float[] query = new TestVectors(34).UnitVector(dims);
+        var all = Enumerable.Range(0, ids.Length).Select(i => TestVectors.Row(data, dims, i).ToArray().Zip(query, (a, b) => (double)a * b).Sum()).ToList();
+
+        var scores = new float[64];
+        Assert.Equal(64, index.SampleScores(query, scores));
+        Assert.All(scores, s => Assert.Contains(all, a => Math.Abs(a - s) < 1e-4));
+        Assert.True(scores.Distinct().Count() > 32, "the sample repeats one vector");
+        var again = new float[64];
+        index.SampleScores(query, again);
+        Assert.Equal(scores, again);
+    }
+
+    [Fact]
     public void Search_SmallSet_MatchesBruteForce()
     {
         const int dims = 32;

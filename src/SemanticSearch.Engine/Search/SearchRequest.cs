@@ -162,6 +162,13 @@ public sealed record SearchRequest(
     /// </summary>
     public bool CollapseDuplicates { get; init; } = true;
 
+    /// <summary>
+    /// Hybrid only: drop candidates that neither BM25 matched nor any vector space scores above its noise ceiling for
+    /// the query (see RelevanceFloor; default), so an answer only a few documents hold is not padded to k with the
+    /// nearest strangers. False returns every fused candidate, as before the floor.
+    /// </summary>
+    public bool RelevanceFloor { get; init; } = true;
+
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
 

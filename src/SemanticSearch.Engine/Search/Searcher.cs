@@ -33,7 +33,7 @@ public sealed class Searcher
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
         var candidates = request.CollapseDuplicates
             ? Distinct(request, fusion, spaces, wanted, docs)
-            : Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces);
+            : Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
 
         var page = WithBestChunks(request.Query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
@@ -79,7 +79,7 @@ public sealed class Searcher
         var asked = wanted;
         for (var pass = 0; ; pass++)
         {
-            var candidates = Retrieve(request.Query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces);
+            var candidates = Retrieve(request.Query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
             var ordinals = request.PerChunk ? _index.Metadata.GetChunks(candidates.Select(c => c.ChunkId)) : null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var distinct = new List<Candidate>(Math.Min(candidates.Count, wanted));
@@ -135,14 +135,15 @@ public sealed class Searcher
 
     /// <summary>
     /// The best <paramref name="depth"/> documents for <paramref name="query"/> with their scores, unhydrated: the
-    /// fast path for evaluation runs, which need ids, not text.
+    /// fast path for evaluation runs, which need ids, not text. Hybrid rankings keep to the relevance floor unless
+    /// <paramref name="relevanceFloor"/> is false, as searches do.
     /// </summary>
-    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null, IReadOnlyList<string>? spaces = null)
+    public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null, IReadOnlyList<string>? spaces = null, bool relevanceFloor = true)
     {
         var effective = fusion ?? IndexFusion;
         effective.Validate();
         var chosen = mode == SearchMode.Lexical ? [] : ChooseSpaces(spaces);
-        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth }, chosen)
+        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth }, chosen, relevanceFloor)
             .Take(depth)
             .Select(c => new RankedDocument(c.DocId, c.Score))
             .ToList();
@@ -277,7 +278,7 @@ public sealed class Searcher
         }
     }
 
-    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces)
+    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, bool floor)
     {
         if (mode != SearchMode.Lexical)
         {
@@ -321,6 +322,16 @@ public sealed class Searcher
             rankings.Add(new(dense[i].Select(c => new Ranked<string>(c.Key, c.Score)).ToList(), fusion.WeightOf(spaces[i].Name)));
         }
         var fused = RankFusion.Fuse(fusion.Method, fusion.K, rankings, StringComparer.Ordinal);
+        if (hybrid && floor)
+        {
+            // the relevance floor (RelevanceFloor): BM25's candidates, and vector candidates above their space's noise
+            var credible = new HashSet<string>(lexical!.Select(c => c.Key), StringComparer.Ordinal);
+            foreach (var side in dense)
+            {
+                credible.UnionWith(side.Where(c => c.Credible).Select(c => c.Key));
+            }
+            fused = fused.Where(f => credible.Contains(f.Key)).ToList();
+        }
         var first = hybrid ? 1 : 0;
         return fused.Select(f =>
         {
@@ -404,6 +415,8 @@ public sealed class Searcher
         var policy = space.Policy;
         var q = new float[encoder.Info.Dimensions];
         encoder.Encode([query], TextRole.Query, q);
+        Span<float> background = stackalloc float[RelevanceFloor.SampleSize];
+        var floor = RelevanceFloor.Floor(background[..vectors.SampleScores(q, background)], vectors.Count);
         Func<long, bool>? allowed = allowedChunks is null ? null : v => allowedChunks.Contains(policy.ChunkOfVector(v));
         // On a windowed index a document owns several vectors (SciFact under a 128-token model: 5.6), so the first pass
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
@@ -419,7 +432,7 @@ public sealed class Searcher
                 hits.Select(h => (Chunk: policy.ChunkOfVector(h.Id), h.Score))
                     .Where(h => docOf.ContainsKey(h.Chunk))
                     .Select(h => (h.Chunk, docOf[h.Chunk], (double)h.Score)),
-                perChunk);
+                perChunk, floor);
             if (result.Count >= depth || hits.Count < chunkDepth || chunkDepth >= vectors.Count)
             {
                 return result;
@@ -437,7 +450,7 @@ public sealed class Searcher
     private static long NextPass(int hits, int depth, int found) =>
         Math.Max(hits * 2L, (long)Math.Ceiling(hits * 1.25 * depth / Math.Max(found, 1)));
 
-    private static List<Side> Collapse(IEnumerable<(long ChunkId, string DocId, double Score)> hits, bool perChunk)
+    private static List<Side> Collapse(IEnumerable<(long ChunkId, string DocId, double Score)> hits, bool perChunk, double? floor = null)
     {
         var result = new List<Side>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -450,17 +463,19 @@ public sealed class Searcher
                 {
                     continue; // a later window of a chunk already listed
                 }
-                result.Add(new Side(chunkId.ToString(System.Globalization.CultureInfo.InvariantCulture), docId, chunkId, score));
+                result.Add(new Side(chunkId.ToString(System.Globalization.CultureInfo.InvariantCulture), docId, chunkId, score, !(score < floor)));
             }
             else if (seen.Add(docId))
             {
-                result.Add(new Side(docId, docId, chunkId, score));
+                result.Add(new Side(docId, docId, chunkId, score, !(score < floor)));
             }
         }
         return result;
     }
 
-    private sealed record Side(string Key, string DocId, long ChunkId, double Score);
+    // Credible: BM25's hits always; a vector hit when it reaches its space's relevance floor for the query (or the
+    // space could not tell one).
+    private sealed record Side(string Key, string DocId, long ChunkId, double Score, bool Credible = true);
 
     // Lexical: BM25's evidence; Spaces: each queried space's, in the order of the query's spaces.
     private sealed record Candidate(string Key, string DocId, long ChunkId, double Score, RetrieverRank? Lexical, RetrieverRank?[] Spaces);
