@@ -34,6 +34,9 @@ public sealed record EvaluationOptions(
     IReadOnlyDictionary<string, FusionOptions>? ExtraHybrids = null,
     IReadOnlyList<ITextEncoder>? MoreEncoders = null)
 {
+    /// <summary>Hybrid runs keep to the relevance floor, as searches do (default); false scores every fused candidate.</summary>
+    public bool RelevanceFloor { get; init; } = true;
+
     /// <summary>Every model, in space order (empty: lexical only).</summary>
     public IReadOnlyList<ITextEncoder> Encoders => Encoder is null ? [] : [Encoder, .. MoreEncoders ?? []];
 }
@@ -125,7 +128,7 @@ public sealed class BeirEvaluator
             var clock = Stopwatch.StartNew();
             ForEachQuery(judged, $"queries ({modeName})", progress, qid =>
             {
-                var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion, spaces: spaces);
+                var ranked = searcher.RankDocuments(dataset.Queries[qid], mode, Depth + 1, fusion: fusion, spaces: spaces, relevanceFloor: options.RelevanceFloor);
                 runs[qid] = WithoutSelf(dataset, qid, ranked, Depth).Select(r => (r.DocId, r.Score)).ToList();
             }, cancellationToken);
             var qps = judged.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

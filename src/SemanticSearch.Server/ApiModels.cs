@@ -16,7 +16,8 @@ public sealed record SearchBody(
     bool? PerChunk = null,
     FusionBody? Fusion = null,
     IReadOnlyList<string>? Spaces = null,
-    bool? CollapseDuplicates = null);
+    bool? CollapseDuplicates = null,
+    bool? RelevanceFloor = null);
 
 /// <summary>Metadata conditions of a search.</summary>
 public sealed record FilterBody(

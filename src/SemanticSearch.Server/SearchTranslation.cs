@@ -44,6 +44,7 @@ internal static class SearchTranslation
         var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces)
         {
             CollapseDuplicates = body.CollapseDuplicates ?? true,
+            RelevanceFloor = body.RelevanceFloor ?? true,
         };
         request.Validate();
         return request;

@@ -54,12 +54,13 @@ internal static class EvalCommand
         var rrfK = new Option<double?>("--rrf-k") { Description = "Hybrid: RRF rank constant." };
         var weights = new Option<string?>("--weights") { Description = "Hybrid: lexical,dense weights, e.g. 1,1." };
         var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever." };
+        var noFloor = new Option<bool>("--no-floor") { Description = "Hybrid: score every fused candidate (default: the relevance floor drops vector-only candidates no closer than the index's unrelated documents, as searches do)." };
         var chunkTokens = new Option<int?>("--chunk-tokens") { Description = "Experiment: chunk size in model tokens (default 512, capped by the model)." };
         var windowTokens = new Option<int?>("--window-tokens") { Description = "Experiment: embed chunks as windows of at most this many tokens (default: only for short-context models)." };
 
         var cmd = new Command("eval", "Measure retrieval quality on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100.")
         {
-            folder, mode, split, json, runDir, model, tune, tuneSplit, tuneAlso, crossCheck, saveFusion, compare, report, chunkTokens, windowTokens, fusionMethod, rrfK, weights, depth,
+            folder, mode, split, json, runDir, model, tune, tuneSplit, tuneAlso, crossCheck, saveFusion, compare, report, chunkTokens, windowTokens, fusionMethod, rrfK, weights, depth, noFloor,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -135,7 +136,10 @@ internal static class EvalCommand
                 }
             }
 
-            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra, more);
+            var evalOptions = new EvaluationOptions(modes, splitName, settings, parse.GetValue(runDir), encoder, fusion, scored, extra, more)
+            {
+                RelevanceFloor = !parse.GetValue(noFloor),
+            };
             var result = display.Run($"eval {dataset.Name}", r =>
                 evaluator.Run(dataset, evalOptions, new Progress(p => r(p.Stage, p.Done, p.Total)), ct));
 

@@ -29,10 +29,11 @@ internal static class SearchCommand
         var depth = new Option<int?>("--depth") { Description = "Hybrid: candidates taken from each retriever (default from the index)." };
         var perChunk = new Option<bool>("--per-chunk") { Description = "List matching chunks instead of one result per document." };
         var showDuplicates = new Option<bool>("--show-duplicates") { Description = "List documents with identical text separately (default: one result, naming the copies)." };
+        var noFloor = new Option<bool>("--no-floor") { Description = "Hybrid: keep every fused candidate, also vector hits no closer than the index's unrelated documents (default: drop them)." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
         var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, type, pathPrefix, fusionMethod, rrfK, weights, depth };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var directory = IndexLocation.Resolve(parse.GetValue(index)!);
@@ -51,6 +52,7 @@ internal static class SearchCommand
             var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion, spaceNames)
             {
                 CollapseDuplicates = !parse.GetValue(showDuplicates),
+                RelevanceFloor = !parse.GetValue(noFloor),
             };
             var response = new Searcher(semanticIndex).Search(request);
 
