@@ -287,6 +287,31 @@ public sealed class QueryLanguageTests : IDisposable
         Assert.Equal(expected.Select(e => e.DocId), new Searcher(index).RankDocuments(query, SearchMode.Lexical, 50).Select(r => r.DocId));
     }
 
+    [Theory]
+    [InlineData("river honey")]
+    [InlineData("copper, circuit: orbit! (lantern)")]
+    public void Search_PlainHybridQueries_RankAsTheUnparsedPath(string query)
+    {
+        // the unparsed path (RankDocuments, what evaluation runs) against the parsed one, same fusion and depth
+        using var root = new TempDir();
+        using var index = SemanticIndex.OpenOrCreate(Path.Combine(root.Path, "idx"), DocumentBm25Tests.SmallChunks, _encoder);
+        index.BeginBatch();
+        foreach (var (id, title, text) in Generated(60, seed: 5))
+        {
+            index.Write(DocumentBm25Tests.Doc(id, title, text));
+        }
+        index.Commit();
+        var searcher = new Searcher(index);
+        var fusion = (index.Manifest.Fusion ?? new FusionOptions()) with { Depth = 40 };
+
+        var expected = searcher.RankDocuments(query, SearchMode.Hybrid, 20, fusion: fusion);
+        var response = searcher.Search(new SearchRequest(query, K: 20, Mode: SearchMode.Hybrid, Fusion: new FusionOverride(Depth: 40)));
+
+        Assert.Equal(20, expected.Count);
+        Assert.Equal(expected.Select(e => e.DocId), response.Hits.Select(h => h.DocId));
+        Assert.Equal(expected.Select(e => e.Score), response.Hits.Select(h => h.Score));
+    }
+
     [Fact]
     public void RankDocuments_QueryWithQuotesAndDashes_IsReadAsPlainText()
     {
