@@ -1,5 +1,6 @@
 // The read side of the lexical store: bag-of-words BM25 queries over chunks or whole documents, the best chunk of each
-// matching document, filters as Lucene filters, and listings for cross-store checks.
+// matching document, filters as Lucene filters, and listings for cross-store checks. Parsed queries (phrases,
+// exclusions) and spelling corrections are in LexicalIndex.Query.cs.
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.TokenAttributes;
 using Lucene.Net.Index;
@@ -64,12 +65,12 @@ public sealed partial class LexicalIndex
     public IReadOnlyList<LexicalHit> Search(string query, int k, LexicalFilter? filter = null)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (k <= 0)
-        {
-            return [];
-        }
-        var q = BuildQuery(query, ContentsField);
-        if (q is null)
+        return SearchChunks(BuildQuery(query, ContentsField), k, filter);
+    }
+
+    private IReadOnlyList<LexicalHit> SearchChunks(Query? q, int k, LexicalFilter? filter)
+    {
+        if (k <= 0 || q is null)
         {
             return [];
         }
@@ -101,16 +102,21 @@ public sealed partial class LexicalIndex
     public IReadOnlyList<LexicalDocumentHit> SearchDocuments(string query, int k, LexicalFilter? filter = null)
     {
         ArgumentNullException.ThrowIfNull(query);
+        RequireDocumentEntries();
+        return SearchDocumentEntries(BuildQuery(query, DocumentField), k, filter);
+    }
+
+    private void RequireDocumentEntries()
+    {
         if (!HasDocumentEntries)
         {
             throw new InvalidOperationException($"{_path}: lexical format {_format} has no document entries; rank by best chunk with Search");
         }
-        if (k <= 0)
-        {
-            return [];
-        }
-        var q = BuildQuery(query, DocumentField);
-        if (q is null)
+    }
+
+    private IReadOnlyList<LexicalDocumentHit> SearchDocumentEntries(Query? q, int k, LexicalFilter? filter)
+    {
+        if (k <= 0 || q is null)
         {
             return [];
         }
@@ -138,9 +144,13 @@ public sealed partial class LexicalIndex
     public IReadOnlyDictionary<string, LexicalHit> BestChunks(string query, IReadOnlyCollection<string> documentIds)
     {
         ArgumentNullException.ThrowIfNull(query);
+        return BestChunksFor(BuildQuery(query, ContentsField), documentIds);
+    }
+
+    private IReadOnlyDictionary<string, LexicalHit> BestChunksFor(Query? q, IReadOnlyCollection<string> documentIds)
+    {
         ArgumentNullException.ThrowIfNull(documentIds);
         var best = new Dictionary<string, LexicalHit>(StringComparer.Ordinal);
-        var q = BuildQuery(query, ContentsField);
         if (q is null || documentIds.Count == 0)
         {
             return best;
@@ -261,8 +271,10 @@ public sealed partial class LexicalIndex
         return terms;
     }
 
-    private Query? BuildQuery(string text, string field)
+    // The bag-of-words query: one SHOULD clause per distinct term (at most `maxClauses`), boosted by its count.
+    private BooleanQuery? BuildQuery(string text, string field, int maxClauses = -1)
     {
+        var limit = maxClauses < 0 ? BooleanQuery.MaxClauseCount : maxClauses;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var t in Analyze(text))
@@ -271,7 +283,7 @@ public sealed partial class LexicalIndex
             {
                 counts[t] = n + 1;
             }
-            else if (order.Count < BooleanQuery.MaxClauseCount)
+            else if (order.Count < limit)
             {
                 counts[t] = 1;
                 order.Add(t);

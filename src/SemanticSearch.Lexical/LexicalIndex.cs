@@ -3,8 +3,9 @@
 // Scoring follows the configuration that Pyserini's BEIR "flat" regressions use: one analysed field holding title and
 // text, Lucene's English analysis (standard tokenizer, possessive removal, lower case, English stop words, Porter
 // stemming), BM25 with k1 = 0.9 and b = 0.4, and a bag-of-words query in which each distinct query term is one SHOULD
-// clause boosted by how often it occurs in the query. Free text never goes through the query parser, so no user input
-// is a syntax error.
+// clause boosted by how often it occurs in the query. Queries never go through Lucene's query parser: the project's own
+// small query language (LexicalQuery: phrases, +required, -excluded) reads every input, so none is a syntax error, and
+// a query without operators is exactly that bag-of-words query.
 //
 // Layout (lexical format 2): one Lucene index holds two kinds of entry.
 //   - a chunk entry per chunk: chunk_id (stored), doc_id (stored), the filter fields, and "contents" = title + chunk;

@@ -53,8 +53,11 @@ public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
 /// <remarks>
 /// Hits are the engine's <see cref="SearchHit"/>: <c>lexical</c>/<c>dense</c> are null where that retriever did not find
 /// the hit, and <c>spaces</c> holds the rank and score of every vector space that did (the explanation of a fused rank).
+/// <c>understood</c> says how the query's syntax was read (phrases, +required, -excluded, what was read as text);
+/// <c>didYouMean</c> is the corrected query whose hits these are, when the query as typed had no lexical match.
 /// </remarks>
-public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion, IReadOnlyList<string>? Spaces = null);
+public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion, IReadOnlyList<string>? Spaces = null,
+    QueryUnderstanding? Understood = null, string? DidYouMean = null);
 
 /// <summary>Body of <c>PUT /indexes/{name}</c>: the models of its vector spaces (default: the server's configured model; ["none"]: BM25 only).</summary>
 public sealed record CreateIndexBody(IReadOnlyList<string>? Models = null);

@@ -151,7 +151,7 @@ public static class SearchServer
             var search = SearchTranslation.ToRequest(body, options.MaxK, view.Index.Manifest.Model is not null);
             var response = view.Searcher.Search(search);
             return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
-                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces));
+                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces, response.Understood, response.DidYouMean));
         }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
 
         app.MapPost("/indexes/{name}/documents", async (string name, HttpRequest request, CancellationToken ct) =>

@@ -12,7 +12,7 @@ internal static class SearchCommand
 {
     public static Command Create()
     {
-        var query = new Argument<string>("query") { Description = "What to search for, in plain words." };
+        var query = new Argument<string>("query") { Description = "What to search for: words, \"exact phrase\", +required, -excluded (anything else is plain text)." };
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
         var k = new Option<int>("-k", "--top") { Description = "Number of results.", DefaultValueFactory = _ => 10 };
@@ -64,9 +64,19 @@ internal static class SearchCommand
                     mode = response.Mode,
                     fusion = response.Fusion,
                     spaces = response.Spaces,
+                    understood = response.Understood,
+                    didYouMean = response.DidYouMean,
                     tookMs = Math.Round(response.TookMs, 3),
                 });
                 return ExitCodes.Ok;
+            }
+            if (response.DidYouMean is { } suggestion)
+            {
+                AnsiConsole.MarkupLine($"[yellow]did you mean: {Markup.Escape(suggestion)}[/] [grey](no match for the query as typed; showing these results)[/]");
+            }
+            if (response.Understood is { } u && (u.Required.Count > 0 || u.Excluded.Count > 0 || u.Notes.Count > 0))
+            {
+                AnsiConsole.MarkupLine($"[grey]query: {Markup.Escape(u.Description)}[/]");
             }
             if (response.Hits.Count == 0)
             {

@@ -138,7 +138,7 @@ public sealed record FusionOptions(FusionMethod Method = FusionMethod.Rrf, doubl
 }
 
 /// <summary>A query and how to answer it.</summary>
-/// <param name="Query">Free text.</param>
+/// <param name="Query">Free text in the query language: words, <c>"phrases"</c>, <c>+required</c>, <c>-excluded</c> (anything else is plain text).</param>
 /// <param name="K">Hits wanted (page size).</param>
 /// <param name="Offset">Hits to skip (paging).</param>
 /// <param name="Mode">Retrievers to use.</param>
@@ -245,10 +245,32 @@ public sealed record SearchHit(
 /// <param name="Path">Its full path, or empty for documents sent over the API.</param>
 public sealed record DuplicateDocument(string DocId, string Path);
 
+/// <summary>What the searcher understood of a query's syntax (phrases, <c>+required</c>, <c>-excluded</c>), so none is silently ignored.</summary>
+/// <param name="Query">The query the hits answer: the one typed, or <see cref="SearchResponse.DidYouMean"/> when that was searched instead.</param>
+/// <param name="Words">The plain words, ranked by BM25 as a bag of words (the whole query when it has no operator).</param>
+/// <param name="Required">Phrases (in quotes) and terms every hit holds.</param>
+/// <param name="Excluded">Terms and phrases (in quotes) no hit holds, on the lexical and the dense side.</param>
+/// <param name="Notes">What was read as plain text or ignored: an unbalanced quote, a lone operator, a phrase of stop words only.</param>
+/// <param name="Description">All of it in one line.</param>
+public sealed record QueryUnderstanding(
+    string Query,
+    string Words,
+    IReadOnlyList<string> Required,
+    IReadOnlyList<string> Excluded,
+    IReadOnlyList<string> Notes,
+    string Description);
+
 /// <summary>The answer to a <see cref="SearchRequest"/>.</summary>
 /// <param name="Hits">The page of results.</param>
 /// <param name="Mode">The mode that answered.</param>
 /// <param name="TookMs">Time spent, in milliseconds.</param>
 /// <param name="Fusion">The fusion settings that ranked a fused result (hybrid, or dense over several spaces; null otherwise).</param>
 /// <param name="Spaces">The vector spaces that answered (null on lexical queries).</param>
-public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null, IReadOnlyList<string>? Spaces = null);
+/// <param name="Understood">How the query's syntax was read.</param>
+/// <param name="DidYouMean">
+/// The query with its unknown words replaced by the closest words of the index, when BM25 found nothing for the query
+/// as typed and does for this one; the hits are then this query's (<see cref="QueryUnderstanding.Query"/> says so).
+/// Null when the query as typed has lexical hits, or in dense mode.
+/// </param>
+public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null, IReadOnlyList<string>? Spaces = null,
+    QueryUnderstanding? Understood = null, string? DidYouMean = null);

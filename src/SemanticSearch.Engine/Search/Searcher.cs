@@ -8,10 +8,12 @@ using SemanticSearch.Metadata;
 namespace SemanticSearch.Engine.Search;
 
 /// <summary>
-/// Answers queries over one <see cref="SemanticIndex"/>: embed the query, retrieve candidates from BM25 and from the
-/// vector index at once — BM25 ranks whole documents (title and full text, independent of chunking), the vector side
-/// ranks chunks collapsed to documents (best chunk first); per-chunk results rank chunks on both sides — fuse, page,
-/// pick each lexical hit's best chunk, then hydrate text and titles from metadata.
+/// Answers queries over one <see cref="SemanticIndex"/>: read the query language (<see cref="LexicalQuery"/>), embed
+/// the query, retrieve candidates from BM25 and from the vector index at once — BM25 ranks whole documents (title and
+/// full text, independent of chunking), the vector side ranks chunks collapsed to documents (best chunk first),
+/// keeping only chunks that hold the query's required phrases and none of its exclusions; per-chunk results rank
+/// chunks on both sides — fuse, page, pick each lexical hit's best chunk, then hydrate text and titles from metadata.
+/// When BM25 finds nothing, the query is tried again with its unknown words corrected from the index's dictionary.
 /// </summary>
 public sealed class Searcher
 {
@@ -30,12 +32,21 @@ public sealed class Searcher
         var wanted = request.Offset + request.K;
         var fusion = EffectiveFusion(request);
         var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
+        var query = LexicalQuery.Parse(request.Query);
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
-        var candidates = request.CollapseDuplicates
-            ? Distinct(request, fusion, spaces, wanted, docs)
-            : Retrieve(request.Query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+        var (candidates, lexicalCount) = Candidates(query, request, fusion, spaces, wanted, docs);
+        string? didYouMean = null;
+        if (lexicalCount == 0 && Corrected(query, request.PerChunk) is { } corrected)
+        {
+            // BM25 found nothing: the corrected query answers instead when BM25 finds something for it
+            var retry = Candidates(corrected, request, fusion, spaces, wanted, docs);
+            if (retry.LexicalCount > 0)
+            {
+                (query, candidates, didYouMean) = (corrected, retry.Candidates, corrected.Text);
+            }
+        }
 
-        var page = WithBestChunks(request.Query, candidates.Skip(request.Offset).Take(request.K).ToList());
+        var page = WithBestChunks(query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
         var hits = new List<SearchHit>(page.Count);
         foreach (var c in page)
@@ -60,7 +71,7 @@ public sealed class Searcher
                     }
                 }
             }
-            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, request.Query), c.Score,
+            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, query.EmbeddingText), c.Score,
                 c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace)
             {
                 AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
@@ -68,18 +79,85 @@ public sealed class Searcher
         }
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
         return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, fused ? fusion : null,
-            spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null);
+            spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null, Understand(query), didYouMean);
     }
+
+    // What the response says was understood: the parsed clauses, less those that hold no searchable term (noted).
+    private QueryUnderstanding Understand(LexicalQuery query)
+    {
+        var ignored = _index.Lexical.IgnoredClauses(query);
+        var notes = query.Notes.Concat(ignored.Select(c => $"{LexicalQuery.Shown(c)} holds no searchable word (stop words only): ignored")).ToList();
+        var required = query.Required.Except(ignored).Select(LexicalQuery.Shown).ToList();
+        var excluded = query.Excluded.Except(ignored).Select(LexicalQuery.Shown).ToList();
+        var words = string.Join(' ', query.Free.Select(f => f.Text)).Trim();
+        var parts = new List<string>();
+        if (query.IsPlain)
+        {
+            parts.Add(words.Length == 0 ? "no words" : "plain words");
+        }
+        else
+        {
+            if (words.Length > 0)
+            {
+                parts.Add("words: " + words);
+            }
+            if (required.Count > 0)
+            {
+                parts.Add("required: " + string.Join(", ", required));
+            }
+            if (excluded.Count > 0)
+            {
+                parts.Add("excluded: " + string.Join(", ", excluded));
+            }
+            if (words.Length == 0 && required.Count == 0)
+            {
+                parts.Add("nothing to search for but exclusions");
+            }
+        }
+        parts.AddRange(notes);
+        return new QueryUnderstanding(query.Text, words, required, excluded, notes, string.Join("; ", parts));
+    }
+
+    // The query with each unknown word replaced by the closest term of the index, written as a word of a chunk that
+    // holds it (a stemmed term is not a word); null when no word needs or has a correction.
+    private LexicalQuery? Corrected(LexicalQuery query, bool perChunk)
+    {
+        var fixes = _index.Lexical.Correct(query, perChunk);
+        if (fixes.Count == 0)
+        {
+            return null;
+        }
+        var chunks = _index.Metadata.GetChunks(fixes.Select(f => f.ExampleChunk).Distinct());
+        var replacements = new List<QueryReplacement>(fixes.Count);
+        foreach (var fix in fixes)
+        {
+            string? word = null;
+            if (chunks.TryGetValue(fix.ExampleChunk, out var chunk))
+            {
+                word = _index.Lexical.WordFor(chunk.Text, fix.Term)
+                    ?? (_index.Metadata.GetDocument(chunk.DocumentId) is { } doc ? _index.Lexical.WordFor(doc.Title, fix.Term) : null);
+            }
+            replacements.Add(new QueryReplacement(fix.Start, fix.Length, word ?? fix.Term));
+        }
+        return query.WithReplacements(replacements);
+    }
+
+    // The candidates of a search, with duplicates collapsed unless the request keeps them, and how many BM25 returned
+    // (null when BM25 took no part).
+    private (List<Candidate> Candidates, int? LexicalCount) Candidates(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs) =>
+        request.CollapseDuplicates
+            ? Distinct(query, request, fusion, spaces, wanted, docs)
+            : Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
 
     // The candidates with duplicates collapsed, at least `wanted` of them when the index has that many: documents with
     // the same extracted text (per chunk: the same text and chunk position) count once, at the rank of the best of
     // them. Collapsing can leave fewer than `wanted`, so the retrieval is asked again, twice as deep, up to three times.
-    private List<Candidate> Distinct(SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    private (List<Candidate> Candidates, int? LexicalCount) Distinct(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
     {
         var asked = wanted;
         for (var pass = 0; ; pass++)
         {
-            var candidates = Retrieve(request.Query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+            var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
             var ordinals = request.PerChunk ? _index.Metadata.GetChunks(candidates.Select(c => c.ChunkId)) : null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var distinct = new List<Candidate>(Math.Min(candidates.Count, wanted));
@@ -96,14 +174,14 @@ public sealed class Searcher
                     distinct.Add(c);
                     if (distinct.Count == wanted)
                     {
-                        return distinct;
+                        return (distinct, lexicalCount);
                     }
                 }
             }
             // every candidate is placed, or the retrieval had no more to give
             if (pass == 3 || distinct.Count == candidates.Count || candidates.Count < asked)
             {
-                return distinct;
+                return (distinct, lexicalCount);
             }
             asked = (int)Math.Min(SearchRequest.MaxK * 10L, asked * 2L);
         }
@@ -135,15 +213,16 @@ public sealed class Searcher
 
     /// <summary>
     /// The best <paramref name="depth"/> documents for <paramref name="query"/> with their scores, unhydrated: the
-    /// fast path for evaluation runs, which need ids, not text. Hybrid rankings keep to the relevance floor unless
-    /// <paramref name="relevanceFloor"/> is false, as searches do.
+    /// fast path for evaluation runs, which need ids, not text. The query is plain text (bag of words, embedded as
+    /// given): no operator is parsed, since BEIR queries hold quotes and dashes as text, and no spelling is corrected.
+    /// Hybrid rankings keep to the relevance floor unless <paramref name="relevanceFloor"/> is false, as searches do.
     /// </summary>
     public IReadOnlyList<RankedDocument> RankDocuments(string query, SearchMode mode, int depth, SearchFilter? filter = null, FusionOptions? fusion = null, IReadOnlyList<string>? spaces = null, bool relevanceFloor = true)
     {
         var effective = fusion ?? IndexFusion;
         effective.Validate();
         var chosen = mode == SearchMode.Lexical ? [] : ChooseSpaces(spaces);
-        return Retrieve(query, mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth }, chosen, relevanceFloor)
+        return Retrieve(LexicalQuery.Plain(query), mode, depth, depth, filter, perChunk: false, effective with { Depth = effective.Depth ?? depth }, chosen, relevanceFloor).Candidates
             .Take(depth)
             .Select(c => new RankedDocument(c.DocId, c.Score))
             .ToList();
@@ -164,7 +243,7 @@ public sealed class Searcher
     /// <summary>
     /// The BM25 ranking of <paramref name="query"/> and the ranking of every vector space of the index (or of
     /// <paramref name="spaces"/>), each <paramref name="depth"/> deep, before fusion, all retrieved at once: what
-    /// fusion tuning over several retrievers replays.
+    /// fusion tuning over several retrievers replays. Like <see cref="RankDocuments"/>, the query is plain text.
     /// </summary>
     public (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<(string Space, IReadOnlyList<RankedDocument> Ranking)> Spaces) RankRetrievers(string query, int depth, IReadOnlyList<string>? spaces = null) =>
         RankRetrievers(query, depth, ChooseSpaces(spaces));
@@ -172,7 +251,7 @@ public sealed class Searcher
     private (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<(string Space, IReadOnlyList<RankedDocument> Ranking)> Spaces) RankRetrievers(string query, int depth, IReadOnlyList<SpaceStore> spaces)
     {
         RequireSpaces(SearchMode.Hybrid, spaces);
-        var (lexical, dense) = RetrieveAll(query, depth, null, perChunk: false, lexicalToo: true, spaces);
+        var (lexical, dense) = RetrieveAll(LexicalQuery.Plain(query), depth, null, perChunk: false, lexicalToo: true, spaces);
         return (lexical!.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
                 spaces.Select((sp, i) => (sp.Name, (IReadOnlyList<RankedDocument>)dense[i].Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList())).ToList());
     }
@@ -204,7 +283,7 @@ public sealed class Searcher
     // that scores best for the query (its snippet), scoring only the chunks of this page's documents. A document none
     // of whose chunks matches (cannot happen while the document entry holds the title and the chunks' text) shows its
     // first chunk.
-    private List<Candidate> WithBestChunks(string query, List<Candidate> page)
+    private List<Candidate> WithBestChunks(LexicalQuery query, List<Candidate> page)
     {
         var open = page.Where(c => c.ChunkId == UnresolvedChunk).Select(c => c.DocId).Distinct(StringComparer.Ordinal).ToList();
         if (open.Count == 0)
@@ -278,7 +357,8 @@ public sealed class Searcher
         }
     }
 
-    private List<Candidate> Retrieve(string query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, bool floor)
+    // The fused candidates, and how many BM25 returned (null when BM25 took no part).
+    private (List<Candidate> Candidates, int? LexicalCount) Retrieve(LexicalQuery query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, bool floor)
     {
         if (mode != SearchMode.Lexical)
         {
@@ -288,14 +368,15 @@ public sealed class Searcher
         var lexFilter = filter is null ? null : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata);
         if (mode == SearchMode.Lexical)
         {
-            return LexicalDocuments(query, wanted, lexFilter, perChunk)
+            var found = LexicalDocuments(query, wanted, lexFilter, perChunk)
                 .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, new RetrieverRank(i + 1, c.Score), [])).ToList();
+            return (found, found.Count);
         }
         if (mode == SearchMode.Dense && spaces.Count == 1)
         {
-            var allowed = AllowedChunks(lexFilter);
-            return DenseDocuments(spaces[0], query, wanted, allowed, perChunk)
-                .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, [new RetrieverRank(i + 1, c.Score)])).ToList();
+            var admission = DenseAdmission(lexFilter, query, perChunk);
+            return (DenseDocuments(spaces[0], wanted, admission, perChunk)
+                .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, [new RetrieverRank(i + 1, c.Score)])).ToList(), null);
         }
         var hybrid = mode == SearchMode.Hybrid;
         var depth = fusion.Depth ?? CandidateDepth(k, wanted);
@@ -333,7 +414,7 @@ public sealed class Searcher
             fused = fused.Where(f => credible.Contains(f.Key)).ToList();
         }
         var first = hybrid ? 1 : 0;
-        return fused.Select(f =>
+        return (fused.Select(f =>
         {
             var side = byKey[f.Key];
             var bySpace = new RetrieverRank?[spaces.Count];
@@ -342,7 +423,7 @@ public sealed class Searcher
                 bySpace[i] = f.Evidence[first + i];
             }
             return new Candidate(f.Key, side.DocId, side.ChunkId, f.Score, hybrid ? f.Evidence[0] : null, bySpace);
-        }).ToList();
+        }).ToList(), lexical?.Count);
     }
 
     // A fusion must give some retriever of the query a weight, and may weigh only spaces the index has.
@@ -361,13 +442,13 @@ public sealed class Searcher
     // BM25 (when lexicalToo) and every space at once: each space embeds the query and walks its graph as one job, and
     // the jobs run on a lane per core, longest expected first (RetrieverLanes), so the query embeddings of several
     // models run in parallel without time-slicing the slowest one.
-    private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(string query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces)
+    private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(LexicalQuery query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces)
     {
-        var allowed = AllowedChunks(lexFilter);
+        var allowed = DenseAdmission(lexFilter, query, perChunk);
         var jobs = new List<(string Key, Func<List<Side>> Work)>(spaces.Count + 1);
         foreach (var space in spaces)
         {
-            jobs.Add(("space:" + space.Name, () => DenseDocuments(space, query, depth, allowed, perChunk)));
+            jobs.Add(("space:" + space.Name, () => DenseDocuments(space, depth, allowed, perChunk)));
         }
         if (lexicalToo)
         {
@@ -377,13 +458,33 @@ public sealed class Searcher
         return (lexicalToo ? results[^1] : null, results[..spaces.Count]);
     }
 
-    // The chunks a filter admits (one Lucene query shared by every space), or null without a filter.
-    private IReadOnlySet<long>? AllowedChunks(LexicalFilter? filter) => filter is null ? null : _index.Lexical.MatchingChunkIds(filter);
+    // The chunks the dense side may return, judged in the lexical index once for every space: those the filter admits
+    // and, for a query with required or excluded clauses, those whose document (per chunk: the chunk) holds every
+    // required clause and no excluded one.
+    private DenseFilter DenseAdmission(LexicalFilter? filter, LexicalQuery query, bool perChunk)
+    {
+        var byFilter = filter is null ? null : _index.Lexical.MatchingChunkIds(filter);
+        var byQuery = _index.Lexical.Constraint(query, perChunk);
+        var none = byQuery is { AdmitsNone: true } || byFilter is { Count: 0 };
+        Func<long, bool>? admits = (byFilter, byQuery) switch
+        {
+            (null, null) => null,
+            (null, { } q) => q.Admits,
+            ({ } f, null) => f.Contains,
+            ({ } f, { } q) => c => f.Contains(c) && q.Admits(c),
+        };
+        // a query that is nothing but exclusions has nothing to embed
+        var text = query.IsPlain || query.EmbeddingText.Length > 0 ? query.EmbeddingText : null;
+        return new DenseFilter(text, admits, none || text is null);
+    }
+
+    // What a dense retriever embeds (null: nothing), which chunks it may return (null: all), and whether none can pass.
+    private sealed record DenseFilter(string? Text, Func<long, bool>? Admits, bool Nothing);
 
     // Documents by whole-document BM25 (their best chunk is chosen when a page is hydrated); or, per chunk and on an
     // index of lexical format 1 (no document entries), BM25 chunk hits collapsed to their documents (a document scores
     // as its best chunk) or kept per chunk. Best first, at least `depth` deep when possible.
-    private List<Side> LexicalDocuments(string query, int depth, LexicalFilter? filter, bool perChunk)
+    private List<Side> LexicalDocuments(LexicalQuery query, int depth, LexicalFilter? filter, bool perChunk)
     {
         if (!perChunk && _index.Lexical.HasDocumentEntries)
         {
@@ -407,17 +508,22 @@ public sealed class Searcher
         }
     }
 
-    // Vector hits for the embedded query, filtered inside the HNSW walk, collapsed like the lexical side.
-    private List<Side> DenseDocuments(SpaceStore space, string query, int depth, IReadOnlySet<long>? allowedChunks, bool perChunk)
+    // Vector hits for the embedded query text, filtered inside the HNSW walk, collapsed like the lexical side.
+    private List<Side> DenseDocuments(SpaceStore space, int depth, DenseFilter admission, bool perChunk)
     {
+        if (admission.Nothing)
+        {
+            return [];
+        }
         var encoder = space.Encoder!;
         var vectors = space.Vectors!;
         var policy = space.Policy;
         var q = new float[encoder.Info.Dimensions];
-        encoder.Encode([query], TextRole.Query, q);
+        encoder.Encode([admission.Text!], TextRole.Query, q);
         Span<float> background = stackalloc float[RelevanceFloor.SampleSize];
         var floor = RelevanceFloor.Floor(background[..vectors.SampleScores(q, background)], vectors.Count);
-        Func<long, bool>? allowed = allowedChunks is null ? null : v => allowedChunks.Contains(policy.ChunkOfVector(v));
+        var admits = admission.Admits;
+        Func<long, bool>? allowed = admits is null ? null : v => admits(policy.ChunkOfVector(v));
         // On a windowed index a document owns several vectors (SciFact under a 128-token model: 5.6), so the first pass
         // asks for as many hits per wanted document as the index has vectors per document, instead of discovering that
         // with a wasted shallow search.

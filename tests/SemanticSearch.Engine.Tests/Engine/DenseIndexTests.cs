@@ -106,7 +106,7 @@ public sealed class DenseIndexTests : IDisposable
         var expected = Directory.GetFiles(guides).Select(f => "guides/" + Path.GetFileName(f)).Order().ToList();
         Assert.Equal(expected, hits.Select(h => h.DocId).Order().ToList());
 
-        var md = new Searcher(index).Search(new SearchRequest("anything", K: 3, Mode: SearchMode.Hybrid, Filter: new SearchFilter(FileTypes: [".md"]))).Hits;
+        var md = new Searcher(index).Search(new SearchRequest("anything", K: 3, Mode: SearchMode.Hybrid, Filter: new SearchFilter(FileTypes: [".md"])) { RelevanceFloor = false }).Hits;
         Assert.Equal(3, md.Count);
         Assert.All(md, h => Assert.EndsWith(".md", h.Path));
     }
@@ -118,9 +118,9 @@ public sealed class DenseIndexTests : IDisposable
         BuildSamples(dir);
         using var index = SemanticIndex.OpenReadOnly(dir.Path, _ => _encoder);
         var searcher = new Searcher(index);
-        var all = searcher.Search(new SearchRequest("water and light for plants and bees", K: 12, Mode: SearchMode.Hybrid)).Hits;
+        var all = searcher.Search(new SearchRequest("water and light for plants and bees", K: 12, Mode: SearchMode.Hybrid) { RelevanceFloor = false }).Hits;
         Assert.Equal(12, all.Count);
-        var pages = Enumerable.Range(0, 4).SelectMany(p => searcher.Search(new SearchRequest("water and light for plants and bees", K: 3, Offset: p * 3, Mode: SearchMode.Hybrid)).Hits).ToList();
+        var pages = Enumerable.Range(0, 4).SelectMany(p => searcher.Search(new SearchRequest("water and light for plants and bees", K: 3, Offset: p * 3, Mode: SearchMode.Hybrid) { RelevanceFloor = false }).Hits).ToList();
         Assert.Equal(all.Select(h => h.DocId), pages.Select(h => h.DocId));
         Assert.Equal(all.Count, all.Select(h => h.DocId).Distinct().Count());
     }

@@ -122,7 +122,8 @@ public sealed class FolderIndexerTests
         {
             // every document has several chunks that mention the query word a different number of times
             var paragraphs = Enumerable.Range(0, 5).Select(p => string.Join(' ', Enumerable.Repeat("filler", 20)) + " " + string.Join(' ', Enumerable.Repeat("nebula", 1 + ((d + p) % 4))) + ".");
-            src.File($"d{d:D2}.txt", string.Join("\n\n", paragraphs));
+            // the document's number keeps the twelve texts distinct (identical texts would collapse into one hit)
+            src.File($"d{d:D2}.txt", $"Document {d}.\n\n" + string.Join("\n\n", paragraphs));
         }
         Run(dir.Path, src.Path);
         using var index = SemanticIndex.OpenReadOnly(dir.Path);
