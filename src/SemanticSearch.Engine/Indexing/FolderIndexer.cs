@@ -372,7 +372,7 @@ public sealed class FolderIndexer
                     {
                         pending.Push((entry.FullName, relative, rules));
                     }
-                    else if (includes.Count > 0 && !includes.Any(p => p.Matches(relative, isDirectory: false)))
+                    else if (includes.Count > 0 && !Included(includes, relative))
                     {
                         ignored.Add(new IgnoredEntry(relative, IgnoredEntry.NotIncluded, $"matches no --include ({string.Join(", ", Filter.Include)})"));
                     }
@@ -413,6 +413,26 @@ public sealed class FolderIndexer
     {
         var attributes = entry.Attributes;
         return (int)attributes != -1 && attributes.HasFlag(FileAttributes.ReparsePoint);
+    }
+
+    // A file is included when a glob matches it or one of the folders it is in ("docs/" includes everything in docs).
+    private static bool Included(IReadOnlyList<IgnorePattern> includes, string relative)
+    {
+        foreach (var p in includes)
+        {
+            if (p.Matches(relative, isDirectory: false))
+            {
+                return true;
+            }
+            for (var slash = relative.IndexOf('/'); slash > 0; slash = relative.IndexOf('/', slash + 1))
+            {
+                if (p.Matches(relative[..slash], isDirectory: true))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     // The size the listing saw, for the estimate only; a file that cannot be looked up is reported when it is read.

@@ -40,6 +40,10 @@ internal static class SkipLedger
             current[s.Path] = entry;
             result.Add(s with { Known = previous.TryGetValue(s.Path, out var before) && before == entry });
         }
+        if (current.Count == 0 && previous.Count == 0)
+        {
+            return result; // nothing to remember, nothing to forget
+        }
         if (current.Count > 0)
         {
             ledger.Folders[root] = current;

@@ -108,6 +108,20 @@ public sealed class FolderFilterTests
     }
 
     [Fact]
+    public void Run_IncludeOfAFolder_IncludesEverythingInIt()
+    {
+        using var src = new TempDir();
+        using var idx = new TempDir();
+        src.File("docs/a.md", "# A\na");
+        src.File("docs/deep/b.txt", "b words");
+        src.File("other/c.md", "# C\nc");
+
+        Run(idx.Path, src.Path, new FolderFilter(["docs/"], []));
+
+        Assert.Equal(["docs/a.md", "docs/deep/b.txt"], Documents(idx.Path, src.Path));
+    }
+
+    [Fact]
     public void Run_NewlyExcludedFile_IsRemovedFromTheIndex()
     {
         using var src = new TempDir();
