@@ -30,11 +30,13 @@ public sealed class IgnorePattern
     private readonly record struct Token(Kind Kind, char Char = '\0', string? Set = null, bool Negated = false);
 
     private readonly Token[] _tokens;
+    private readonly string? _literal; // the whole pattern when it has no wildcard: matched by equality
 
     private IgnorePattern(string text, Token[] tokens, bool negated, bool directoryOnly, bool anchored)
     {
         Text = text;
         _tokens = tokens;
+        _literal = tokens.All(t => t.Kind == Kind.Literal) ? new string([.. tokens.Select(t => t.Char)]) : null;
         IsNegation = negated;
         DirectoryOnly = directoryOnly;
         IsAnchored = anchored;
@@ -102,6 +104,10 @@ public sealed class IgnorePattern
             return false;
         }
         var subject = IsAnchored ? relativePath : relativePath[(relativePath.LastIndexOf('/') + 1)..];
+        if (_literal is not null)
+        {
+            return string.Equals(subject, _literal, StringComparison.Ordinal);
+        }
         var memo = new bool?[_tokens.Length + 1, subject.Length + 1];
         return Match(0, 0, subject, memo);
     }
