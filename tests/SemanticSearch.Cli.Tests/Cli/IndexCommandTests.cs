@@ -116,6 +116,24 @@ public sealed class IndexCommandTests
     }
 
     [Fact]
+    public void Index_RedirectedStderr_ProgressLineCountsFilesChunksTokensAndNamesTheFile()
+    {
+        using var root = new TempDir();
+        using var src = new TempDir();
+        src.File("only.md", "# Only\nthe one file of this folder");
+
+        var run = Index(root.Path, src.Path);
+
+        Assert.Equal(0, run.ExitCode);
+        var line = Assert.Single(run.Stderr.Split('\n'), l => l.StartsWith("indexing: ", StringComparison.Ordinal));
+        Assert.Contains("files 1/1", line);
+        Assert.Contains("chunks ", line);
+        Assert.Matches(@"tokens \d+/~\d+", line);
+        Assert.Contains("eta ", line);
+        Assert.EndsWith("only.md", line.TrimEnd());
+    }
+
+    [Fact]
     public void Index_NegatedExclude_ExitsOneNamingTheOption()
     {
         using var root = new TempDir();
