@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SemanticSearch.Engine.Indexing;
 using Spectre.Console;
 
 namespace SemanticSearch.Cli;
@@ -59,4 +60,72 @@ internal sealed class ProgressDisplay
             });
         return value;
     }
+
+    /// <summary>
+    /// Runs a folder job, giving it a reporter of <see cref="IndexingProgress"/>: the bar follows tokens embedded
+    /// against tokens expected, and the line names files, chunks, tokens, the rate, the time left (from the job's
+    /// smoothed token rate) and the file being embedded.
+    /// </summary>
+    public T RunIndexing<T>(string title, Func<Action<IndexingProgress>, T> work)
+    {
+        if (!_interactive)
+        {
+            var clock = Stopwatch.StartNew();
+            TimeSpan? last = null;
+            return work(p =>
+            {
+                if (last is not { } before || clock.Elapsed - before >= TimeSpan.FromSeconds(5))
+                {
+                    last = clock.Elapsed;
+                    Console.Error.WriteLine($"{title}: {Describe(p)}");
+                }
+            });
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T value = default!;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
+                var gate = new object();
+                value = work(p =>
+                {
+                    lock (gate)
+                    {
+                        task.MaxValue = Math.Max(1, p.TokensExpected);
+                        task.Value = Math.Min(p.TokensEmbedded, task.MaxValue);
+                        task.Description = Markup.Escape($"{title}: {Describe(p)}");
+                    }
+                });
+            });
+        return value;
+    }
+
+    /// <summary>One line of a folder job's progress: files, chunks, tokens, rate, time left, the current file.</summary>
+    internal static string Describe(IndexingProgress p)
+    {
+        var parts = new List<string>
+        {
+            $"files {p.Processed:N0}/{p.Total:N0}",
+            $"chunks {p.ChunksEmbedded:N0}",
+            $"tokens {p.TokensEmbedded:N0}/~{p.TokensExpected:N0}",
+        };
+        if (p.TokensPerSecond is { } rate)
+        {
+            parts.Add($"{rate:N0} tokens/s");
+        }
+        parts.Add(p.Remaining is { } left ? $"eta {FormatDuration(left)}" : "eta estimating");
+        var file = p.EmbeddingPath ?? p.CurrentPath;
+        if (file.Length > 0)
+        {
+            parts.Add(file.Length <= 60 ? file : "…" + file[^59..]);
+        }
+        return string.Join(" · ", parts);
+    }
+
+    private static string FormatDuration(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds:D2}s" : $"{Math.Max(0, (int)Math.Ceiling(t.TotalSeconds))}s";
 }

@@ -281,7 +281,15 @@ public sealed class SemanticIndex : IDisposable
     /// other documents (<see cref="BatchedIndexWriter"/> overlaps the two). Null when the index has no model or the
     /// documents have no chunks.
     /// </summary>
-    public EmbeddedPassages? Embed(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct = default)
+    public EmbeddedPassages? Embed(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, CancellationToken ct = default) =>
+        EmbedReporting(documents, null, ct);
+
+    /// <summary>
+    /// As <see cref="Embed(IReadOnlyList{ValueTuple{SourceDocument, IReadOnlyList{TextChunk}}}, CancellationToken)"/>,
+    /// calling <paramref name="progress"/> with the share (0–1] of the passages of every space embedded so far, slice by
+    /// slice, so that the progress of one large document is seen while it is embedded.
+    /// </summary>
+    public EmbeddedPassages? EmbedReporting(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, Action<double>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(documents);
         EnsureWritable();
@@ -290,11 +298,15 @@ public sealed class SemanticIndex : IDisposable
             return null;
         }
         // the texts do not depend on chunk ids; the ids are given when the vectors are stored
+        var batches = Spaces.Select(s => s.Policy.ForDocuments(documents, firstChunkId: 0)).ToList();
+        var total = Math.Max(1, batches.Sum(b => b.Texts.Count));
+        var before = 0;
         var vectors = new float[Spaces.Count][];
         for (var i = 0; i < Spaces.Count; i++)
         {
-            var space = Spaces[i];
-            vectors[i] = space.Policy.ForDocuments(documents, firstChunkId: 0).Embed(space.Encoder!, ct);
+            var done = before;
+            vectors[i] = batches[i].Embed(Spaces[i].Encoder!, progress is null ? null : n => progress((double)(done + n) / total), ct);
+            before += batches[i].Texts.Count;
         }
         return new EmbeddedPassages(documents, [.. Spaces.Select(s => s.Manifest.Model)], vectors);
     }

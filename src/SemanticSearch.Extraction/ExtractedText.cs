@@ -5,7 +5,11 @@ namespace SemanticSearch.Extraction;
 /// <summary>The plain text of a source file and the title found in it.</summary>
 /// <param name="Title">The document's own title (metadata, heading), else the file name without extension.</param>
 /// <param name="Text">The body text, with paragraphs separated by blank lines.</param>
-public sealed record ExtractedText(string Title, string Text);
+public sealed record ExtractedText(string Title, string Text)
+{
+    /// <summary>How a text format's bytes were decoded (txt, md, csv, json, html, rst); null for formats with their own encoding (pdf, docx).</summary>
+    public TextEncodingChoice? Encoding { get; init; }
+}
 
 /// <summary>A file could not be turned into text: corrupt, encrypted, binary in disguise, or too large when unpacked.</summary>
 public sealed class ExtractionException : SemanticSearchException

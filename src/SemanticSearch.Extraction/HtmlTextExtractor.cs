@@ -5,11 +5,14 @@ using AngleSharp.Html.Parser;
 namespace SemanticSearch.Extraction;
 
 /// <summary>
-/// HTML: the visible text of the body (scripts, styles, templates and navigation menus dropped), block elements separated by line
-/// breaks. The walk is iterative, so a deeply nested page cannot overflow the stack. Title: &lt;title&gt;, else the
+/// HTML: the visible text of the body, block elements separated by line breaks. Dropped: scripts, styles, templates,
+/// and a page's boilerplate — &lt;nav&gt;, &lt;header&gt;, &lt;footer&gt;, &lt;aside&gt; and any element whose ARIA role is
+/// navigation, banner, contentinfo or complementary — except that a &lt;header&gt; inside an &lt;article&gt; or
+/// &lt;main&gt; is that content's own (its title, its byline) and is kept. The walk is iterative, so a deeply nested page cannot overflow the stack. Title: &lt;title&gt;, else the
 /// first &lt;h1&gt;, else the file name. A page whose tags nest deeper than <see cref="MaxTreeDepth"/> (the tree builder
 /// is quadratic in the depth) or longer than <see cref="MaxTreeChars"/> (its DOM costs about 20 bytes per input byte)
-/// is not given to the tree builder but read by a linear tag scanner that keeps the same text.
+/// is not given to the tree builder but read by a linear tag scanner that keeps the same text (it sees element names
+/// only, so there the boilerplate is recognised by element, not by role).
 /// </summary>
 public sealed class HtmlTextExtractor : ITextExtractor
 {
@@ -21,8 +24,19 @@ public sealed class HtmlTextExtractor : ITextExtractor
 
     private static readonly HashSet<string> Skipped = new(StringComparer.OrdinalIgnoreCase)
     {
-        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "nav",
+        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object",
+        "nav", "header", "footer", "aside",
     };
+
+    // Landmark roles of boilerplate (WAI-ARIA): site navigation, the site banner, the page footer, side content.
+    private static readonly HashSet<string> BoilerplateRoles = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "navigation", "banner", "contentinfo", "complementary",
+    };
+
+    // Skipped elements that are kept inside content (an article's own header), and what counts as content.
+    private static readonly HashSet<string> KeptInContent = new(StringComparer.OrdinalIgnoreCase) { "header" };
+    private static readonly HashSet<string> Content = new(StringComparer.OrdinalIgnoreCase) { "article", "main" };
 
     private static readonly HashSet<string> Blocks = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -37,11 +51,11 @@ public sealed class HtmlTextExtractor : ITextExtractor
     /// <inheritdoc />
     public ExtractedText Extract(ReadOnlyMemory<byte> content, string fileName)
     {
-        var html = TextDecoding.Decode(content.Span);
+        var html = TextDecoding.Decode(content.Span, out var encoding);
         if (html.Length > MaxTreeChars || LinearHtmlText.NestingDepth(html) > MaxTreeDepth)
         {
-            var (scanned, scannedTitle) = LinearHtmlText.Extract(html, Skipped, Blocks);
-            return new ExtractedText(Titles.Clip(scannedTitle ?? Titles.FromFileName(fileName)), scanned);
+            var (scanned, scannedTitle) = LinearHtmlText.Extract(html, Skipped, Blocks, KeptInContent, Content);
+            return new ExtractedText(Titles.Clip(scannedTitle ?? Titles.FromFileName(fileName)), scanned) { Encoding = encoding };
         }
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var doc = parser.ParseDocument(html);
@@ -58,7 +72,43 @@ public sealed class HtmlTextExtractor : ITextExtractor
 
         var root = (INode?)doc.Body ?? doc.DocumentElement;
         var text = root is null ? string.Empty : VisibleText(root);
-        return new ExtractedText(Titles.Clip(title), text);
+        return new ExtractedText(Titles.Clip(title), text) { Encoding = encoding };
+    }
+
+    // Dropped with its content: a skipped element (an article's or main's own header excepted) or a boilerplate landmark.
+    private static bool IsDropped(IElement element)
+    {
+        var name = element.LocalName;
+        if (Skipped.Contains(name))
+        {
+            return !KeptInContent.Contains(name) || !InContent(element);
+        }
+        var role = element.GetAttribute("role");
+        if (role is null)
+        {
+            return false;
+        }
+        foreach (var r in role.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // the first role a browser recognises is the element's role; a banner inside content is its header
+            if (BoilerplateRoles.Contains(r))
+            {
+                return !(r.Equals("banner", StringComparison.OrdinalIgnoreCase) && InContent(element));
+            }
+        }
+        return false;
+    }
+
+    private static bool InContent(IElement element)
+    {
+        for (var p = element.ParentElement; p is not null; p = p.ParentElement)
+        {
+            if (Content.Contains(p.LocalName) || p.GetAttribute("role") is "main" or "article")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string VisibleText(INode root)
@@ -80,7 +130,7 @@ public sealed class HtmlTextExtractor : ITextExtractor
                     }
                     continue;
                 }
-                if (Skipped.Contains(name))
+                if (IsDropped(element))
                 {
                     continue;
                 }

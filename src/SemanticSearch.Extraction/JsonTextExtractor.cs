@@ -18,7 +18,7 @@ public sealed class JsonTextExtractor : ITextExtractor
     /// <inheritdoc />
     public ExtractedText Extract(ReadOnlyMemory<byte> content, string fileName)
     {
-        var text = TextDecoding.Decode(content.Span);
+        var text = TextDecoding.Decode(content.Span, out var encoding);
         var title = Titles.FromFileName(fileName);
         try
         {
@@ -31,11 +31,11 @@ public sealed class JsonTextExtractor : ITextExtractor
             }
             var sb = new StringBuilder();
             Flatten(doc.RootElement, string.Empty, sb);
-            return new ExtractedText(title, sb.ToString());
+            return new ExtractedText(title, sb.ToString()) { Encoding = encoding };
         }
         catch (JsonException)
         {
-            return new ExtractedText(title, text);
+            return new ExtractedText(title, text) { Encoding = encoding };
         }
     }
 

@@ -25,6 +25,8 @@ internal static class LinearHtmlText
         "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
     };
 
+    private static readonly HashSet<string> NoElements = [];
+
     /// <summary>The deepest element nesting the page's tags imply (an upper bound on the parsed tree's depth).</summary>
     public static int NestingDepth(string html)
     {
@@ -49,15 +51,34 @@ internal static class LinearHtmlText
 
     /// <summary>
     /// The visible text of <paramref name="html"/> without building a tree, and the content of its &lt;title&gt;.
-    /// <paramref name="skipped"/> are elements whose content is dropped; <paramref name="blocks"/> end a line.
+    /// <paramref name="skipped"/> are elements whose content is dropped, except those of <paramref name="keptInContent"/>
+    /// inside an open element of <paramref name="content"/> (an article's own header); <paramref name="blocks"/> end a line.
     /// </summary>
-    public static (string Text, string? Title) Extract(string html, IReadOnlySet<string> skipped, IReadOnlySet<string> blocks)
+    public static (string Text, string? Title) Extract(string html, IReadOnlySet<string> skipped, IReadOnlySet<string> blocks,
+        IReadOnlySet<string>? keptInContent = null, IReadOnlySet<string>? content = null)
     {
+        keptInContent ??= NoElements;
+        content ??= NoElements;
         var sb = new StringBuilder(Math.Min(html.Length, 1 << 20));
         string? title = null;
         var skipDepth = 0;
+        var contentDepth = 0;
+        var keptOpen = 0; // kept elements open inside content: their end tags must not end a skip
         Scan(html, (name, isEnd, selfClosing) =>
         {
+            if (skipDepth == 0 && content.Contains(name) && !selfClosing)
+            {
+                contentDepth = Math.Max(0, contentDepth + (isEnd ? -1 : 1));
+            }
+            if (skipDepth == 0 && keptInContent.Contains(name) && !selfClosing && (isEnd ? keptOpen > 0 : contentDepth > 0))
+            {
+                keptOpen += isEnd ? -1 : 1;
+                if (blocks.Contains(name))
+                {
+                    HtmlTextExtractor.BreakLine(sb, paragraph: false);
+                }
+                return;
+            }
             // <head> is left to its parts (title, script and style are raw text; meta and link are void): its end tag
             // is optional, and a page that leaves it out would otherwise lose its whole body.
             if (skipped.Contains(name) && !selfClosing && !RawText.Contains(name) && !name.Equals("head", StringComparison.OrdinalIgnoreCase))

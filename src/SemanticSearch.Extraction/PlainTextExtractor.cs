@@ -1,28 +1,30 @@
 namespace SemanticSearch.Extraction;
 
 /// <summary>
-/// Plain text, Markdown and CSV: decoded as text. A Markdown title is its first heading; a plain-text title is its
-/// first line when that line is short and followed by a blank line (the way people write a heading in a .txt file).
+/// Plain text, reStructuredText, Markdown and CSV: decoded as text (see <see cref="TextEncodingChoice"/>). A Markdown
+/// title is its first heading; a plain-text or reST title is its adorned (underlined) section title, else — plain
+/// text only — its first line when that line is short and followed by a blank line (the way people write a heading in
+/// a .txt file). reST directives, labels and comments are never titles.
 /// </summary>
 public sealed class PlainTextExtractor : ITextExtractor
 {
     /// <inheritdoc />
-    public IReadOnlyList<string> Extensions { get; } = [".txt", ".md", ".markdown", ".csv", ".tsv"];
+    public IReadOnlyList<string> Extensions { get; } = [".txt", ".rst", ".md", ".markdown", ".csv", ".tsv"];
 
     /// <inheritdoc />
     public ExtractedText Extract(ReadOnlyMemory<byte> content, string fileName)
     {
-        var text = TextDecoding.Decode(content.Span);
+        var text = TextDecoding.Decode(content.Span, out var encoding);
         var title = Titles.FromFileName(fileName);
         var ext = Path.GetExtension(fileName).ToLowerInvariant();
         if (ext is ".md" or ".markdown" && Titles.FirstMarkdownHeading(text) is { } heading)
         {
             title = heading;
         }
-        else if (ext == ".txt" && Titles.HeadingLine(text) is { } line)
+        else if (ext is ".txt" or ".rst" && Titles.PlainTextTitle(text, restructuredText: ext == ".rst") is { } line)
         {
             title = line;
         }
-        return new ExtractedText(title, text);
+        return new ExtractedText(title, text) { Encoding = encoding };
     }
 }

@@ -29,10 +29,23 @@ internal static class IndexCommand
         var compactAt = new Option<double>("--compact-threshold") { Description = "Rebuild the vector index when more than this share of it is deleted.", DefaultValueFactory = _ => 0.2 };
         var commitEvery = new Option<int>("--commit-every") { Description = "Commit after this many documents (a killed job loses at most the uncommitted tail).", DefaultValueFactory = _ => 1000 };
         var commitInterval = new Option<double>("--commit-interval") { Description = "...or after this many seconds, whichever comes first.", DefaultValueFactory = _ => 10 };
-
-        var cmd = new Command("index", "Index the supported files of a folder (txt, md, html, pdf, docx, json, csv). Re-running it only processes what changed.")
+        var include = new Option<string[]>("--include")
         {
-            folder, index, json, wait, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt,
+            Description = "Index only files matching this glob (gitignore syntax, relative to the folder, e.g. '*.md' or 'docs/**'); repeatable.",
+        };
+        var exclude = new Option<string[]>("--exclude")
+        {
+            Description = "Leave out entries matching this glob (gitignore syntax, over the defaults and .semsearchignore files); repeatable.",
+        };
+        var strict = new Option<bool>("--strict")
+        {
+            Description = "Exit 2 whenever a file is skipped, not only when a skip is new since the last run.",
+        };
+
+        var cmd = new Command("index", "Index the supported files of a folder (txt, rst, md, html, pdf, docx, json, csv). Re-running it only processes what changed. " +
+            "Hidden entries, version-control folders, node_modules and common build outputs are left out by default; a .semsearchignore file (gitignore syntax) in any folder adds or lifts exclusions.")
+        {
+            folder, index, json, wait, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt, include, exclude, strict,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -46,6 +59,8 @@ internal static class IndexCommand
                     : throw new InvalidSettingException("--commit-interval", $"must be a positive number of seconds (got {parse.GetValue(commitInterval)})."),
                 CompactDeletedFraction = parse.GetValue(compactAt),
             };
+            var filter = new FolderFilter(parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? []);
+            filter.Validate();
             var source = parse.GetValue(folder)!;
             if (!Directory.Exists(source))
             {
@@ -69,9 +84,9 @@ internal static class IndexCommand
                 throw CommonOptions.ExplainLock(e, directory, source);
             }
             using var _ = semanticIndex;
-            var indexer = new FolderIndexer(semanticIndex, settings);
-            var report = new ProgressDisplay().Run("indexing", report =>
-                indexer.Run(parse.GetValue(folder)!, new Progress(p => report("files", p.Processed, p.Total)), ct));
+            var indexer = new FolderIndexer(semanticIndex, settings) { Filter = filter };
+            var report = new ProgressDisplay().RunIndexing("indexing", report =>
+                indexer.Run(parse.GetValue(folder)!, new Progress(report), ct));
 
             if (parse.GetValue(json))
             {
@@ -85,7 +100,13 @@ internal static class IndexCommand
                     report.Unchanged,
                     report.Removed,
                     report.ChunksWritten,
+                    report.TokensEmbedded,
                     skipped = report.Skipped,
+                    report.NewlySkipped,
+                    skippedCounts = CountBy(report.Skipped, s => s.Kind),
+                    ignored = report.Ignored,
+                    ignoredCounts = CountBy(report.Ignored, i => i.Reason),
+                    fallbackDecoded = report.FallbackDecoded,
                     elapsedSeconds = Math.Round(report.Elapsed.TotalSeconds, 3),
                 });
             }
@@ -93,15 +114,48 @@ internal static class IndexCommand
             {
                 foreach (var s in report.Skipped)
                 {
-                    Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
+                    Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}{(s.Known ? " (as on the last run)" : string.Empty)}");
                 }
                 Console.WriteLine($"indexed {report.Folder} into {directory}: {report.FilesSeen} files, {report.Added} added, {report.Updated} updated, " +
                     $"{report.Unchanged} unchanged, {report.Removed} removed, {report.Skipped.Count} skipped, {report.ChunksWritten} chunks written in {report.Elapsed.TotalSeconds:F1} s");
+                if (report.Skipped.Count > 0)
+                {
+                    Console.WriteLine($"  skipped: {Counts(report.Skipped, s => s.Kind)} ({report.NewlySkipped} new since the last run)");
+                }
+                if (report.Ignored.Count > 0)
+                {
+                    Console.WriteLine($"  ignored: {Counts(report.Ignored, i => i.Reason)} (--json lists each)");
+                }
+                if (report.FallbackDecoded.Count > 0)
+                {
+                    Console.WriteLine($"  not valid UTF-8, read as {report.FallbackDecoded[0].Encoding}: {string.Join(", ", report.FallbackDecoded.Take(10).Select(f => f.Path))}" +
+                        (report.FallbackDecoded.Count > 10 ? $" and {report.FallbackDecoded.Count - 10} more" : string.Empty));
+                }
             }
-            return report.Skipped.Count > 0 ? ExitCodes.Partial : ExitCodes.Ok;
+            return ExitCode(report, parse.GetValue(strict));
         }));
         return cmd;
     }
+
+    /// <summary>
+    /// 2 when a file was skipped that the previous run of this folder did not skip (new, changed since, or failing for
+    /// another reason), or with <c>--strict</c> when any file was skipped; else 0. Ignored entries never count.
+    /// </summary>
+    internal static int ExitCode(IndexingReport report, bool strict) =>
+        (strict ? report.Skipped.Count : report.NewlySkipped) > 0 ? ExitCodes.Partial : ExitCodes.Ok;
+
+    private static SortedDictionary<string, int> CountBy<T>(IEnumerable<T> items, Func<T, string> key)
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            counts[key(item)] = counts.GetValueOrDefault(key(item)) + 1;
+        }
+        return counts;
+    }
+
+    private static string Counts<T>(IEnumerable<T> items, Func<T, string> key) =>
+        string.Join(", ", CountBy(items, key).Select(kv => $"{kv.Value} {kv.Key}"));
 
     // Synchronous IProgress: System.Progress<T> posts to the thread pool, which would reorder and lag updates.
     private sealed class Progress(Action<IndexingProgress> report) : IProgress<IndexingProgress>

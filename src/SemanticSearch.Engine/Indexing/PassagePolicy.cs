@@ -30,12 +30,18 @@ public sealed record PassageBatch(List<string> Texts, List<long> VectorIds)
     /// Embeds the passages as passages (row i is <see cref="Texts"/>[i]); with a cancellable token in slices, so that
     /// a cancellation is noticed between them.
     /// </summary>
-    public float[] Embed(ITextEncoder encoder, CancellationToken ct = default)
+    public float[] Embed(ITextEncoder encoder, CancellationToken ct = default) => Embed(encoder, null, ct);
+
+    /// <summary>
+    /// As <see cref="Embed(ITextEncoder, CancellationToken)"/>; with <paramref name="embedded"/> in slices too, calling
+    /// it with the number of passages embedded so far after each slice (a large document reports as it goes).
+    /// </summary>
+    public float[] Embed(ITextEncoder encoder, Action<int>? embedded, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var dims = encoder.Info.Dimensions;
         var embeddings = new float[Texts.Count * dims];
-        if (!ct.CanBeCanceled)
+        if (!ct.CanBeCanceled && embedded is null)
         {
             encoder.Encode(Texts, TextRole.Passage, embeddings);
             return embeddings;
@@ -46,6 +52,7 @@ public sealed record PassageBatch(List<string> Texts, List<long> VectorIds)
             ct.ThrowIfCancellationRequested();
             var n = Math.Min(slice, Texts.Count - from);
             encoder.Encode(Texts.GetRange(from, n), TextRole.Passage, embeddings.AsSpan(from * dims, n * dims));
+            embedded?.Invoke(from + n);
         }
         return embeddings;
     }
