@@ -61,6 +61,9 @@ public static class SearchServer
         // Per-request info logs cost more than a lexical search; keep warnings and errors, and our own start line.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A start that fails (a port in use) is thrown to whoever started the service, who reports it in one line;
+        // the host's own log of it would print the stack trace beside that line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         logging?.Invoke(builder.Logging);
         builder.Services.ConfigureHttpJsonOptions(j => Configure(j.SerializerOptions));
         builder.Services.AddProblemDetails();
