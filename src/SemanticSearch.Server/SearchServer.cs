@@ -109,6 +109,7 @@ public static class SearchServer
             await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
         });
         app.Use(ApiKeyGuard(options.EffectiveApiKey));
+        app.Use(RefuseDotSegments);
 
         app.MapGet("/", ServePage).ExcludeFromDescription();
         var key = options.EffectiveApiKey is not null;
@@ -123,8 +124,15 @@ public static class SearchServer
             .WithName("getIndex").Produces<IndexDetails>()
             .Documented("One index: its stats, the search modes it supports and its manifest.", key, 400, 404, 500);
 
-        app.MapDelete("/indexes/{name}", (string name) =>
+        app.MapDelete("/indexes/{name}", (string name, HttpRequest request) =>
         {
+            // A document URL whose id is '..' (/indexes/notes/documents/..) is resolved by clients, as RFC 3986 says, to
+            // /indexes/notes/ before it is sent: a deletion never answers that form, only the exact /indexes/{name}.
+            if (request.Path.Value is { } path && path.EndsWith('/'))
+            {
+                throw new InvalidSettingException("path",
+                    $"DELETE {path} ends with '/', the form a document URL whose id is '..' resolves to; send DELETE /indexes/{name} to delete the index.");
+            }
             var active = jobs.ActiveFor(name);
             if (active.Count > 0)
             {
@@ -391,6 +399,24 @@ public static class SearchServer
             }
             await next(ctx);
         };
+    }
+
+    // Kestrel decodes "%2E%2E" and removes the dot segment before routing, so DELETE /indexes/notes/documents/%2E%2E
+    // would reach DELETE /indexes/notes and drop the whole index. A path that names another resource through '.' or '..'
+    // (plain or percent-encoded) is refused as it was sent, before any route runs.
+    private static Task RefuseDotSegments(HttpContext ctx, RequestDelegate next)
+    {
+        var raw = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty;
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        foreach (var segment in (query < 0 ? raw : raw[..query]).Split('/'))
+        {
+            var dots = segment.Replace("%2E", ".", StringComparison.OrdinalIgnoreCase);
+            if (dots is "." or "..")
+            {
+                throw new InvalidSettingException("path", $"'{segment}' ('{dots}') segments are not allowed in a URL path: they would address another resource.");
+            }
+        }
+        return next(ctx);
     }
 
     // Read once: the page is part of the assembly and never changes while the process runs.

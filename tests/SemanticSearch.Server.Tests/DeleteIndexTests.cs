@@ -38,6 +38,31 @@ public sealed class DeleteIndexTests
         Assert.Equal(["new"], TestServer.DocIds(await server.Search("again", new { query = "lighthouses" })));
     }
 
+    /// <summary>
+    /// A document id of '..' must never delete its index: clients resolve /documents/.. to /indexes/{name}/ before
+    /// sending, and Kestrel removes a percent-encoded dot segment sent as it is (here over a raw socket, as
+    /// <c>curl --path-as-is</c> would).
+    /// </summary>
+    [Theory]
+    [InlineData("/indexes/keep/documents/%2E%2E")]
+    [InlineData("/indexes/keep/documents/a/%2e%2E/%2E%2E")]
+    [InlineData("/indexes/keep/")]
+    public async Task DeleteIndex_DotSegmentsOrTrailingSlash_Refused400AndTheIndexKept(string target)
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.AddDocuments("keep", ("a", "A", "a document about lighthouses"));
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"DELETE {target} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\nConnection: close\r\n\r\n"));
+        var answer = await new StreamReader(stream).ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("application/problem+json", answer, StringComparison.Ordinal);
+        Assert.Equal(["a"], TestServer.DocIds(await server.Search("keep", new { query = "lighthouses" })));
+    }
+
     [Fact]
     public async Task DeleteIndex_Unknown_Returns404()
     {
