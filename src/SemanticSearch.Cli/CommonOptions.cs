@@ -17,6 +17,15 @@ internal static class ExitCodes
 
     /// <summary>The job finished but some inputs were skipped (each named with its reason).</summary>
     public const int Partial = 2;
+
+    /// <summary>
+    /// The command line is wrong: an unknown option, a missing argument, a value of the wrong form, or a value the
+    /// command refuses before doing anything (an empty query); nothing was done (sysexits' EX_USAGE).
+    /// </summary>
+    public const int Usage = 64;
+
+    /// <summary>Ctrl+C: everything up to the last commit is kept.</summary>
+    public const int Cancelled = 130;
 }
 
 /// <summary>Options shared by several commands, and the one place that turns exceptions into messages.</summary>
@@ -51,7 +60,7 @@ internal static class CommonOptions
             {
                 null => Timeout.InfiniteTimeSpan,
                 >= 0 and < 1e7 and var s => TimeSpan.FromSeconds(s),
-                var s => throw new InvalidSettingException("--wait", $"must be a number of seconds between 0 and 10000000 (got {s})."),
+                var s => throw new UsageException("--wait", $"must be a number of seconds between 0 and 10000000 (got {s})."),
             };
         }
         return new Engine.Storage.WriterOptions(role, span) { Cancellation = ct };
@@ -89,8 +98,9 @@ internal static class CommonOptions
     public static void PrintJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
     /// <summary>
-    /// Runs a command body: expected errors print one line naming what is wrong (exit 1); a stack trace appears only
-    /// with --verbose; Ctrl+C ends with exit 130.
+    /// Runs a command body: a refused command-line value prints one line and the command's usage (exit 64); other
+    /// expected errors print one line naming what is wrong (exit 1); a stack trace appears only with --verbose; Ctrl+C
+    /// ends with exit 130.
     /// </summary>
     public static int Run(ParseResult parse, Func<CancellationToken, int> body)
     {
@@ -109,7 +119,16 @@ internal static class CommonOptions
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             Console.Error.WriteLine("cancelled; everything up to the last commit is kept.");
-            return 130;
+            return ExitCodes.Cancelled;
+        }
+        catch (UsageException e)
+        {
+            Usage.ReportRefusal(parse, e);
+            if (verbose)
+            {
+                Console.Error.WriteLine(e);
+            }
+            return ExitCodes.Usage;
         }
         catch (SemanticSearchException e)
         {

@@ -42,7 +42,7 @@ internal static class ModelLoading
         }
         if (names.Any(n => string.Equals(n, ModelResolver.NoModel, StringComparison.OrdinalIgnoreCase)))
         {
-            throw new Core.InvalidSettingException("--model", $"'{ModelResolver.NoModel}' cannot be one of several models (got '{models}').");
+            throw new UsageException("--model", $"'{ModelResolver.NoModel}' cannot be one of several models (got '{models}').");
         }
         var opened = new List<ITextEncoder>();
         try

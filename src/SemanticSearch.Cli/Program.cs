@@ -20,6 +20,12 @@ internal static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(RepairCommand.Create());
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        var parse = root.Parse(args);
+        // The parser's own error answer prints the whole help; ours prints the problem and that command's usage.
+        if (parse.Errors.Count > 0)
+        {
+            return Usage.ReportParseErrors(parse);
+        }
+        return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

@@ -242,6 +242,14 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The stored version of a document, or null.</summary>
     public DocumentRecord? GetDocument(string id) => Metadata.GetDocument(id);
 
+    /// <summary>The stored chunks of <paramref name="document"/>, in document order.</summary>
+    public IReadOnlyList<ChunkRecord> GetChunks(DocumentRecord document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var chunks = Metadata.GetChunks(document.ChunkIds);
+        return document.ChunkIds.Where(chunks.ContainsKey).Select(id => chunks[id]).ToList();
+    }
+
     /// <summary>Ids of every stored document that came from <paramref name="source"/> (a folder, a channel).</summary>
     public IReadOnlyList<string> DocumentIdsFromSource(string source) => Metadata.DocumentIdsFromSource(source);
 

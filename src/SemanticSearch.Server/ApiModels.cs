@@ -86,8 +86,32 @@ public sealed record IndexSummary(string Name, long Documents, long Chunks, long
 public sealed record IndexDetails(string Name, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc,
     int FormatVersion, IReadOnlyList<string> Modes, Engine.Storage.IndexManifest Manifest);
 
+/// <summary>
+/// Answer of <c>GET /indexes/{name}/documents/{id}</c>: the document as the index stores it. <c>Source</c> is the
+/// indexed folder or <c>api</c>; <c>Path</c> is empty for uploaded documents; <c>Metadata</c> is what an upload gave.
+/// </summary>
+public sealed record DocumentDetails(
+    string Id,
+    string Source,
+    string Path,
+    string Title,
+    string FileType,
+    long SizeBytes,
+    DateTime ModifiedUtc,
+    DateTime IndexedUtc,
+    int ChunkCount,
+    IReadOnlyDictionary<string, string> Metadata,
+    IReadOnlyList<ChunkDetails> Chunks);
+
+/// <summary>One chunk of a document: its id, position, character offsets in the extracted text, and text.</summary>
+public sealed record ChunkDetails(long Id, int Ordinal, int Start, int Length, string Text);
+
 internal static class ApiMapping
 {
+    public static DocumentDetails ToDetails(Metadata.DocumentRecord d, IReadOnlyList<Metadata.ChunkRecord> chunks) =>
+        new(d.Id, d.Source, d.Path, d.Title, d.FileType, d.SizeBytes, d.ModifiedUtc, d.IndexedUtc, chunks.Count, d.Metadata,
+            chunks.Select(c => new ChunkDetails(c.Id, c.Ordinal, c.Start, c.Length, c.Text)).ToList());
+
     public static SourceDocument ToSource(DocumentBody d, DateTime now)
     {
         var title = d.Title ?? string.Empty;

@@ -7,6 +7,10 @@
 //    closed, releasing the lock, once the queue has been idle for a short grace period. So 'semsearch index' beside a
 //    running server works, and the server's searches never wait for a writer.
 // A view in use by a search is retired only when its last search ends (reference counts).
+// Deleting an index (DELETE /indexes/{name}) takes its write queue and its write lock without waiting (409 when a
+// write holds either), renames the directory out of the catalog (one atomic step: the name is gone for every later
+// request) and then removes the files. A search already running keeps its view to the end: on POSIX systems its open
+// files stay readable after they are unlinked, so it answers from the generation it started with.
 using System.Collections.Concurrent;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Encoding;
@@ -86,6 +90,7 @@ internal sealed class OpenIndex : IDisposable
     private SemanticIndex? _writer;
     private long _writes; // bumped by every write; an idle close only happens if none came after it was scheduled
     private bool _disposed;
+    private volatile bool _deleted;
 
     public OpenIndex(IndexCatalog catalog, string name, string directory)
     {
@@ -177,6 +182,10 @@ internal sealed class OpenIndex : IDisposable
         }
         try
         {
+            if (_deleted)
+            {
+                throw new NotFoundException($"index '{Name}' was deleted while this write waited; send it again to write into a new index.");
+            }
             ObjectDisposedException.ThrowIf(_disposed, this);
             Interlocked.Increment(ref _writes);
             var writer = _writer ?? await Task.Run(() => OpenWriter(waitForLock, createWith, ct), ct).ConfigureAwait(false);
@@ -242,6 +251,64 @@ internal sealed class OpenIndex : IDisposable
         catch (ObjectDisposedException)
         {
             // the server stopped meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Deletes the index: moves its directory to <paramref name="tombstone"/> (outside the catalog's names) and then
+    /// removes it. Throws <see cref="IndexBusyException"/>, changing nothing, while a write of this server runs or
+    /// another process holds the write lock. <paramref name="forget"/> runs once the name is gone, before a queued
+    /// write can go on (it then finds the index deleted).
+    /// </summary>
+    public void Delete(string tombstone, Action forget)
+    {
+        if (!_writeQueue.Wait(0))
+        {
+            throw new IndexBusyException($"index '{Name}' is being written; try again when the write has finished.");
+        }
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Our own idle writer holds the write lock: close it, then take the lock as the deletion's own.
+            if (Volatile.Read(ref _writer) is { } writer)
+            {
+                Volatile.Write(ref _writer, null);
+                writer.Dispose();
+            }
+            IndexWriteLock held;
+            try
+            {
+                held = IndexWriteLock.Acquire(Directory, new WriterOptions(WriteLockOwner.ServerRole, TimeSpan.Zero, _catalog.ServerUrl));
+            }
+            catch (IndexLockedException e)
+            {
+                var who = e.Holder is { } h ? h.Describe() : "another writer";
+                throw new IndexBusyException($"index '{Name}' is being written by another process ({who}); try again when it has finished.", e);
+            }
+            using (held)
+            {
+                System.IO.Directory.Move(Directory, tombstone);
+            }
+            _deleted = true;
+            lock (_viewLock)
+            {
+                _view?.Release(); // searches holding it finish first; the last one closes it
+                _view = null;
+            }
+            forget();
+        }
+        finally
+        {
+            _writeQueue.Release();
+        }
+        try
+        {
+            System.IO.Directory.Delete(tombstone, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The index is gone from the catalog already; what is left has a name no index can have.
+            _catalog.Log?.Invoke($"index '{Name}' deleted, but {Path.GetFileName(tombstone)} could not be removed: {e.Message}");
         }
     }
 
@@ -346,6 +413,18 @@ internal sealed class IndexCatalog : IDisposable
     }
 
     private OpenIndex Open(string name, string dir) => _open.GetOrAdd(name, n => new OpenIndex(this, n, dir));
+
+    /// <summary>
+    /// Deletes index <paramref name="name"/> and its files (<see cref="OpenIndex.Delete"/>); throws
+    /// <see cref="NotFoundException"/> when it does not exist and <see cref="IndexBusyException"/> while it is written.
+    /// </summary>
+    public void Delete(string name)
+    {
+        var open = Get(name);
+        // A name starting with '.' is no valid index name: the tombstone is never listed or opened.
+        var tombstone = Path.Combine(Root, $".deleted-{name}-{Guid.NewGuid():N}");
+        open.Delete(tombstone, () => _open.TryRemove(new KeyValuePair<string, OpenIndex>(name, open)));
+    }
 
     /// <summary>How long a write waits for the writes queued before it (then 409).</summary>
     public TimeSpan WriteQueueTimeout { get; init; } = TimeSpan.FromSeconds(30);

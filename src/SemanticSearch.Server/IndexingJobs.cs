@@ -19,11 +19,23 @@ public enum JobState
     /// <summary>Stopped by an error; <see cref="JobStatus.Error"/> says why. Everything up to the last commit is kept.</summary>
     Failed,
 
-    /// <summary>Stopped because the server shut down.</summary>
+    /// <summary>Stopped by <c>DELETE /jobs/{id}</c> or because the server shut down; everything up to the last commit is kept.</summary>
     Cancelled,
 }
 
-/// <summary>What <c>GET /jobs/{id}</c> answers.</summary>
+/// <summary>What <c>GET /jobs/{id}</c> answers (and each entry of <c>GET /jobs</c>).</summary>
+/// <param name="Id">The job's id (its URL is <c>/jobs/{id}</c>).</param>
+/// <param name="Index">The index it writes.</param>
+/// <param name="Folder">The folder it indexes (its real path).</param>
+/// <param name="State">Queued, running, or how it ended.</param>
+/// <param name="Processed">Files done so far.</param>
+/// <param name="Total">Files found (0 until the folder has been walked).</param>
+/// <param name="CurrentPath">The file being indexed, or null.</param>
+/// <param name="CreatedUtc">When the job was posted.</param>
+/// <param name="FinishedUtc">When it ended, or null.</param>
+/// <param name="Report">What it did, once it has succeeded.</param>
+/// <param name="Error">Why it failed, or null.</param>
+/// <param name="CancelRequested">True once <c>DELETE /jobs/{id}</c> asked the job to stop (it stops at its next file or batch).</param>
 public sealed record JobStatus(
     string Id,
     string Index,
@@ -35,7 +47,21 @@ public sealed record JobStatus(
     DateTime CreatedUtc,
     DateTime? FinishedUtc,
     IndexingReport? Report,
-    string? Error);
+    string? Error,
+    bool CancelRequested = false);
+
+/// <summary>What asking a job to stop found.</summary>
+internal enum CancelOutcome
+{
+    /// <summary>No such job.</summary>
+    NotFound,
+
+    /// <summary>The job had already finished; nothing changed.</summary>
+    AlreadyFinished,
+
+    /// <summary>The job was asked to stop; it ends as cancelled at its next file or batch.</summary>
+    Requested,
+}
 
 /// <summary>Folder jobs running in the background, with their progress kept in memory (lost on restart).</summary>
 internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings, FolderPolicy folders, CancellationToken stopping)
@@ -52,7 +78,7 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
     public JobStatus Start(string indexName, string requested, string realFolder)
     {
         var open = catalog.GetOrCreate(indexName);
-        var job = new Job(Guid.NewGuid().ToString("N")[..16], indexName, realFolder, DateTime.UtcNow) { Requested = requested };
+        var job = new Job(Guid.NewGuid().ToString("N")[..16], indexName, realFolder, DateTime.UtcNow, stopping) { Requested = requested };
         _jobs[job.Id] = job;
         _order.Enqueue(job.Id);
         while (_order.Count > Retained && _order.TryDequeue(out var old))
@@ -70,6 +96,35 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
 
     /// <summary>The status of job <paramref name="id"/>, or null.</summary>
     public JobStatus? Get(string id) => _jobs.TryGetValue(id, out var job) ? job.Snapshot() : null;
+
+    /// <summary>Every job kept in memory (the last 1000, and any still working), oldest first.</summary>
+    public IReadOnlyList<JobStatus> All() =>
+        _jobs.Values.Select(j => j.Snapshot()).OrderBy(s => s.CreatedUtc).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>The jobs of index <paramref name="indexName"/> that are queued or running.</summary>
+    public IReadOnlyList<JobStatus> ActiveFor(string indexName) =>
+        All().Where(s => s.Index == indexName && s.State is JobState.Queued or JobState.Running).ToList();
+
+    /// <summary>
+    /// Asks job <paramref name="id"/> to stop through its cancellation token: a queued job leaves the queue, a running
+    /// one stops at its next file or batch and rolls back the batch it was writing (the last commit is kept).
+    /// </summary>
+    public CancelOutcome Cancel(string id, out JobStatus? status)
+    {
+        if (!_jobs.TryGetValue(id, out var job))
+        {
+            status = null;
+            return CancelOutcome.NotFound;
+        }
+        if (job.State is not (JobState.Queued or JobState.Running))
+        {
+            status = job.Snapshot();
+            return CancelOutcome.AlreadyFinished;
+        }
+        job.RequestCancel();
+        status = job.Snapshot();
+        return CancelOutcome.Requested;
+    }
 
     /// <summary>Waits for every job to stop (used at shutdown, after cancellation).</summary>
     public void WaitAll(TimeSpan timeout)
@@ -102,10 +157,10 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
                 }
                 var progress = new InlineProgress(p => job.Update(p));
                 return new FolderIndexer(index, settings) { ConfinedRoot = real }.Run(real, progress, token);
-            }, waitForLock: true, stopping).ConfigureAwait(false);
+            }, waitForLock: true, job.Token).ConfigureAwait(false);
             job.Finish(JobState.Succeeded);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (job.Token.IsCancellationRequested)
         {
             job.Finish(JobState.Cancelled);
         }
@@ -115,6 +170,10 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
             job.Error = Problems.WithoutServerPaths(message, catalog.Root);
             job.Finish(JobState.Failed);
         }
+        finally
+        {
+            job.Dispose();
+        }
     }
 
     // Progress<T> posts to the thread pool and can report out of order; the job wants the latest value, in order.
@@ -123,9 +182,14 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
         public void Report(IndexingProgress value) => report(value);
     }
 
-    private sealed class Job(string id, string index, string folder, DateTime createdUtc)
+    private sealed class Job(string id, string index, string folder, DateTime createdUtc, CancellationToken stopping) : IDisposable
     {
+        private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         private IndexingProgress? _progress;
+        private volatile bool _cancelRequested;
+
+        /// <summary>Cancelled by <see cref="RequestCancel"/> or when the server stops.</summary>
+        public CancellationToken Token => _cancel.Token;
 
         public string Id { get; } = id;
         public string Folder { get; } = folder;
@@ -145,6 +209,21 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
 
         public void Update(IndexingProgress p) => Volatile.Write(ref _progress, p);
 
+        public void RequestCancel()
+        {
+            _cancelRequested = true;
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the job ended meanwhile
+            }
+        }
+
+        public void Dispose() => _cancel.Dispose();
+
         public JobStatus Snapshot()
         {
             var state = State;
@@ -156,7 +235,7 @@ internal sealed class IndexingJobs(IndexCatalog catalog, IndexSettings settings,
             {
                 processed = total = report.FilesSeen;
             }
-            return new JobStatus(Id, index, Folder, state, processed, total, p?.CurrentPath, createdUtc, FinishedUtc, report, Error);
+            return new JobStatus(Id, index, Folder, state, processed, total, p?.CurrentPath, createdUtc, FinishedUtc, report, Error, _cancelRequested);
         }
     }
 }

@@ -1,6 +1,7 @@
 // The HTTP host: ASP.NET Core minimal APIs on Kestrel from the shared framework, no other web server.
 // Routes: /health, /indexes, /indexes/{name}, /indexes/{name}/search, /indexes/{name}/documents[/{id}],
-// /indexes/{name}/jobs, /jobs/{id}, /openapi/v1.json and the search page at /.
+// /indexes/{name}/jobs, /jobs, /jobs/{id}, /openapi/v1.json and the search page at /. Every route declares a summary
+// and each status it can answer (Documented), so the OpenAPI document is the whole contract.
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -61,6 +62,9 @@ public static class SearchServer
         // Per-request info logs cost more than a lexical search; keep warnings and errors, and our own start line.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A start that fails (a port in use) is thrown to whoever started the service, who reports it in one line;
+        // the host's own log of it would print the stack trace beside that line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         logging?.Invoke(builder.Logging);
         builder.Services.ConfigureHttpJsonOptions(j => Configure(j.SerializerOptions));
         builder.Services.AddProblemDetails();
@@ -105,15 +109,40 @@ public static class SearchServer
             await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
         });
         app.Use(ApiKeyGuard(options.EffectiveApiKey));
+        app.Use(RefuseDotSegments);
 
         app.MapGet("/", ServePage).ExcludeFromDescription();
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("health");
+        var key = options.EffectiveApiKey is not null;
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("health")
+            .WithSummary("Liveness probe; never needs the API key.");
         app.MapOpenApi("/openapi/{documentName}.json");
 
         app.MapGet("/indexes", () => catalog.Names().Select(n => Summary(catalog, n)).ToList())
-            .WithName("listIndexes").Produces<List<IndexSummary>>();
+            .WithName("listIndexes").Produces<List<IndexSummary>>()
+            .Documented("List the indexes under the server's root, with the counts of their last commit.", key);
         app.MapGet("/indexes/{name}", (string name) => Details(catalog.Get(name)))
-            .WithName("getIndex").Produces<IndexDetails>().ProducesProblem(404);
+            .WithName("getIndex").Produces<IndexDetails>()
+            .Documented("One index: its stats, the search modes it supports and its manifest.", key, 400, 404, 500);
+
+        app.MapDelete("/indexes/{name}", (string name, HttpRequest request) =>
+        {
+            // A document URL whose id is '..' (/indexes/notes/documents/..) is resolved by clients, as RFC 3986 says, to
+            // /indexes/notes/ before it is sent: a deletion never answers that form, only the exact /indexes/{name}.
+            if (request.Path.Value is { } path && path.EndsWith('/'))
+            {
+                throw new InvalidSettingException("path",
+                    $"DELETE {path} ends with '/', the form a document URL whose id is '..' resolves to; send DELETE /indexes/{name} to delete the index.");
+            }
+            var active = jobs.ActiveFor(name);
+            if (active.Count > 0)
+            {
+                return Problems.Result(StatusCodes.Status409Conflict, "Index busy",
+                    $"index '{name}' has a folder job {active[0].State.ToString().ToLowerInvariant()} (job {active[0].Id}); cancel it first (DELETE /jobs/{active[0].Id}) or wait for it to finish.", "name");
+            }
+            catalog.Delete(name);
+            return Results.NoContent();
+        }).WithName("deleteIndex").Produces(204)
+            .Documented("Delete an index and its files. Refused (409) while a job or a write works on it; searches already running finish on the generation they started with.", key, 400, 404, 409);
 
         app.MapPut("/indexes/{name}", async (string name, HttpRequest request, CancellationToken ct) =>
         {
@@ -142,7 +171,8 @@ public static class SearchServer
             }
             var details = Details(open);
             return existed ? Results.Ok(details) : Results.Created($"/indexes/{name}", details);
-        }).WithName("createIndex").Accepts<CreateIndexBody>("application/json").Produces<IndexDetails>(201).Produces<IndexDetails>().ProducesProblem(400).ProducesProblem(409);
+        }).WithName("createIndex").Accepts<CreateIndexBody>("application/json").Produces<IndexDetails>(201).Produces<IndexDetails>()
+            .Documented("Create an index with one vector space per model (200 with its details when it exists with those models).", key, 400, 409, 413);
 
         app.MapPost("/indexes/{name}/search", async (string name, HttpRequest request) =>
         {
@@ -152,7 +182,8 @@ public static class SearchServer
             var response = view.Searcher.Search(search);
             return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
                 search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces, response.Understood, response.DidYouMean));
-        }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>().ProducesProblem(400).ProducesProblem(404);
+        }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>()
+            .Documented("Search an index: hybrid, dense or lexical, with the query syntax, filters and fusion fields over the index's.", key, 400, 404, 409, 413, 500);
 
         app.MapPost("/indexes/{name}/documents", async (string name, HttpRequest request, CancellationToken ct) =>
         {
@@ -185,7 +216,20 @@ public static class SearchServer
             {
                 throw new UpsertBudgetException($"documents: the upsert took longer than {options.UpsertTimeout.TotalSeconds:0.#} s (upsertTimeout) and was cancelled; nothing was written. Send fewer or smaller documents per request.");
             }
-        }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>().ProducesProblem(400).ProducesProblem(409);
+        }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>()
+            .Documented("Upsert documents by id (creates the index on its first write).", key, 400, 409, 413, 503);
+
+        app.MapGet("/indexes/{name}/documents/{**id}", (string name, string id) =>
+        {
+            using var view = catalog.Get(name).Read();
+            var document = view.Index.GetDocument(id);
+            if (document is null)
+            {
+                return Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
+            }
+            return Results.Ok(ApiMapping.ToDetails(document, view.Index.GetChunks(document)));
+        }).WithName("getDocument").Produces<DocumentDetails>()
+            .Documented("One document as the index stores it: its fields, uploaded metadata and chunk texts. An id may contain '/'; escape other reserved characters.", key, 400, 404, 500);
 
         app.MapDelete("/indexes/{name}/documents/{**id}", async (string name, string id, CancellationToken ct) =>
         {
@@ -200,7 +244,8 @@ public static class SearchServer
             return removed
                 ? Results.NoContent()
                 : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
-        }).WithName("deleteDocument").Produces(204).ProducesProblem(404);
+        }).WithName("deleteDocument").Produces(204)
+            .Documented("Delete a document by id (an id may contain '/').", key, 400, 404, 409);
 
         app.MapPost("/indexes/{name}/jobs", async (string name, HttpRequest request) =>
         {
@@ -209,14 +254,44 @@ public static class SearchServer
             var folder = folders.Authorize(body.Folder);
             var status = jobs.Start(name, body.Folder!, folder);
             return Results.Accepted($"/jobs/{status.Id}", status);
-        }).WithName("startJob").Accepts<JobBody>("application/json").Produces<JobStatus>(202).ProducesProblem(400).ProducesProblem(403);
+        }).WithName("startJob").Accepts<JobBody>("application/json").Produces<JobStatus>(202)
+            .Documented("Index a folder under an --allow-folder root in the background; poll the job at its Location.", key, 400, 403, 404, 413);
+
+        app.MapGet("/jobs", () => jobs.All())
+            .WithName("listJobs").Produces<IReadOnlyList<JobStatus>>()
+            .Documented("Every folder job kept in memory, oldest first, with its state and progress.", key);
 
         app.MapGet("/jobs/{id}", (string id) => jobs.Get(id) is { } status
                 ? Results.Ok(status)
                 : Problems.Result(StatusCodes.Status404NotFound, "Not found", $"job '{id}' not found (jobs are kept in memory until the server restarts).", "id"))
-            .WithName("getJob").Produces<JobStatus>().ProducesProblem(404);
+            .WithName("getJob").Produces<JobStatus>()
+            .Documented("A folder job's state, progress and, when it has finished, its report.", key, 404);
+
+        app.MapDelete("/jobs/{id}", (string id) => jobs.Cancel(id, out var status) switch
+            {
+                CancelOutcome.Requested => Results.Accepted($"/jobs/{id}", status),
+                CancelOutcome.AlreadyFinished => Problems.Result(StatusCodes.Status409Conflict, "Job finished",
+                    $"job '{id}' has already {status!.State.ToString().ToLowerInvariant()}; there is nothing to cancel.", "id"),
+                _ => Problems.Result(StatusCodes.Status404NotFound, "Not found", $"job '{id}' not found (jobs are kept in memory until the server restarts).", "id"),
+            })
+            .WithName("cancelJob").Produces<JobStatus>(202)
+            .Documented("Cancel a queued or running job: it stops at its next file or batch (state cancelled); what it committed stays.", key, 404, 409);
 
         return app;
+    }
+
+    /// <summary>
+    /// The route's summary and every problem status it can answer, 401 included when the server requires an API key,
+    /// so the OpenAPI document lists them all.
+    /// </summary>
+    private static RouteHandlerBuilder Documented(this RouteHandlerBuilder route, string summary, bool apiKey, params int[] problems)
+    {
+        route.WithSummary(summary);
+        foreach (var status in apiKey ? [StatusCodes.Status401Unauthorized, .. problems] : problems)
+        {
+            route.ProducesProblem(status);
+        }
+        return route;
     }
 
     private static void CatalogName(string name) => IndexCatalog.ValidateName(name);
@@ -324,6 +399,24 @@ public static class SearchServer
             }
             await next(ctx);
         };
+    }
+
+    // Kestrel decodes "%2E%2E" and removes the dot segment before routing, so DELETE /indexes/notes/documents/%2E%2E
+    // would reach DELETE /indexes/notes and drop the whole index. A path that names another resource through '.' or '..'
+    // (plain or percent-encoded) is refused as it was sent, before any route runs.
+    private static Task RefuseDotSegments(HttpContext ctx, RequestDelegate next)
+    {
+        var raw = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty;
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        foreach (var segment in (query < 0 ? raw : raw[..query]).Split('/'))
+        {
+            var dots = segment.Replace("%2E", ".", StringComparison.OrdinalIgnoreCase);
+            if (dots is "." or "..")
+            {
+                throw new InvalidSettingException("path", $"'{segment}' ('{dots}') segments are not allowed in a URL path: they would address another resource.");
+            }
+        }
+        return next(ctx);
     }
 
     // Read once: the page is part of the assembly and never changes while the process runs.

@@ -31,6 +31,12 @@ public sealed record SearchServerOptions
     /// </summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>
+    /// Serve addresses other than loopback without an API key. Off by default: <see cref="Validate"/> refuses such a
+    /// bind, so nothing is exposed to the network unguarded by accident.
+    /// </summary>
+    public bool Insecure { get; init; }
+
     /// <summary>Largest request body accepted, in bytes (default 4 MiB).</summary>
     public long MaxRequestBytes { get; init; } = 4L * 1024 * 1024;
 
@@ -68,6 +74,23 @@ public sealed record SearchServerOptions
         : Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } env ? env
         : null;
 
+    /// <summary>
+    /// Whether <paramref name="url"/> binds only this machine: <c>localhost</c> or a loopback IP. A wildcard
+    /// (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>[::]</c>) and any other host name or address reach the network.
+    /// </summary>
+    public static bool IsLoopback(string url)
+    {
+        // Kestrel's wildcards are not valid URI hosts: read the host between "://" and the port ourselves.
+        var rest = url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var end = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = end < 0 ? rest : rest[..end];
+        var host = authority.StartsWith('[')
+            ? authority[..(authority.IndexOf(']', StringComparison.Ordinal) + 1)]
+            : authority.Split(':')[0];
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
     /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
     public void Validate()
     {
@@ -77,9 +100,16 @@ public sealed record SearchServerOptions
         }
         foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            // Kestrel's wildcard hosts (http://*:5080, http://+:5080) mean every address; Uri does not read them.
+            var parsable = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(parsable, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 throw new InvalidSettingException("urls", $"'{url}' is not an http:// or https:// address.");
+            }
+            if (!IsLoopback(url) && EffectiveApiKey is null && !Insecure)
+            {
+                throw new InvalidSettingException("urls",
+                    $"'{url}' is not a loopback address and no API key is set: set one (--api-key or {ApiKeyVariable}), or pass --insecure to serve the network without one.");
             }
         }
         if (MaxRequestBytes is < 1024 or > 1L << 30)

@@ -20,10 +20,6 @@ internal static class SearchTranslation
         {
             throw new InvalidSettingException("query", "is required.");
         }
-        if (string.IsNullOrWhiteSpace(body.Query))
-        {
-            throw new InvalidSettingException("query", "must contain some text.");
-        }
         var k = body.K ?? 10;
         if (k < 1 || k > maxK)
         {

@@ -23,7 +23,9 @@ internal static class UnknownFields
                 {
                     var field = path.Length == 0 ? member.Name : $"{path}.{member.Name}";
                     var property = Find(info, member.Name, options)
-                        ?? throw new InvalidSettingException(field, "unknown field.");
+                        ?? throw new InvalidSettingException(field, Nearest(info, member.Name) is { } near
+                            ? $"unknown field; did you mean '{near}'?"
+                            : $"unknown field (this object takes {string.Join(", ", info.Properties.Select(p => p.Name))}).");
                     Check(member.Value, options.GetTypeInfo(property.PropertyType), options, field);
                 }
                 break;
@@ -39,6 +41,54 @@ internal static class UnknownFields
                 // scalars, dictionaries (free-form keys, e.g. metadata) and type mismatches (the serializer names those)
                 break;
         }
+    }
+
+    // The known field a misspelling most likely meant: the only one it begins ("q" → "query"), else the closest by
+    // optimal string alignment distance (a swap of two letters is one edit), when at most a third of its letters differ.
+    internal static string? Nearest(JsonTypeInfo info, string name)
+    {
+        var starting = info.Properties.Where(p => name.Length > 0 && p.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (starting.Count == 1)
+        {
+            return starting[0].Name;
+        }
+        string? best = null;
+        var bestDistance = Math.Max(1, name.Length / 3) + 1;
+        foreach (var p in info.Properties)
+        {
+            var d = Distance(name.ToLowerInvariant(), p.Name.ToLowerInvariant());
+            if (d < bestDistance)
+            {
+                (best, bestDistance) = (p.Name, d);
+            }
+        }
+        return best;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+        return d[a.Length, b.Length];
     }
 
     private static JsonPropertyInfo? Find(JsonTypeInfo info, string name, JsonSerializerOptions options)

@@ -21,10 +21,10 @@ internal static class EmbedCommand
             {
                 "query" => TextRole.Query,
                 "passage" => TextRole.Passage,
-                var r => throw new InvalidSettingException("--as", $"unknown role '{r}' (use query or passage)."),
+                var r => throw new UsageException("--as", $"unknown role '{r}' (use query or passage)."),
             };
             using var encoder = ModelLoading.OpenEncoder(new ModelResolver(), parse.GetValue(model) ?? null, quiet: true, ct)
-                ?? throw new InvalidSettingException("--model", "'none' has no vectors.");
+                ?? throw new UsageException("--model", "'none' has no vectors.");
             var input = parse.GetValue(texts)!;
             var output = new float[input.Length * encoder.Info.Dimensions];
             encoder.Encode(input, textRole, output);

@@ -68,7 +68,7 @@ internal static class EvalCommand
             var tuneFusion = parse.GetValue(tune);
             if (parse.GetValue(saveFusion) is not null && !tuneFusion)
             {
-                throw new InvalidSettingException("--save-fusion", "needs --tune-fusion.");
+                throw new UsageException("--save-fusion", "needs --tune-fusion.");
             }
             var pair = ParsePair(parse.GetValue(compare));
             var splitName = parse.GetValue(split)!;
@@ -178,7 +178,7 @@ internal static class EvalCommand
         var (folder, split) = colon > 0 && !Directory.Exists(spec) ? (spec[..colon], spec[(colon + 1)..]) : (spec, "train");
         if (!Directory.Exists(folder))
         {
-            throw new InvalidSettingException("--tune-also", $"{folder}: no such BEIR folder");
+            throw new UsageException("--tune-also", $"{folder}: no such BEIR folder");
         }
         return (BeirDataset.Load(folder, split), split);
     }
@@ -273,7 +273,7 @@ internal static class EvalCommand
         var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         return parts.Length == 2
             ? (parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant())
-            : throw new InvalidSettingException("--compare", $"expects two runs separated by a comma, e.g. lexical,hybrid (got '{value}').");
+            : throw new UsageException("--compare", $"expects two runs separated by a comma, e.g. lexical,hybrid (got '{value}').");
     }
 
     private static List<SearchMode> ParseModes(string value) =>

@@ -56,7 +56,7 @@ internal static class IndexCommand
                 CommitEveryDocuments = parse.GetValue(commitEvery),
                 CommitInterval = parse.GetValue(commitInterval) is > 0 and < 1e7 and var seconds
                     ? TimeSpan.FromSeconds(seconds)
-                    : throw new InvalidSettingException("--commit-interval", $"must be a positive number of seconds (got {parse.GetValue(commitInterval)})."),
+                    : throw new UsageException("--commit-interval", $"must be a positive number of seconds (got {parse.GetValue(commitInterval)})."),
                 CompactDeletedFraction = parse.GetValue(compactAt),
             };
             var filter = new FolderFilter(parse.GetValue(include) ?? [], parse.GetValue(exclude) ?? []);

@@ -111,13 +111,13 @@ internal static class ModelsCommand
                 "mean" => CheckpointPooling.Mean,
                 "cls" => CheckpointPooling.Cls,
                 "none" => CheckpointPooling.None,
-                var p => throw new InvalidSettingException("--pooling", $"unknown pooling '{p}' (use mean, cls or none)."),
+                var p => throw new UsageException("--pooling", $"unknown pooling '{p}' (use mean, cls or none)."),
             };
             var quantization = parse.GetValue(quantize)!.ToLowerInvariant() switch
             {
                 "none" => CheckpointQuantization.None,
                 "int8" => CheckpointQuantization.Int8,
-                var q => throw new InvalidSettingException("--quantize", $"unknown quantisation '{q}' (use none or int8)."),
+                var q => throw new UsageException("--quantize", $"unknown quantisation '{q}' (use none or int8)."),
             };
             var target = parse.GetValue(output) ?? Path.Combine(checkpoint, "model.onnx");
             var bytes = CheckpointConversion.ConvertBert(checkpoint, target, poolingMode, quantization);

@@ -36,24 +36,29 @@ internal static class SearchCommand
         var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
-            var directory = IndexLocation.Resolve(parse.GetValue(index)!);
-            if (!Directory.Exists(directory))
-            {
-                throw new NotFoundException($"index not found: {directory}");
-            }
-            var searchMode = parse.GetValue(mode) is { } m ? ParseMode(m) : ModelLoading.HasModel(directory) ? SearchMode.Hybrid : SearchMode.Lexical;
-            using var semanticIndex = ModelLoading.OpenIndexForSearch(directory, searchMode != SearchMode.Lexical, parse.GetValue(model), ct);
+            // The command line is checked whole before the index is touched: a refused value is a usage error.
+            var explicitMode = parse.GetValue(mode) is { } m ? ParseMode(m) : (SearchMode?)null;
             var fusion = FusionFlags(parse.GetValue(fusionMethod), parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth));
             var types = parse.GetValue(type);
             var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null
                 ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
                 : null;
             var spaceNames = parse.GetValue(spaces)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), searchMode, filter, parse.GetValue(perChunk), fusion, spaceNames)
+            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), explicitMode ?? SearchMode.Lexical, filter, parse.GetValue(perChunk), fusion, spaceNames)
             {
                 CollapseDuplicates = !parse.GetValue(showDuplicates),
                 RelevanceFloor = !parse.GetValue(noFloor),
             };
+            Refuse(request);
+
+            var directory = IndexLocation.Resolve(parse.GetValue(index)!);
+            if (!Directory.Exists(directory))
+            {
+                throw new NotFoundException($"index not found: {directory}");
+            }
+            var searchMode = explicitMode ?? (ModelLoading.HasModel(directory) ? SearchMode.Hybrid : SearchMode.Lexical);
+            request = request with { Mode = searchMode };
+            using var semanticIndex = ModelLoading.OpenIndexForSearch(directory, searchMode != SearchMode.Lexical, parse.GetValue(model), ct);
             var response = new Searcher(semanticIndex).Search(request);
 
             if (parse.GetValue(json))
@@ -116,6 +121,27 @@ internal static class SearchCommand
         return cmd;
     }
 
+    // The engine's own rule for a request (SearchRequest.Validate: an empty query, k, offset, spaces), said in the
+    // command line's words: its fields are this command's argument and options.
+    private static void Refuse(SearchRequest request)
+    {
+        try
+        {
+            request.Validate();
+        }
+        catch (InvalidSettingException e)
+        {
+            var option = e.Setting switch
+            {
+                "k" => "-k",
+                "offset" => "--offset",
+                "spaces" => "--spaces",
+                var other => other,
+            };
+            throw UsageException.From(e, option);
+        }
+    }
+
     private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";
 
     /// <summary>
@@ -140,7 +166,7 @@ internal static class SearchCommand
             null => null,
             "rrf" => FusionMethod.Rrf,
             "convex" => FusionMethod.Convex,
-            _ => throw new InvalidSettingException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
+            _ => throw new UsageException("--fusion", $"unknown fusion '{method}' (use rrf or convex)."),
         };
         double? lexical = null, dense = null;
         Dictionary<string, double>? spaceWeights = null;
@@ -152,7 +178,7 @@ internal static class SearchCommand
                 var eq = part.IndexOf('=', StringComparison.Ordinal);
                 if (eq <= 0 || !double.TryParse(part[(eq + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w))
                 {
-                    throw new InvalidSettingException("--weights", $"expected 'name=weight' pairs (lexical, dense or a space name), got '{part}'.");
+                    throw new UsageException("--weights", $"expected 'name=weight' pairs (lexical, dense or a space name), got '{part}'.");
                 }
                 var name = part[..eq].Trim();
                 if (name.Equals("lexical", StringComparison.OrdinalIgnoreCase))
@@ -176,7 +202,7 @@ internal static class SearchCommand
                 || !double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wl)
                 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var wd))
             {
-                throw new InvalidSettingException("--weights", $"expected two numbers 'lexical,dense' or name=weight pairs, got '{weights}'.");
+                throw new UsageException("--weights", $"expected two numbers 'lexical,dense' or name=weight pairs, got '{weights}'.");
             }
             (lexical, dense) = (wl, wd);
         }
@@ -188,6 +214,6 @@ internal static class SearchCommand
         "lexical" => SearchMode.Lexical,
         "dense" => SearchMode.Dense,
         "hybrid" => SearchMode.Hybrid,
-        _ => throw new InvalidSettingException("--mode", $"unknown mode '{value}' (use lexical, dense or hybrid)."),
+        _ => throw new UsageException("--mode", $"unknown mode '{value}' (use lexical, dense or hybrid)."),
     };
 }

@@ -51,7 +51,12 @@ internal static class ServeCommand
             Description = "Embedding model for indexes created through the API (a profile id, a model directory, or 'none'; several, comma-separated, give each index one vector space per model); default: the default model. PUT /indexes/{name} may name other catalog models.",
         };
 
-        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, maxRequest, maxK, upsertTimeout, model };
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Serve an address other than loopback without an API key (refused without this flag).",
+        };
+
+        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, insecure, maxRequest, maxK, upsertTimeout, model };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var options = new SearchServerOptions
@@ -60,17 +65,33 @@ internal static class ServeCommand
                 IndexesRoot = IndexLocation.Root,
                 AllowedFolderRoots = parse.GetValue(allow) ?? [],
                 ApiKey = parse.GetValue(apiKey),
+                Insecure = parse.GetValue(insecure),
                 MaxRequestBytes = parse.GetValue(maxRequest),
                 MaxK = parse.GetValue(maxK),
                 NewIndexModel = parse.GetValue(model),
                 UpsertTimeout = parse.GetValue(upsertTimeout) is > 0 and < 1e6 and var seconds
                     ? TimeSpan.FromSeconds(seconds)
-                    : throw new InvalidSettingException("--upsert-timeout", $"must be a positive number of seconds below 1000000 (got {parse.GetValue(upsertTimeout)})."),
+                    : throw new UsageException("--upsert-timeout", $"must be a positive number of seconds below 1000000 (got {parse.GetValue(upsertTimeout)})."),
             };
-            var app = SearchServer.Create(options);
+            WebApplication app;
             try
             {
-                app.StartAsync(ct).GetAwaiter().GetResult();
+                app = SearchServer.Create(options);
+            }
+            catch (InvalidSettingException e) when (e.Setting == "urls")
+            {
+                throw UsageException.From(e, "--urls");
+            }
+            try
+            {
+                try
+                {
+                    ListenFailure.StartAsync(app, options.Urls, ct).GetAwaiter().GetResult();
+                }
+                catch (ListenException e)
+                {
+                    throw new SemanticSearchException($"serve: {e.Message}", e);
+                }
                 var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
                 Console.WriteLine($"serving {IndexLocation.Root} on {string.Join(", ", addresses)}{(options.EffectiveApiKey is null ? "" : " (API key required)")}; Ctrl+C stops.");
                 // Returns when Ctrl+C (our token or the host's own console handler) asks to stop, after a graceful shutdown.

@@ -185,6 +185,11 @@ public sealed record SearchRequest(
         {
             throw new InvalidSettingException("query", "is required.");
         }
+        if (string.IsNullOrWhiteSpace(Query))
+        {
+            // An empty query would rank nothing lexically and return arbitrary nearest neighbours densely.
+            throw new InvalidSettingException("query", "must contain some text.");
+        }
         if (K is < 1 or > MaxK)
         {
             throw new InvalidSettingException("k", $"must be between 1 and {MaxK} (got {K}).");

@@ -73,16 +73,6 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Search_BadMode_ExitsOneNamingTheOption()
-    {
-        using var root = new TempDir();
-        Assert.Equal(0, CliRunner.Run(root.Path, "index", "samples/docs", "--index", "s", "--model", "none").ExitCode);
-        var result = CliRunner.Run(root.Path, "search", "x", "--index", "s", "--mode", "psychic");
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--mode", result.Stderr);
-    }
-
-    [Fact]
     public void Help_ListsEveryCommand()
     {
         using var root = new TempDir();

@@ -151,10 +151,10 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public void Eval_SaveFusionWithoutTuning_ExitsOneNamingTheOption()
+    public void Eval_SaveFusionWithoutTuning_ExitsWithTheUsageCodeNamingTheOption()
     {
         var run = CliRunner.Run(_root.Path, "eval", _data.Path, "--save-fusion", "target");
-        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(64, run.ExitCode);
         Assert.Contains("--save-fusion", run.Stderr);
     }
 }
