@@ -54,13 +54,7 @@ public sealed class OnnxEncoderFormat : IModelFormat
         return int8
             ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory, profile), revisionSuffix: Int8Variant.RevisionSuffix,
                 unpaddedGraphFile: Int8Variant.EnsureUnpadded(directory, profile))
-            : OpenFloat(directory, profile);
-    }
-
-    private static OnnxTextEncoder OpenFloat(string directory, ModelProfile profile)
-    {
-        var (graph, unpadded) = FusedFloatVariant.Ensure(directory);
-        return OnnxTextEncoder.Open(directory, profile, graphFile: graph, unpaddedGraphFile: unpadded);
+            : OnnxTextEncoder.Open(directory, profile);
     }
 
     private static bool HasTokenizerFiles(string directory) =>
