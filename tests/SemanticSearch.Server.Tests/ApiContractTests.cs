@@ -119,7 +119,8 @@ public sealed class ApiContractTests
         await using var server = await TestServer.StartAsync();
         // 25 documents that all match, with different term frequencies and lengths so scores differ and some tie.
         var docs = Enumerable.Range(0, 25)
-            .Select(i => ($"d{i:D2}", $"Doc {i}", string.Join(' ', Enumerable.Repeat("lantern", 1 + i % 4)) + " filler words " + new string('x', i % 3 + 1)))
+            // the number in the text keeps the 25 texts distinct (identical texts would collapse into one hit)
+            .Select(i => ($"d{i:D2}", $"Doc {i}", string.Join(' ', Enumerable.Repeat("lantern", 1 + i % 4)) + $" filler words {i} " + new string('x', i % 3 + 1)))
             .ToArray();
         await server.AddDocuments("paging", docs);
         var all = TestServer.DocIds(await server.Search("paging", new { query = "lantern", k = 25 }));
