@@ -97,7 +97,7 @@ public sealed class SearchPageBrowserTests
         var hit = page.Locator("#results li.hit").First;
         await Expect(hit.Locator("h2")).ToHaveTextAsync("<img src=x onerror=\"window.pwned=1\"> lava title");
         await Expect(hit.Locator("p.snippet")).ToContainTextAsync("<script>window.pwned=2</script> & <b>bold</b>");
-        Assert.Equal(0, await page.Locator("#results img, #results script, #results p.snippet *:not(mark), #results h2 *:not(mark)").CountAsync());
+        Assert.Equal(0, await page.Locator("#results img, #results script, #results p.snippet *:not(mark), #results h2 > :not(a), #results h2 a *:not(mark)").CountAsync());
         Assert.Equal("undefined", await page.EvaluateAsync<string>("typeof window.pwned"));
         // The query word is highlighted inside the escaped text.
         Assert.Equal(["lava", "lava"], await hit.Locator("mark").AllInnerTextsAsync());
@@ -125,5 +125,61 @@ public sealed class SearchPageBrowserTests
         await page.Locator("#q").FillAsync("glaciers");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#results li.hit h2")).ToHaveTextAsync("Glaciers");
+    }
+
+    [Fact]
+    public async Task SearchPage_DeepLinksAndDefaults_RoundTripModePageSuggestionPhraseAndCopies()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { NewIndexModel = TestModels.TestBertDirectory });
+        var notes = Enumerable.Range(1, 22).Select(i => ($"notes/n{i:D2}", $"Lava note {i}", $"Lava flow number {i} cooled into basalt {new string('b', i)}.")).ToList();
+        notes.Add(("peaks/etna", "Etna", "The volcano erupts every few years."));
+        notes.Add(("faq/a", "Copy one", "Obsidian is volcanic glass."));
+        notes.Add(("mirror/a", "Copy two", "Obsidian is volcanic glass."));
+        await server.AddDocuments("geo", [.. notes]);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromium(playwright);
+        var page = await browser.NewPageAsync();
+
+        // an index with a model opens in its default mode, hybrid, as the CLI and the API do
+        await page.GotoAsync(server.BaseAddress + "?index=geo");
+        await Expect(page.Locator("input[name=mode][value=hybrid]")).ToBeCheckedAsync();
+
+        // a deep link: index, query, mode and page come from the URL; the page shows the API's second page of ten
+        var second = TestServer.DocIds(await server.Search("geo", new { query = "lava", mode = "lexical", k = 10, offset = 10 }));
+        Assert.Equal(10, second.Count);
+        await page.GotoAsync(server.BaseAddress + "?index=geo&q=lava&mode=lexical&page=2");
+        await Expect(page.Locator("input[name=mode][value=lexical]")).ToBeCheckedAsync();
+        await Expect(page.Locator("#summary")).ToContainTextAsync("Results 11–20");
+        var shown = await page.Locator("#results li.hit").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.doc)");
+        Assert.Equal(second, shown);
+        // each title links to the document endpoint, its id's '/' kept
+        Assert.Equal("/indexes/geo/documents/" + second[0], await page.Locator("#results li.hit h2 a").First.GetAttributeAsync("href"));
+        await page.Locator("#next").ClickAsync();
+        await Expect(page.Locator("#summary")).ToContainTextAsync("Results 21–");
+        var url = new Uri(page.Url);
+        Assert.Contains("page=3", url.Query, StringComparison.Ordinal);
+        Assert.Contains("mode=lexical", url.Query, StringComparison.Ordinal);
+        Assert.Contains("q=lava", url.Query, StringComparison.Ordinal);
+
+        // a typo BM25 finds nothing for: the page offers the index's own word, and shows its results
+        await page.Locator("#q").FillAsync("volcanno");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#didyoumean")).ToBeVisibleAsync();
+        await Expect(page.Locator("#suggestion")).ToHaveTextAsync("volcano");
+        await Expect(page.Locator("#results li.hit").First).ToHaveAttributeAsync("data-doc", "peaks/etna");
+        await page.Locator("#suggestion").ClickAsync();
+        await Expect(page.Locator("#q")).ToHaveValueAsync("volcano");
+        await Expect(page.Locator("#didyoumean")).ToBeHiddenAsync();
+
+        // a phrase is said to be understood as one
+        await page.Locator("#q").FillAsync("\"lava flow\"");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#understood")).ToContainTextAsync("required: \"lava flow\"");
+
+        // two copies of one text: one card, naming the other
+        await page.Locator("#q").FillAsync("obsidian");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#results li.hit")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#results li.hit .also")).ToContainTextAsync("also at:");
     }
 }
