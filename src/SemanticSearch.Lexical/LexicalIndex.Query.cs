@@ -46,6 +46,36 @@ public sealed record TermCorrection(int Start, int Length, string Typed, string 
 public sealed partial class LexicalIndex
 {
     /// <summary>
+    /// Where the searchable words of <paramref name="query"/> (its plain words and the words of its required clauses,
+    /// not its exclusions) occur in <paramref name="text"/>, as BM25 matches them: both sides through the index's
+    /// analyzer, so "volcanoes" marks "volcano" (the same stem) and a stop word ("how") marks nothing. Character spans
+    /// (start, length) into <paramref name="text"/>, in order.
+    /// </summary>
+    public IReadOnlyList<(int Start, int Length)> Highlights(string text, LexicalQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(query);
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var clause in query.Free.Concat(query.Required))
+        {
+            wanted.UnionWith(Analyze(clause.Text));
+        }
+        var spans = new List<(int, int)>();
+        if (wanted.Count == 0 || text.Length == 0)
+        {
+            return spans;
+        }
+        foreach (var (term, start, end) in AnalyzeWithOffsets(text))
+        {
+            if (wanted.Contains(term))
+            {
+                spans.Add((start, end - start));
+            }
+        }
+        return spans;
+    }
+
+    /// <summary>
     /// The top <paramref name="k"/> chunks for a parsed <paramref name="query"/> (see <see cref="LexicalQuery"/>); a
     /// plain query ranks as <see cref="Search(string, int, LexicalFilter?)"/>.
     /// </summary>

@@ -63,7 +63,11 @@ public sealed class SearchPageBrowserTests
             await Expect(hits.First.Locator(".ranks")).ToContainTextAsync("dense —");
             var marks = await hits.First.Locator("mark").AllInnerTextsAsync();
             Assert.NotEmpty(marks);
-            Assert.All(marks, m => Assert.True(m.StartsWith("volcano", StringComparison.OrdinalIgnoreCase) || m.StartsWith("eruption", StringComparison.OrdinalIgnoreCase), m));
+            // marks are the server's, as BM25 matches: the stems "volcano" and "erupt" (so "erupted" too), whole words
+            Assert.All(marks, m => Assert.True(m.StartsWith("volcano", StringComparison.OrdinalIgnoreCase) || m.StartsWith("erupt", StringComparison.OrdinalIgnoreCase), m));
+            var snippet = await hits.First.Locator("p.snippet").InnerTextAsync();
+            Assert.DoesNotContain(System.Text.RegularExpressions.Regex.Matches(snippet, @"\w+").Select(w => w.Value),
+                w => (w.StartsWith("volcano", StringComparison.OrdinalIgnoreCase) || w.StartsWith("erupt", StringComparison.OrdinalIgnoreCase)) && !marks.Contains(w));
             await Expect(page.Locator("#summary")).ToContainTextAsync("lexical");
 
             await Expect(page.Locator("#pager")).ToBeHiddenAsync(); // one page of results: no paging buttons

@@ -65,7 +65,7 @@ internal static class SearchCommand
             {
                 CommonOptions.PrintJson(new
                 {
-                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt }),
+                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, h.Snippet, snippetHighlights = h.SnippetHighlights, titleHighlights = h.TitleHighlights, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt }),
                     mode = response.Mode,
                     fusion = response.Fusion,
                     spaces = response.Spaces,
@@ -94,7 +94,7 @@ internal static class SearchCommand
                 rank++;
                 AnsiConsole.MarkupLine($"[bold]{rank,2}.[/] [green]{h.Score:F3}[/]  [bold]{Markup.Escape(h.Title)}[/]");
                 AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]");
-                AnsiConsole.MarkupLine($"    {Markup.Escape(h.Snippet)}");
+                AnsiConsole.MarkupLine($"    {Emphasised(h.Snippet, h.SnippetHighlights)}");
                 if (h.AlsoAt is { Count: > 0 } copies)
                 {
                     AnsiConsole.MarkupLine($"    [grey]also at: {Markup.Escape(string.Join(", ", copies.Select(c => c.Path.Length > 0 ? c.Path : c.DocId)))}[/]");
@@ -140,6 +140,23 @@ internal static class SearchCommand
             };
             throw UsageException.From(e, option);
         }
+    }
+
+    // The query's words in bold (plain emphasis: redirected output gets the bare text), the rest escaped.
+    private static string Emphasised(string text, IReadOnlyList<TextHighlight> spans)
+    {
+        var sb = new System.Text.StringBuilder();
+        var last = 0;
+        foreach (var s in spans.OrderBy(s => s.Start))
+        {
+            if (s.Start < last || s.Start + s.Length > text.Length)
+            {
+                continue;
+            }
+            sb.Append(Markup.Escape(text[last..s.Start])).Append("[bold]").Append(Markup.Escape(text.Substring(s.Start, s.Length))).Append("[/]");
+            last = s.Start + s.Length;
+        }
+        return sb.Append(Markup.Escape(text[last..])).ToString();
     }
 
     private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";

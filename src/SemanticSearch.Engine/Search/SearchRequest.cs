@@ -243,7 +243,16 @@ public sealed record SearchHit(
     /// <see cref="SearchRequest.CollapseDuplicates"/>), in id order; null when it has none or duplicates were not collapsed.
     /// </summary>
     public IReadOnlyList<DuplicateDocument>? AlsoAt { get; init; }
+
+    /// <summary>Where the query's words occur in <see cref="Snippet"/>, as BM25 matches them (stemmed, no stop words).</summary>
+    public IReadOnlyList<TextHighlight> SnippetHighlights { get; init; } = [];
+
+    /// <summary>Where the query's words occur in <see cref="Title"/>.</summary>
+    public IReadOnlyList<TextHighlight> TitleHighlights { get; init; } = [];
 }
+
+/// <summary>A highlighted span of a hit's text: <paramref name="Start"/> and <paramref name="Length"/> in UTF-16 characters.</summary>
+public readonly record struct TextHighlight(int Start, int Length);
 
 /// <summary>A document collapsed into a hit because its extracted text is the same.</summary>
 /// <param name="DocId">Its id.</param>

@@ -71,10 +71,13 @@ public sealed class Searcher
                     }
                 }
             }
-            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, Snippets.Build(chunk.Text, query.EmbeddingText), c.Score,
+            var snippet = Snippets.Build(chunk.Text, query.EmbeddingText);
+            hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, snippet, c.Score,
                 c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace)
             {
                 AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
+                SnippetHighlights = Highlights(snippet, query),
+                TitleHighlights = Highlights(doc.Title, query),
             });
         }
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
@@ -196,6 +199,9 @@ public sealed class Searcher
         }
         return doc;
     }
+
+    private List<TextHighlight> Highlights(string text, LexicalQuery query) =>
+        _index.Lexical.Highlights(text, query).Select(h => new TextHighlight(h.Start, h.Length)).ToList();
 
     // The other documents with this one's text, or null when it has none.
     private IReadOnlyList<DuplicateDocument>? DuplicatesOf(DocumentRecord doc)

@@ -25,6 +25,11 @@ public sealed class DuplicateFilesTests
         Assert.Equal(shown == "faq/jam.html" ? "faq-print/jam.html" : "faq/jam.html", copy.GetProperty("docId").GetString());
         Assert.Equal(Path.Combine(src.Path, copy.GetProperty("docId").GetString()!), copy.GetProperty("path").GetString());
         Assert.Contains(collapsed, h => h.GetProperty("docId").GetString() == "tray.txt");
+        // --json carries the snippet and where the query's words are in it, as BM25 matches them
+        var snippet = page.GetProperty("snippet").GetString()!;
+        var marked = page.GetProperty("snippetHighlights").EnumerateArray()
+            .Select(s => snippet.Substring(s.GetProperty("start").GetInt32(), s.GetProperty("length").GetInt32())).ToList();
+        Assert.Equal(["paper", "jam", "rear", "tray"], marked);
 
         var text = CliRunner.Run(root.Path, "search", "paper jam rear tray", "--index", "t");
         Assert.Contains("also at: " + copy.GetProperty("path").GetString(), text.Stdout);
