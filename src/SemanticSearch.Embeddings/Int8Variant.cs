@@ -82,7 +82,7 @@ public static class Int8Variant
         {
             throw new CorruptDataException(source, "the graph has no float weight products to quantise; use precision float32 for this model");
         }
-        WriteWhole(directory, target, quantized.Model, "the int8 variant of the model");
+        DerivedGraphFile.WriteWhole(directory, target, quantized.Model, "the int8 variant of the model");
         return name;
     }
 
@@ -113,29 +113,7 @@ public static class Int8Variant
         {
             return null;
         }
-        WriteWhole(directory, target, rewritten.Model, "the unpadded graph of the model");
+        DerivedGraphFile.WriteWhole(directory, target, rewritten.Model, "the unpadded graph of the model");
         return name;
-    }
-
-    // Written to a temporary name, then renamed: the file appears whole or not at all.
-    private static void WriteWhole(string directory, string target, byte[] bytes, string what)
-    {
-        var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, target, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new StoreWriteException(directory, $"cannot write {what} ({e.Message}); the model directory must be writable once", e);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
     }
 }

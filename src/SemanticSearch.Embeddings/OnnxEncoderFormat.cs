@@ -54,7 +54,12 @@ public sealed class OnnxEncoderFormat : IModelFormat
         return int8
             ? OnnxTextEncoder.Open(directory, profile, graphFile: Int8Variant.Ensure(directory, profile), revisionSuffix: Int8Variant.RevisionSuffix,
                 unpaddedGraphFile: Int8Variant.EnsureUnpadded(directory, profile))
-            : OnnxTextEncoder.Open(directory, profile);
+            : OpenFloat(directory, profile);
+    }
+
+    private static OnnxTextEncoder OpenFloat(string directory, ModelProfile profile)
+    {
+        return OnnxTextEncoder.Open(directory, profile, graphFile: FusedFloatVariant.Ensure(directory));
     }
 
     private static bool HasTokenizerFiles(string directory) =>

@@ -157,6 +157,47 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
     }
 
     [Fact]
+    public void FusedFloatVariant_FloatProfile_RunsTheFusedGraphWithThePublishedVectorsAndRevision()
+    {
+        var rows = Rows();
+        var passages = rows.Where(r => r.Role == "passage").ToList();
+        var texts = passages.Select(r => r.Text).ToList();
+        var profile = arctic.Profile with { Precision = ModelPrecision.Float32 };
+        using var encoder = (OnnxTextEncoder)OnnxEncoderFormat.Instance.OpenEncoder(profile, arctic.Directory, null);
+
+        Assert.Equal(arctic.Encoder.Info.Revision, encoder.Info.Revision);
+        Assert.True(File.Exists(Path.Combine(arctic.Directory, FusedFloatVariant.FileName)), "the fused graph was not derived");
+        // a padded batch through the fused graph, and each query alone
+        var ours = encoder.Encode(texts, TextRole.Passage);
+        AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), ours, "fused float");
+        for (var i = 0; i < passages.Count; i++)
+        {
+            Assert.True(Cosine(ours.AsSpan(i * 384, 384), passages[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
+        }
+        foreach (var query in rows.Where(r => r.Role == "query"))
+        {
+            AssertNear(arctic.Encoder.Encode([query.Text], TextRole.Query), encoder.Encode([query.Text], TextRole.Query), "lone query");
+        }
+    }
+
+    [Fact]
+    public void FusedFloatVariant_ModelOnnxReplaced_NeverRunsTheStalePlan()
+    {
+        using var copy = new TempDirectory();
+        foreach (var file in new[] { "model.onnx", "vocab.txt" })
+        {
+            File.Copy(Path.Combine(arctic.Directory, file), Path.Combine(copy.Path, file));
+        }
+        Assert.Equal(FusedFloatVariant.FileName, FusedFloatVariant.Ensure(copy.Path));
+
+        // a user replaces the local model's graph with one the fusion does not recognise (the seeded test model)
+        var seeded = SemanticSearch.Testing.TestEncoderModel.Create(Path.Combine(copy.Path, "seeded"), TestPaths.VocabTxt, hidden: 64).Directory;
+        File.Copy(Path.Combine(seeded, "model.onnx"), Path.Combine(copy.Path, "model.onnx"), overwrite: true);
+
+        Assert.Equal(OnnxEncoderFormat.OnnxFileName, FusedFloatVariant.Ensure(copy.Path));
+    }
+
+    [Fact]
     public void Int8Variant_PublishedGraph_FusedInt8AgreesWithUnfusedInt8AndTheReference()
     {
         var rows = Rows().Where(r => r.Role == "passage").ToList();
