@@ -94,7 +94,7 @@ internal static class SearchTranslation
             switch (value.ValueKind)
             {
                 case System.Text.Json.JsonValueKind.String:
-                    result[key] = [value.GetString()!];
+                    result[key] = [Text(value, field)];
                     break;
                 case System.Text.Json.JsonValueKind.Array:
                     var values = new List<string>();
@@ -104,7 +104,7 @@ internal static class SearchTranslation
                         {
                             throw new InvalidSettingException(field, $"each value of the list must be a string (got {item.ValueKind.ToString().ToLowerInvariant()}).");
                         }
-                        values.Add(item.GetString()!);
+                        values.Add(Text(item, field));
                     }
                     if (values.Count == 0)
                     {
@@ -183,6 +183,19 @@ internal static class SearchTranslation
             result.Add(d);
         }
         return result;
+    }
+
+    // A JSON string's text; one that holds a lone surrogate has none and is refused naming the field.
+    private static string Text(System.Text.Json.JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new InvalidSettingException(field, "holds a string that is not valid Unicode (a lone surrogate).");
+        }
     }
 
     private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";

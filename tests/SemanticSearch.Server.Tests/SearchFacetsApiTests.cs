@@ -124,6 +124,7 @@ public sealed class SearchFacetsApiTests : IAsyncLifetime
     [InlineData("{\"query\": \"basalt\", \"filter\": {\"metadata\": {\"team\": {\"or\": \"geo\"}}}}", "filter.metadata.team")]
     [InlineData("{\"query\": \"basalt\", \"filter\": {\"modifiedBefore\": \"last tuesday\"}}", "filter.modifiedBefore")]
     [InlineData("{\"query\": \"basalt\", \"facets\": \"yes\"}", "facets")]
+    [InlineData("{\"query\": \"basalt\", \"filter\": {\"metadata\": {\"team\": [\"\\ud800\"]}}}", "filter.metadata.team")]
     [InlineData("{\"query\": \"basalt\", \"filter\": {\"pathPrefix\": \"guides\\u0001\"}}", "filter.pathPrefix")]
     public async Task Search_MalformedFilter_400NamingTheField(string body, string field)
     {
