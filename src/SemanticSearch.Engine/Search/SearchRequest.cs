@@ -309,8 +309,9 @@ public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mo
 {
     /// <summary>
     /// The number of hits the query has. Lexical: exact (<see cref="TotalExact"/>), every document (per chunk: chunk)
-    /// BM25 matches under the query and the filter. Dense and hybrid: a lower bound, the fused candidates the
-    /// retrievers returned (at most the fusion depth from each) that the filter, the query's required and excluded
+    /// BM25 matches under the query and the filter. Dense and hybrid: a lower bound, the candidates the retrievers
+    /// returned (hybrid, or dense over several spaces: up to the fusion depth from each, fused; dense over one space:
+    /// the nearest offset + k, deeper when duplicates collapse) that the filter, the query's required and excluded
     /// clauses and the relevance floor kept. Duplicates (<see cref="SearchRequest.CollapseDuplicates"/>) are counted
     /// each, as the documents they are: collapsing shapes the page, not the count.
     /// </summary>
