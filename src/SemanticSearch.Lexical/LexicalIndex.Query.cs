@@ -97,6 +97,59 @@ public sealed partial class LexicalIndex
     }
 
     /// <summary>
+    /// Every match of <paramref name="query"/> under <paramref name="filter"/>, unranked, as the document id of each:
+    /// the matching documents once each (their document entries, as <see cref="SearchDocuments(LexicalQuery, int, LexicalFilter?)"/>
+    /// ranks them; in lexical format 1, documents with a matching chunk), or with <paramref name="perChunk"/> one entry
+    /// per matching chunk. Its count is the exact number of lexical hits the query has; hit totals and facets count it.
+    /// </summary>
+    public IReadOnlyList<string> MatchingDocuments(LexicalQuery query, LexicalFilter? filter, bool perChunk)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var byDocument = !perChunk && HasDocumentEntries;
+        var q = BuildQuery(query, byDocument ? DocumentField : ContentsField);
+        if (q is null)
+        {
+            return [];
+        }
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var ids = new List<string>();
+            var collector = new MatchCollector(ids);
+            if (f is null)
+            {
+                searcher.Search(q, collector);
+            }
+            else
+            {
+                searcher.Search(q, f, collector);
+            }
+            return perChunk || byDocument ? ids : (IReadOnlyList<string>)ids.Distinct(StringComparer.Ordinal).ToList();
+        });
+    }
+
+    // The document id of every matching entry, one per match, in any order.
+    private sealed class MatchCollector(List<string> ids) : ICollector
+    {
+        private BinaryDocValues? _docIds;
+        private readonly BytesRef _bytes = new();
+
+        public void SetScorer(Scorer scorer)
+        {
+        }
+
+        public void SetNextReader(AtomicReaderContext context) => _docIds = FieldCache.DEFAULT.GetTerms(context.AtomicReader, DocIdField, false);
+
+        public void Collect(int doc)
+        {
+            _docIds!.Get(doc, _bytes);
+            ids.Add(_bytes.Utf8ToString());
+        }
+
+        public bool AcceptsDocsOutOfOrder => true;
+    }
+
+    /// <summary>
     /// The best chunk for the positive part of <paramref name="query"/> (its words and required clauses, each optional
     /// here so a phrase cut by a chunk boundary still picks a chunk; exclusions play no part) of each document.
     /// </summary>

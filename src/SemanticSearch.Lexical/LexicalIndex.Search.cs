@@ -310,9 +310,20 @@ public sealed partial class LexicalIndex
         }
         var bq = new BooleanQuery();
         var any = false;
-        if (!string.IsNullOrEmpty(filter.PathPrefix))
+        if (!string.IsNullOrEmpty(filter.PathPrefix) && RelativePrefix(filter.PathPrefix).Length > 0)
         {
-            bq.Add(new PrefixQuery(new Term(PathField, filter.PathPrefix)), Occur.MUST);
+            // absolute (the full path) or relative (the id's form: "docs/guide", "./docs", "docs\\guide"); a prefix of
+            // either field admits the document, so one form never silently finds nothing where the other finds it
+            var either = new BooleanQuery
+            {
+                { new PrefixQuery(new Term(PathField, filter.PathPrefix)), Occur.SHOULD },
+            };
+            var relative = RelativePrefix(filter.PathPrefix);
+            if (relative.Length > 0)
+            {
+                either.Add(new PrefixQuery(new Term(DocIdField, relative)), Occur.SHOULD);
+            }
+            bq.Add(either, Occur.MUST);
             any = true;
         }
         if (filter.FileTypes is { Count: > 0 } types)
@@ -325,9 +336,9 @@ public sealed partial class LexicalIndex
             bq.Add(or, Occur.MUST);
             any = true;
         }
-        if (filter.ModifiedAfterUtc is { } after)
+        if (filter.ModifiedAfterUtc is not null || filter.ModifiedBeforeUtc is not null)
         {
-            bq.Add(NumericRangeQuery.NewInt64Range(ModifiedField, after.ToUniversalTime().Ticks, null, false, true), Occur.MUST);
+            bq.Add(NumericRangeQuery.NewInt64Range(ModifiedField, filter.ModifiedAfterUtc?.ToUniversalTime().Ticks, filter.ModifiedBeforeUtc?.ToUniversalTime().Ticks, false, false), Occur.MUST);
             any = true;
         }
         if (filter.Metadata is { Count: > 0 } meta)
@@ -338,6 +349,31 @@ public sealed partial class LexicalIndex
             }
             any = true;
         }
+        if (filter.MetadataAnyOf is { Count: > 0 } anyOf)
+        {
+            foreach (var (key, values) in anyOf)
+            {
+                // an empty list admits nothing (a boolean query without clauses matches no entry)
+                var or = new BooleanQuery();
+                foreach (var value in values)
+                {
+                    or.Add(new TermQuery(new Term(MetaPrefix + key, value)), Occur.SHOULD);
+                }
+                bq.Add(or, Occur.MUST);
+            }
+            any = true;
+        }
         return any ? new QueryWrapperFilter(bq) : null;
+    }
+
+    // The id form of a path prefix: '/' separators, no leading "./"; empty for "." or "./" (the whole folder: no condition).
+    internal static string RelativePrefix(string prefix)
+    {
+        var p = prefix.Replace('\\', '/');
+        while (p.StartsWith("./", StringComparison.Ordinal))
+        {
+            p = p[2..];
+        }
+        return p == "." ? string.Empty : p;
     }
 }

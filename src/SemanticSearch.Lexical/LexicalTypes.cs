@@ -40,11 +40,19 @@ public sealed record LexicalChunk(
     IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>Restricts results to chunks whose document matches every given condition.</summary>
+/// <param name="PathPrefix">The document's full path, or its id (the path relative to the indexed folder, with '/'), starts with this.</param>
+/// <param name="FileTypes">The extension is one of these.</param>
+/// <param name="ModifiedAfterUtc">Modified strictly after this instant.</param>
+/// <param name="Metadata">Every key has exactly this value.</param>
+/// <param name="ModifiedBeforeUtc">Modified strictly before this instant.</param>
+/// <param name="MetadataAnyOf">Every key has one of its listed values (an OR list per key; keys AND together).</param>
 public sealed record LexicalFilter(
     string? PathPrefix = null,
     IReadOnlyList<string>? FileTypes = null,
     DateTime? ModifiedAfterUtc = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    DateTime? ModifiedBeforeUtc = null,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null);
 
 /// <summary>A lexical match: chunk id, its document and its BM25 score.</summary>
 public readonly record struct LexicalHit(long ChunkId, string DocumentId, float Score);

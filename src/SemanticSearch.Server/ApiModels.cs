@@ -17,14 +17,21 @@ public sealed record SearchBody(
     FusionBody? Fusion = null,
     IReadOnlyList<string>? Spaces = null,
     bool? CollapseDuplicates = null,
-    bool? RelevanceFloor = null);
+    bool? RelevanceFloor = null,
+    bool? Facets = null);
 
-/// <summary>Metadata conditions of a search.</summary>
+/// <summary>Metadata conditions of a search; a hit meets every one given.</summary>
+/// <param name="PathPrefix">The full path, or the id (the path relative to the indexed folder), starts with this.</param>
+/// <param name="FileTypes">The extension is one of these (".pdf", "md").</param>
+/// <param name="ModifiedAfter">Modified strictly after this instant.</param>
+/// <param name="Metadata">Per key, a string (that value) or an array of strings (any of them).</param>
+/// <param name="ModifiedBefore">Modified strictly before this instant.</param>
 public sealed record FilterBody(
     string? PathPrefix = null,
     IReadOnlyList<string>? FileTypes = null,
     DateTime? ModifiedAfter = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Metadata = null,
+    DateTime? ModifiedBefore = null);
 
 /// <summary>
 /// Fusion fields of a hybrid search: the shape of a response's <c>fusion</c> (<see cref="FusionOptions"/>), every
@@ -55,9 +62,12 @@ public sealed record WeightsBody(double? Lexical = null, double? Dense = null);
 /// the hit, and <c>spaces</c> holds the rank and score of every vector space that did (the explanation of a fused rank).
 /// <c>understood</c> says how the query's syntax was read (phrases, +required, -excluded, what was read as text);
 /// <c>didYouMean</c> is the corrected query whose hits these are, when the query as typed had no lexical match.
+/// <c>total</c> counts the query's hits (<see cref="SearchResponse.Total"/>: exact when <c>totalExact</c>, lexically;
+/// a lower bound in dense and hybrid mode); <c>facets</c> counts them by file type, folder and source when asked.
+/// Each hit carries its document's <c>metadata</c>.
 /// </remarks>
 public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, string Mode, int K, int Offset, double TookMs, FusionOptions? Fusion, IReadOnlyList<string>? Spaces = null,
-    QueryUnderstanding? Understood = null, string? DidYouMean = null);
+    QueryUnderstanding? Understood = null, string? DidYouMean = null, long Total = 0, bool TotalExact = false, SearchFacets? Facets = null);
 
 /// <summary>Body of <c>PUT /indexes/{name}</c>: the models of its vector spaces (default: the server's configured model; ["none"]: BM25 only).</summary>
 public sealed record CreateIndexBody(IReadOnlyList<string>? Models = null);

@@ -181,7 +181,8 @@ public static class SearchServer
             var search = SearchTranslation.ToRequest(body, options.MaxK, view.Index.Manifest.Model is not null);
             var response = view.Searcher.Search(search);
             return Results.Ok(new SearchResult(response.Hits, response.Mode.ToString().ToLowerInvariant(),
-                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces, response.Understood, response.DidYouMean));
+                search.K, search.Offset, Math.Round(response.TookMs, 3), response.Fusion, response.Spaces, response.Understood, response.DidYouMean,
+                response.Total, response.TotalExact, response.Facets));
         }).WithName("search").Accepts<SearchBody>("application/json").Produces<SearchResult>()
             .Documented("Search an index: hybrid, dense or lexical, with the query syntax, filters and fusion fields over the index's.", key, 400, 404, 409, 413, 500);
 

@@ -41,6 +41,7 @@ internal static class SearchTranslation
         {
             CollapseDuplicates = body.CollapseDuplicates ?? true,
             RelevanceFloor = body.RelevanceFloor ?? true,
+            Facets = body.Facets ?? false,
         };
         request.Validate();
         return request;
@@ -62,20 +63,60 @@ internal static class SearchTranslation
                 }
             }
         }
-        if (f.Metadata is { } meta)
+        if (f.PathPrefix is { } prefix && (prefix.Length > MaxPathPrefixLength || prefix.Any(char.IsControl)))
         {
-            foreach (var (key, value) in meta)
-            {
-                if (key.Length is 0 or > 128 || value is null)
-                {
-                    throw new InvalidSettingException("filter.metadata", "keys must be 1 to 128 characters and values strings.");
-                }
-            }
+            throw new InvalidSettingException("filter.pathPrefix", $"must be at most {MaxPathPrefixLength} characters without control characters.");
         }
         // ".PDF", "pdf" and ".pdf" all mean the same file type; the index stores lower-case extensions with the dot.
         var normalised = f.FileTypes?.Select(t => (t.StartsWith('.') ? t : "." + t).ToLowerInvariant()).ToList();
         return new SearchFilter(string.IsNullOrEmpty(f.PathPrefix) ? null : f.PathPrefix, normalised,
-            f.ModifiedAfter?.ToUniversalTime(), f.Metadata);
+            f.ModifiedAfter?.ToUniversalTime(), null, f.ModifiedBefore?.ToUniversalTime(), ToMetadata(f.Metadata));
+    }
+
+    /// <summary>The longest path prefix accepted.</summary>
+    public const int MaxPathPrefixLength = 4096;
+
+    // Per key: one string (that value) or a non-empty array of strings (any of them); anything else names the key.
+    private static Dictionary<string, IReadOnlyList<string>>? ToMetadata(IReadOnlyDictionary<string, System.Text.Json.JsonElement>? meta)
+    {
+        if (meta is null)
+        {
+            return null;
+        }
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (key, value) in meta)
+        {
+            if (key.Length is 0 or > 128)
+            {
+                throw new InvalidSettingException("filter.metadata", "keys must be 1 to 128 characters.");
+            }
+            var field = $"filter.metadata.{Clip(key)}";
+            switch (value.ValueKind)
+            {
+                case System.Text.Json.JsonValueKind.String:
+                    result[key] = [Text(value, field)];
+                    break;
+                case System.Text.Json.JsonValueKind.Array:
+                    var values = new List<string>();
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        if (item.ValueKind != System.Text.Json.JsonValueKind.String)
+                        {
+                            throw new InvalidSettingException(field, $"each value of the list must be a string (got {item.ValueKind.ToString().ToLowerInvariant()}).");
+                        }
+                        values.Add(Text(item, field));
+                    }
+                    if (values.Count == 0)
+                    {
+                        throw new InvalidSettingException(field, "lists no value; give a string or a non-empty array of strings.");
+                    }
+                    result[key] = values;
+                    break;
+                default:
+                    throw new InvalidSettingException(field, $"must be a string or an array of strings (got {value.ValueKind.ToString().ToLowerInvariant()}).");
+            }
+        }
+        return result;
     }
 
     // Parsing only: the fields are merged over the index's fusion, and checked, by the engine (FusionOverride.Over).
@@ -142,6 +183,19 @@ internal static class SearchTranslation
             result.Add(d);
         }
         return result;
+    }
+
+    // A JSON string's text; one that holds a lone surrogate has none and is refused naming the field.
+    private static string Text(System.Text.Json.JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new InvalidSettingException(field, "holds a string that is not valid Unicode (a lone surrogate).");
+        }
     }
 
     private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";

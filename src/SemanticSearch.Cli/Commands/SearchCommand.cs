@@ -31,23 +31,36 @@ internal static class SearchCommand
         var showDuplicates = new Option<bool>("--show-duplicates") { Description = "List documents with identical text separately (default: one result, naming the copies)." };
         var noFloor = new Option<bool>("--no-floor") { Description = "Hybrid: keep every fused candidate, also vector hits no closer than the index's unrelated documents (default: drop them)." };
         var type = new Option<string[]>("--type") { Description = "Only files of these types (e.g. --type .pdf --type .md).", AllowMultipleArgumentsPerToken = true };
-        var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path starts with this." };
+        var pathPrefix = new Option<string?>("--path-prefix") { Description = "Only files whose full path, or id (the path relative to the indexed folder, e.g. guides/), starts with this." };
+        var modifiedAfter = new Option<string?>("--modified-after") { Description = "Only files modified after this instant (ISO 8601, e.g. 2024-05-01 or 2024-05-01T10:00:00Z; UTC unless it names an offset)." };
+        var modifiedBefore = new Option<string?>("--modified-before") { Description = "Only files modified before this instant (ISO 8601, as --modified-after)." };
+        var meta = new Option<string[]>("--meta")
+        {
+            Description = "Only documents whose metadata has key=value; repeat a key to allow any of its values (--meta team=geo --meta team=sea).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var facets = new Option<bool>("--facets") { Description = "Count the hits by file type, top-level folder and source." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, fusionMethod, rrfK, weights, depth };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, modifiedAfter, modifiedBefore, meta, facets, fusionMethod, rrfK, weights, depth };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             // The command line is checked whole before the index is touched: a refused value is a usage error.
             var explicitMode = parse.GetValue(mode) is { } m ? ParseMode(m) : (SearchMode?)null;
             var fusion = FusionFlags(parse.GetValue(fusionMethod), parse.GetValue(rrfK), parse.GetValue(weights), parse.GetValue(depth));
             var types = parse.GetValue(type);
-            var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null
-                ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null)
+            var after = Instant(parse.GetValue(modifiedAfter), "--modified-after");
+            var before = Instant(parse.GetValue(modifiedBefore), "--modified-before");
+            var metadata = MetadataFilter(parse.GetValue(meta));
+            var filter = types is { Length: > 0 } || parse.GetValue(pathPrefix) is not null || after is not null || before is not null || metadata is not null
+                ? new SearchFilter(parse.GetValue(pathPrefix), types is { Length: > 0 } ? types.Select(t => t.StartsWith('.') ? t : "." + t).ToList() : null,
+                    after, null, before, metadata)
                 : null;
             var spaceNames = parse.GetValue(spaces)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), explicitMode ?? SearchMode.Lexical, filter, parse.GetValue(perChunk), fusion, spaceNames)
             {
                 CollapseDuplicates = !parse.GetValue(showDuplicates),
                 RelevanceFloor = !parse.GetValue(noFloor),
+                Facets = parse.GetValue(facets),
             };
             Refuse(request);
 
@@ -65,7 +78,10 @@ internal static class SearchCommand
             {
                 CommonOptions.PrintJson(new
                 {
-                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, h.Snippet, snippetHighlights = h.SnippetHighlights, titleHighlights = h.TitleHighlights, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt }),
+                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, h.Snippet, snippetHighlights = h.SnippetHighlights, titleHighlights = h.TitleHighlights, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt, metadata = h.Metadata }),
+                    total = response.Total,
+                    totalExact = response.TotalExact,
+                    facets = response.Facets,
                     mode = response.Mode,
                     fusion = response.Fusion,
                     spaces = response.Spaces,
@@ -87,6 +103,11 @@ internal static class SearchCommand
             {
                 Console.WriteLine("no results");
                 return ExitCodes.Ok;
+            }
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(TotalLine(response, request.Offset))}[/]");
+            if (response.Facets is { } counted)
+            {
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(FacetLine(counted))}[/]");
             }
             var rank = request.Offset;
             foreach (var h in response.Hits)
@@ -157,6 +178,59 @@ internal static class SearchCommand
             last = s.Start + s.Length;
         }
         return sb.Append(Markup.Escape(text[last..])).ToString();
+    }
+
+    /// <summary>"hits 1–10 of 42" (exact) or "hits 1–10 of at least 120" (a lower bound).</summary>
+    internal static string TotalLine(SearchResponse response, int offset) =>
+        $"hits {offset + 1}–{offset + response.Hits.Count} of {(response.TotalExact ? "" : "at least ")}{response.Total:N0}";
+
+    /// <summary>"types: .md 7, .pdf 2 · folders: guides 6, (top) 3 · sources: /data/docs 9", each facet's five most frequent values.</summary>
+    internal static string FacetLine(SearchFacets facets)
+    {
+        static string Part(string name, IReadOnlyList<FacetCount> counts, string empty) =>
+            $"{name}: " + (counts.Count == 0 ? "none" : string.Join(", ", counts.Take(5).Select(c => $"{(c.Value.Length == 0 ? empty : c.Value)} {c.Count:N0}"))
+                + (counts.Count > 5 ? $", … ({counts.Count - 5} more)" : ""));
+        return string.Join(" · ", Part("types", facets.FileTypes, "(none)"), Part("folders", facets.Folders, "(top)"), Part("sources", facets.Sources, "(none)"));
+    }
+
+    // An instant given on the command line: ISO 8601, UTC unless it carries an offset.
+    private static DateTime? Instant(string? value, string option)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!DateTime.TryParse(value, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var instant))
+        {
+            throw new UsageException(option, $"expected a date or instant such as 2024-05-01 or 2024-05-01T10:00:00Z, got '{value}'.");
+        }
+        return instant;
+    }
+
+    // --meta key=value pairs: a key given more than once allows any of its values.
+    private static Dictionary<string, IReadOnlyList<string>>? MetadataFilter(string[]? pairs)
+    {
+        if (pairs is not { Length: > 0 })
+        {
+            return null;
+        }
+        var byKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new UsageException("--meta", $"expected key=value, got '{pair}'.");
+            }
+            var key = pair[..eq];
+            if (!byKey.TryGetValue(key, out var values))
+            {
+                byKey[key] = values = [];
+            }
+            values.Add(pair[(eq + 1)..]);
+        }
+        return byKey.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal);
     }
 
     private static string Rank(RetrieverRank? r) => r is null ? "—" : $"#{r.Rank} ({r.Score:F3})";

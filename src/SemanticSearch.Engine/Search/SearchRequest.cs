@@ -16,15 +16,22 @@ public enum SearchMode
 }
 
 /// <summary>Conditions on document metadata; a hit's document must meet all that are set.</summary>
-/// <param name="PathPrefix">Full path of the document starts with this.</param>
+/// <param name="PathPrefix">
+/// The document's full path starts with this (<c>/data/docs/guides</c>), or its id does: the path relative to the
+/// indexed folder, as ids are written (<c>guides</c>, <c>./guides</c>, <c>guides\intro</c>); <c>.</c> is every document.
+/// </param>
 /// <param name="FileTypes">Extension is one of these (".pdf").</param>
 /// <param name="ModifiedAfterUtc">Modified strictly after this instant.</param>
 /// <param name="Metadata">Every key has exactly this value in the custom metadata.</param>
+/// <param name="ModifiedBeforeUtc">Modified strictly before this instant.</param>
+/// <param name="MetadataAnyOf">Every key has one of its values in the custom metadata (an OR list per key; keys, and <paramref name="Metadata"/>, AND together).</param>
 public sealed record SearchFilter(
     string? PathPrefix = null,
     IReadOnlyList<string>? FileTypes = null,
     DateTime? ModifiedAfterUtc = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    DateTime? ModifiedBeforeUtc = null,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null);
 
 /// <summary>How hybrid search merges the lexical and the dense ranking.</summary>
 public enum FusionMethod
@@ -169,6 +176,9 @@ public sealed record SearchRequest(
     /// </summary>
     public bool RelevanceFloor { get; init; } = true;
 
+    /// <summary>Count the hits by file type, top-level folder and source (<see cref="SearchResponse.Facets"/>); off by default.</summary>
+    public bool Facets { get; init; }
+
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
 
@@ -249,10 +259,27 @@ public sealed record SearchHit(
 
     /// <summary>Where the query's words occur in <see cref="Title"/>.</summary>
     public IReadOnlyList<TextHighlight> TitleHighlights { get; init; } = [];
+
+    /// <summary>The document's custom metadata (what an upload or the indexing run gave; empty when none).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A highlighted span of a hit's text: <paramref name="Start"/> and <paramref name="Length"/> in UTF-16 characters.</summary>
 public readonly record struct TextHighlight(int Start, int Length);
+
+/// <summary>How many hits share one value of a facet.</summary>
+/// <param name="Value">The file type (".pdf", empty for uploads), top-level folder (empty for documents at the top) or source.</param>
+/// <param name="Count">Hits with that value.</param>
+public sealed record FacetCount(string Value, long Count);
+
+/// <summary>
+/// The hits that <see cref="SearchResponse.Total"/> counts, counted by a field of their document; each list is most
+/// frequent first, then by value. A hit of a per-chunk search counts under its document's values.
+/// </summary>
+/// <param name="FileTypes">By extension (<see cref="SemanticSearch.Metadata.DocumentRecord.FileType"/>).</param>
+/// <param name="Folders">By the top-level folder of the document id (its first '/'-separated part; empty for ids without '/'), the value a <c>pathPrefix</c> of <c>folder/</c> selects.</param>
+/// <param name="Sources">By <see cref="SemanticSearch.Metadata.DocumentRecord.Source"/>: the indexed folder, or <c>api</c>.</param>
+public sealed record SearchFacets(IReadOnlyList<FacetCount> FileTypes, IReadOnlyList<FacetCount> Folders, IReadOnlyList<FacetCount> Sources);
 
 /// <summary>A document collapsed into a hit because its extracted text is the same.</summary>
 /// <param name="DocId">Its id.</param>
@@ -287,4 +314,21 @@ public sealed record QueryUnderstanding(
 /// Null when the query as typed has lexical hits, or in dense mode.
 /// </param>
 public sealed record SearchResponse(IReadOnlyList<SearchHit> Hits, SearchMode Mode, double TookMs, FusionOptions? Fusion = null, IReadOnlyList<string>? Spaces = null,
-    QueryUnderstanding? Understood = null, string? DidYouMean = null);
+    QueryUnderstanding? Understood = null, string? DidYouMean = null)
+{
+    /// <summary>
+    /// The number of hits the query has. Lexical: exact (<see cref="TotalExact"/>), every document (per chunk: chunk)
+    /// BM25 matches under the query and the filter. Dense and hybrid: a lower bound, the candidates the retrievers
+    /// returned (hybrid, or dense over several spaces: up to the fusion depth from each, fused; dense over one space:
+    /// the nearest offset + k, deeper when duplicates collapse) that the filter, the query's required and excluded
+    /// clauses and the relevance floor kept. Duplicates (<see cref="SearchRequest.CollapseDuplicates"/>) are counted
+    /// each, as the documents they are: collapsing shapes the page, not the count.
+    /// </summary>
+    public long Total { get; init; }
+
+    /// <summary>True when <see cref="Total"/> is the exact count (lexical), false when it is a lower bound (dense, hybrid).</summary>
+    public bool TotalExact { get; init; }
+
+    /// <summary>The hits <see cref="Total"/> counts, by file type, folder and source; null unless <see cref="SearchRequest.Facets"/> asked.</summary>
+    public SearchFacets? Facets { get; init; }
+}

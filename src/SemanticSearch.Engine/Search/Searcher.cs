@@ -34,7 +34,7 @@ public sealed class Searcher
         var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
         var query = LexicalQuery.Parse(request.Query);
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
-        var (candidates, lexicalCount) = Candidates(query, request, fusion, spaces, wanted, docs);
+        var (candidates, lexicalCount, matched) = Candidates(query, request, fusion, spaces, wanted, docs);
         string? didYouMean = null;
         if (lexicalCount == 0 && Corrected(query, request.PerChunk) is { } corrected)
         {
@@ -42,9 +42,14 @@ public sealed class Searcher
             var retry = Candidates(corrected, request, fusion, spaces, wanted, docs);
             if (retry.LexicalCount > 0)
             {
-                (query, candidates, didYouMean) = (corrected, retry.Candidates, corrected.Text);
+                (query, candidates, matched, didYouMean) = (corrected, retry.Candidates, retry.Matched, corrected.Text);
             }
         }
+        // what the total and the facets count (SearchResponse.Total): lexically every BM25 match, exactly; otherwise
+        // the fused candidates the filters and the floor kept, before duplicates collapse
+        IReadOnlyList<string> counted = request.Mode == SearchMode.Lexical
+            ? _index.Lexical.MatchingDocuments(query, ToLexical(request.Filter), request.PerChunk)
+            : matched.Select(c => c.DocId).ToList();
 
         var page = WithBestChunks(query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
@@ -78,12 +83,57 @@ public sealed class Searcher
                 AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
                 SnippetHighlights = Highlights(snippet, query),
                 TitleHighlights = Highlights(doc.Title, query),
+                Metadata = doc.Metadata,
             });
         }
+        var facets = request.Facets ? Facets(counted, docs) : null;
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
         return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, fused ? fusion : null,
-            spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null, Understand(query), didYouMean);
+            spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null, Understand(query), didYouMean)
+        {
+            Total = counted.Count,
+            TotalExact = request.Mode == SearchMode.Lexical,
+            Facets = facets,
+        };
     }
+
+    // The counted hits by file type, top-level folder of the id, and source; a document gone from metadata since its
+    // match (a concurrent delete) is not counted.
+    private SearchFacets Facets(IReadOnlyList<string> documentIds, Dictionary<string, DocumentRecord?> docs)
+    {
+        var types = new Dictionary<string, long>(StringComparer.Ordinal);
+        var folders = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var id in documentIds)
+        {
+            if (DocumentOf(id, docs) is not { } doc)
+            {
+                continue;
+            }
+            Increment(types, doc.FileType);
+            Increment(folders, TopFolder(doc.Id));
+            Increment(sources, doc.Source);
+        }
+        return new SearchFacets(Ordered(types), Ordered(folders), Ordered(sources));
+
+        static void Increment(Dictionary<string, long> counts, string value) =>
+            counts[value] = counts.GetValueOrDefault(value) + 1;
+
+        static List<FacetCount> Ordered(Dictionary<string, long> counts) =>
+            counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => new FacetCount(c.Key, c.Value)).ToList();
+    }
+
+    /// <summary>The top-level folder of a document id: its part before the first '/', or empty when it has none.</summary>
+    public static string TopFolder(string documentId)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        var slash = documentId.IndexOf('/', StringComparison.Ordinal);
+        return slash <= 0 ? string.Empty : documentId[..slash];
+    }
+
+    private static LexicalFilter? ToLexical(SearchFilter? filter) => filter is null
+        ? null
+        : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata, filter.ModifiedBeforeUtc, filter.MetadataAnyOf);
 
     // What the response says was understood: the parsed clauses, less those that hold no searchable term (noted).
     private QueryUnderstanding Understand(LexicalQuery query)
@@ -145,17 +195,22 @@ public sealed class Searcher
         return query.WithReplacements(replacements);
     }
 
-    // The candidates of a search, with duplicates collapsed unless the request keeps them, and how many BM25 returned
-    // (null when BM25 took no part).
-    private (List<Candidate> Candidates, int? LexicalCount) Candidates(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs) =>
-        request.CollapseDuplicates
-            ? Distinct(query, request, fusion, spaces, wanted, docs)
-            : Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+    // The candidates of a search, with duplicates collapsed unless the request keeps them, how many BM25 returned
+    // (null when BM25 took no part), and every candidate retrieved before duplicates collapsed (what totals count).
+    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Candidates(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    {
+        if (request.CollapseDuplicates)
+        {
+            return Distinct(query, request, fusion, spaces, wanted, docs);
+        }
+        var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+        return (candidates, lexicalCount, candidates);
+    }
 
     // The candidates with duplicates collapsed, at least `wanted` of them when the index has that many: documents with
     // the same extracted text (per chunk: the same text and chunk position) count once, at the rank of the best of
     // them. Collapsing can leave fewer than `wanted`, so the retrieval is asked again, twice as deep, up to three times.
-    private (List<Candidate> Candidates, int? LexicalCount) Distinct(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Distinct(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
     {
         var asked = wanted;
         for (var pass = 0; ; pass++)
@@ -177,14 +232,14 @@ public sealed class Searcher
                     distinct.Add(c);
                     if (distinct.Count == wanted)
                     {
-                        return (distinct, lexicalCount);
+                        return (distinct, lexicalCount, candidates);
                     }
                 }
             }
             // every candidate is placed, or the retrieval had no more to give
             if (pass == 3 || distinct.Count == candidates.Count || candidates.Count < asked)
             {
-                return (distinct, lexicalCount);
+                return (distinct, lexicalCount, candidates);
             }
             asked = (int)Math.Min(SearchRequest.MaxK * 10L, asked * 2L);
         }
@@ -371,7 +426,7 @@ public sealed class Searcher
             RequireSpaces(mode, spaces);
             CheckWeights(mode, fusion, spaces);
         }
-        var lexFilter = filter is null ? null : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata);
+        var lexFilter = ToLexical(filter);
         if (mode == SearchMode.Lexical)
         {
             var found = LexicalDocuments(query, wanted, lexFilter, perChunk)
