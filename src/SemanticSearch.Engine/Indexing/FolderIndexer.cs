@@ -25,7 +25,7 @@ namespace SemanticSearch.Engine.Indexing;
 /// <summary>Progress of a folder job, reported after every file and as its chunks are embedded.</summary>
 /// <param name="Processed">Files handled so far.</param>
 /// <param name="Total">Files found.</param>
-/// <param name="CurrentPath">The file just handled, relative to the folder.</param>
+/// <param name="CurrentPath">The file just handled: its document id (the source's id prefix, then the path relative to the folder).</param>
 public sealed record IndexingProgress(int Processed, int Total, string CurrentPath)
 {
     /// <summary>Chunks embedded (and so about to be written) so far.</summary>
@@ -37,7 +37,7 @@ public sealed record IndexingProgress(int Processed, int Total, string CurrentPa
     /// <summary>Tokens the job is expected to embed in all: counted for files chunked so far, estimated from size for the rest.</summary>
     public long TokensExpected { get; init; }
 
-    /// <summary>The file whose chunks are being embedded now (relative to the folder), or null between files.</summary>
+    /// <summary>The document whose chunks are being embedded now (its id), or null between files.</summary>
     public string? EmbeddingPath { get; init; }
 
     /// <summary>The smoothed embedding rate in tokens per second, or null before the first sample.</summary>
@@ -84,7 +84,7 @@ public sealed record SkippedFile(string Path, string Reason)
 }
 
 /// <summary>A text file that was not valid UTF-8 and had no byte-order mark, decoded by the fallback encoding.</summary>
-/// <param name="Path">The file, relative to the folder.</param>
+/// <param name="Path">The file's document id (the source's id prefix, then the path relative to the folder).</param>
 /// <param name="Encoding">The encoding used (windows-1252).</param>
 public sealed record FallbackDecodedFile(string Path, string Encoding);
 
