@@ -297,6 +297,10 @@ public sealed class SemanticIndex : IDisposable
             Abort();
             throw;
         }
+        if (source.Path is { } folder)
+        {
+            SkipLedger.Forget(Directory, folder); // indexed again later, its skipped files are new ones
+        }
         return source;
     }
 

@@ -102,6 +102,24 @@ public sealed class IndexSourcesTests : IDisposable
     }
 
     [Fact]
+    public void RemoveSource_FolderWithASkippedFile_ItsSkipIsNewWhenTheFolderIsIndexedAgain()
+    {
+        TwoFolders();
+        _tmp.File("a/empty.txt", string.Empty);
+        Assert.False(Assert.Single(Run(Folder("a")).Skipped).Known);
+        Assert.True(Assert.Single(Run(Folder("a")).Skipped).Known);
+        using (var index = SemanticIndex.OpenOrCreate(IndexDir, Settings))
+        {
+            index.RemoveSource("a");
+        }
+
+        var again = Run(Folder("a"));
+
+        Assert.Equal(2, again.Added);
+        Assert.False(Assert.Single(again.Skipped).Known);
+    }
+
+    [Fact]
     public void RemoveSource_UnknownName_ThrowsNotFoundNamingTheSources()
     {
         TwoFolders();
