@@ -14,6 +14,7 @@ internal static class Program
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(SpacesCommand.Create());
+        root.Subcommands.Add(SourcesCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());

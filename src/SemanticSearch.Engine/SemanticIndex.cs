@@ -256,6 +256,54 @@ public sealed class SemanticIndex : IDisposable
     /// <summary>The content hash of every stored document from <paramref name="source"/>, by document id.</summary>
     public IReadOnlyDictionary<string, string> HashesFromSource(string source) => Metadata.HashesFromSource(source);
 
+    /// <summary>Every source of the index's documents (recorded folders, API uploads, …), in name order, with their totals.</summary>
+    public IReadOnlyList<SourceInfo> Sources() => IndexSources.List(Metadata);
+
+    /// <summary>The source folder <paramref name="root"/> is indexed as (see <see cref="IndexSources"/>): recorded, or new and not yet written.</summary>
+    internal SourceRecord FolderSource(string root, string? name) => IndexSources.ForFolder(Metadata, Directory, root, name);
+
+    /// <summary>Records <paramref name="source"/> in the current write batch (it becomes visible at <see cref="Commit"/>).</summary>
+    internal void RecordSource(SourceRecord source)
+    {
+        EnsureWritable();
+        Metadata.PutSource(source);
+    }
+
+    /// <summary>
+    /// Removes the source named <paramref name="name"/> (see <see cref="Sources"/>) and every document of it from every
+    /// store, in one commit; the documents of other sources are not touched.
+    /// </summary>
+    /// <returns>The source as it was before the removal.</returns>
+    /// <exception cref="NotFoundException">The index has no source of that name.</exception>
+    public SourceInfo RemoveSource(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        EnsureWritable();
+        var sources = Sources();
+        var source = sources.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new NotFoundException($"index {Directory} has no source '{name}' (its sources: {(sources.Count == 0 ? "none" : string.Join(", ", sources.Select(s => s.Name)))})");
+        try
+        {
+            BeginBatch();
+            foreach (var id in DocumentIdsFromSource(source.Key))
+            {
+                Stores.Delete(id);
+            }
+            Metadata.RemoveSource(source.Name);
+            Commit();
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+        if (source.Path is { } folder)
+        {
+            SkipLedger.Forget(Directory, folder); // indexed again later, its skipped files are new ones
+        }
+        return source;
+    }
+
     /// <summary>Chunks a document for this index (see <see cref="PassagePolicy.Chunk"/>).</summary>
     public IReadOnlyList<TextChunk> Chunk(SourceDocument document)
     {
@@ -527,7 +575,10 @@ public sealed class SemanticIndex : IDisposable
         var counts = Metadata.Counts();
         var spaces = _manifest.Spaces.Select(s => new SpaceStats(s.Name, s.Model.ModelId, s.Model.Revision, s.Model.Dimensions, s.WindowTokens, s.VectorCount, s.DeletedFraction,
             s.VectorFile is { } f && File.Exists(Path.Combine(Directory, f)) ? new FileInfo(Path.Combine(Directory, f)).Length : 0)).ToList();
-        return new IndexStats(Directory, counts.Documents, counts.Chunks, counts.Bytes, _manifest.Model?.ModelId, _manifest.CreatedUtc, _manifest.UpdatedUtc, _manifest.FormatVersion, spaces);
+        return new IndexStats(Directory, counts.Documents, counts.Chunks, counts.Bytes, _manifest.Model?.ModelId, _manifest.CreatedUtc, _manifest.UpdatedUtc, _manifest.FormatVersion, spaces)
+        {
+            Sources = Sources(),
+        };
     }
 
     private void EnsureWritable()
@@ -560,7 +611,11 @@ public sealed class SemanticIndex : IDisposable
 /// <param name="UpdatedUtc">Its last commit.</param>
 /// <param name="FormatVersion">The manifest format it was read in.</param>
 /// <param name="Spaces">Every vector space, in the manifest's order.</param>
-public sealed record IndexStats(string Directory, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc, int FormatVersion, IReadOnlyList<SpaceStats> Spaces);
+public sealed record IndexStats(string Directory, long Documents, long Chunks, long Bytes, string? Model, DateTime CreatedUtc, DateTime UpdatedUtc, int FormatVersion, IReadOnlyList<SpaceStats> Spaces)
+{
+    /// <summary>Every source of the index's documents, in name order (see <see cref="SemanticIndex.Sources"/>).</summary>
+    public IReadOnlyList<SourceInfo> Sources { get; init; } = [];
+}
 
 /// <summary>One vector space in <see cref="IndexStats"/>.</summary>
 /// <param name="Name">The space's name.</param>

@@ -14,11 +14,13 @@ public sealed class MetadataStore : IDisposable
     private const string Documents = "documents";
     private const string Chunks = "chunks";
     private const string State = "state";
+    private const string SourcesCollection = "sources";
 
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _docs;
     private readonly ILiteCollection<BsonDocument> _chunks;
     private readonly ILiteCollection<BsonDocument> _state;
+    private readonly ILiteCollection<BsonDocument> _sources;
     private readonly bool _readOnly;
 
     private readonly string _path;
@@ -31,6 +33,7 @@ public sealed class MetadataStore : IDisposable
         _docs = db.GetCollection(Documents);
         _chunks = db.GetCollection(Chunks);
         _state = db.GetCollection(State);
+        _sources = db.GetCollection(SourcesCollection);
         if (!readOnly)
         {
             _chunks.EnsureIndex("doc");
@@ -245,6 +248,57 @@ public sealed class MetadataStore : IDisposable
         }
         return (IReadOnlyDictionary<string, string>)result;
     });
+
+    /// <summary>Documents, chunks, bytes and the latest write of every <see cref="DocumentRecord.Source"/> value, by that value.</summary>
+    public IReadOnlyDictionary<string, SourceTotals> TotalsBySource() => Guard(() =>
+    {
+        var totals = new Dictionary<string, SourceTotals>(StringComparer.Ordinal);
+        foreach (var d in _docs.FindAll())
+        {
+            var source = d["source"].AsString;
+            var indexed = DateTime.SpecifyKind(d["indexed"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc);
+            var chunks = d["chunks"].AsArray.Count;
+            totals[source] = totals.TryGetValue(source, out var t)
+                ? new SourceTotals(t.Documents + 1, t.Chunks + chunks, t.Bytes + d["size"].AsInt64, indexed > t.LastIndexedUtc ? indexed : t.LastIndexedUtc)
+                : new SourceTotals(1, chunks, d["size"].AsInt64, indexed);
+        }
+        return (IReadOnlyDictionary<string, SourceTotals>)totals;
+    });
+
+    /// <summary>
+    /// The id of a document whose id starts with <paramref name="prefix"/> and whose source is not
+    /// <paramref name="exceptSource"/>, or null when there is none.
+    /// </summary>
+    public string? DocumentIdWithPrefix(string prefix, string exceptSource) => Guard(() =>
+    {
+        foreach (var d in _docs.Find(Query.StartsWith("_id", prefix)))
+        {
+            if (d["source"].AsString != exceptSource)
+            {
+                return d["_id"].AsString;
+            }
+        }
+        return null;
+    });
+
+    /// <summary>Every recorded source, in name order.</summary>
+    public IReadOnlyList<SourceRecord> Sources() => Guard(() =>
+        (IReadOnlyList<SourceRecord>)_sources.FindAll().Select(ToSource).OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).ToList());
+
+    /// <summary>Records <paramref name="source"/> (replacing the record of the same name), in the open transaction.</summary>
+    public void PutSource(SourceRecord source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        EnsureWritable();
+        Write(() => _sources.Upsert(FromSource(source)));
+    }
+
+    /// <summary>Removes the record of the source named <paramref name="name"/>; false when there is none.</summary>
+    public bool RemoveSource(string name)
+    {
+        EnsureWritable();
+        return Write(() => _sources.Delete(name));
+    }
 
     /// <summary>Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order.</summary>
     public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => Guard(() =>
@@ -494,6 +548,31 @@ public sealed class MetadataStore : IDisposable
             TextHash = d.TryGetValue("thash", out var textHash) && textHash.IsString ? textHash.AsString : null,
         };
     }
+
+    private static BsonDocument FromSource(SourceRecord s)
+    {
+        var doc = new BsonDocument
+        {
+            ["_id"] = s.Name,
+            ["kind"] = s.Kind,
+            ["key"] = s.Key,
+            ["prefix"] = s.IdPrefix,
+            ["created"] = s.CreatedUtc,
+        };
+        if (s.IndexedUtc is { } indexed)
+        {
+            doc["indexed"] = indexed;
+        }
+        return doc;
+    }
+
+    private static SourceRecord ToSource(BsonDocument d) => new(
+        d["_id"].AsString,
+        d["kind"].AsString,
+        d["key"].AsString,
+        d["prefix"].AsString,
+        DateTime.SpecifyKind(d["created"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc),
+        d.TryGetValue("indexed", out var indexed) && indexed.IsDateTime ? DateTime.SpecifyKind(indexed.AsDateTime.ToUniversalTime(), DateTimeKind.Utc) : null);
 
     private static BsonDocument FromChunk(ChunkRecord c) => new()
     {

@@ -44,3 +44,22 @@ public sealed record ChunkRecord(long Id, string DocumentId, int Ordinal, int St
 
 /// <summary>Totals over the metadata store.</summary>
 public sealed record MetadataCounts(long Documents, long Chunks, long Bytes);
+
+/// <summary>
+/// A named source of documents, as the index records it: a folder (its documents carry the folder's full path as
+/// their <see cref="DocumentRecord.Source"/>) and the prefix its document ids carry.
+/// </summary>
+/// <param name="Name">The source's name, unique in the index (case-insensitively).</param>
+/// <param name="Kind">What it is: <c>folder</c>.</param>
+/// <param name="Key">The <see cref="DocumentRecord.Source"/> value of its documents (a folder's full path).</param>
+/// <param name="IdPrefix">What its document ids start with before the path relative to the folder: empty, or the name and a slash.</param>
+/// <param name="CreatedUtc">When it was first indexed into this index.</param>
+/// <param name="IndexedUtc">When its last indexing job finished, or null before the first one did.</param>
+public sealed record SourceRecord(string Name, string Kind, string Key, string IdPrefix, DateTime CreatedUtc, DateTime? IndexedUtc);
+
+/// <summary>Totals over the documents of one <see cref="DocumentRecord.Source"/> value.</summary>
+/// <param name="Documents">Documents stored.</param>
+/// <param name="Chunks">Their chunks.</param>
+/// <param name="Bytes">Their source bytes.</param>
+/// <param name="LastIndexedUtc">When the most recent of them was written.</param>
+public sealed record SourceTotals(long Documents, long Chunks, long Bytes, DateTime LastIndexedUtc);

@@ -37,6 +37,11 @@ internal static class IndexCommand
         {
             Description = "Leave out entries matching this glob (gitignore syntax, over the defaults and .semsearchignore files); repeatable.",
         };
+        var sourceName = new Option<string?>("--source")
+        {
+            Description = "Name of the source this folder is in the index (default: the folder's name; a folder keeps the name it was first indexed under). " +
+                          "The first folder of an index keeps ids relative to it; a later folder's ids start with '<source>/'.",
+        };
         var strict = new Option<bool>("--strict")
         {
             Description = "Exit 2 whenever a file is skipped, not only when a skip is new since the last run.",
@@ -45,7 +50,7 @@ internal static class IndexCommand
         var cmd = new Command("index", "Index the supported files of a folder (txt, rst, md, html, pdf, docx, json, csv). Re-running it only processes what changed. " +
             "Hidden entries, version-control folders, node_modules and common build outputs are left out by default; a .semsearchignore file (gitignore syntax) in any folder adds or lifts exclusions.")
         {
-            folder, index, json, wait, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt, include, exclude, strict,
+            folder, index, json, wait, model, maxFileMb, chunkTokens, overlap, commitEvery, commitInterval, compactAt, include, exclude, sourceName, strict,
         };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
@@ -84,7 +89,7 @@ internal static class IndexCommand
                 throw CommonOptions.ExplainLock(e, directory, source);
             }
             using var _ = semanticIndex;
-            var indexer = new FolderIndexer(semanticIndex, settings) { Filter = filter };
+            var indexer = new FolderIndexer(semanticIndex, settings) { Filter = filter, SourceName = parse.GetValue(sourceName) };
             var report = new ProgressDisplay().RunIndexing("indexing", report =>
                 indexer.Run(parse.GetValue(folder)!, new Progress(report), ct));
 
@@ -94,6 +99,8 @@ internal static class IndexCommand
                 {
                     index = directory,
                     report.Folder,
+                    source = report.Source,
+                    idPrefix = report.IdPrefix,
                     report.FilesSeen,
                     report.Added,
                     report.Updated,
@@ -116,7 +123,7 @@ internal static class IndexCommand
                 {
                     Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}{(s.Known ? " (as on the last run)" : string.Empty)}");
                 }
-                Console.WriteLine($"indexed {report.Folder} into {directory}: {report.FilesSeen} files, {report.Added} added, {report.Updated} updated, " +
+                Console.WriteLine($"indexed {report.Folder} (source {report.Source}{(report.IdPrefix.Length > 0 ? $", ids {report.IdPrefix}…" : string.Empty)}) into {directory}: {report.FilesSeen} files, {report.Added} added, {report.Updated} updated, " +
                     $"{report.Unchanged} unchanged, {report.Removed} removed, {report.Skipped.Count} skipped, {report.ChunksWritten} chunks written in {report.Elapsed.TotalSeconds:F1} s");
                 if (report.Skipped.Count > 0)
                 {

@@ -11,7 +11,7 @@ internal static class StatsCommand
     {
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
-        var cmd = new Command("stats", "Show what an index holds: documents, chunks, bytes, vector spaces (model, vectors, file size), creation time.") { index, json };
+        var cmd = new Command("stats", "Show what an index holds: documents, chunks, bytes, sources (documents and chunks of each), vector spaces (model, vectors, file size), creation time.") { index, json };
         cmd.SetAction(parse => CommonOptions.Run(parse, _ =>
         {
             using var semanticIndex = SemanticIndex.OpenReadOnly(IndexLocation.Resolve(parse.GetValue(index)!));
@@ -26,6 +26,7 @@ internal static class StatsCommand
                     s.Bytes,
                     model = s.Model,
                     spaces = s.Spaces,
+                    sources = s.Sources.Select(SourcesCommand.ToJson),
                     s.CreatedUtc,
                     s.UpdatedUtc,
                     s.FormatVersion,
@@ -38,6 +39,10 @@ internal static class StatsCommand
             Console.WriteLine($"chunks     {s.Chunks:N0}");
             Console.WriteLine($"bytes      {s.Bytes:N0}");
             Console.WriteLine($"model      {s.Model ?? "none (lexical only)"}");
+            foreach (var src in s.Sources)
+            {
+                Console.WriteLine($"source     {SourcesCommand.Describe(src)}");
+            }
             foreach (var sp in s.Spaces)
             {
                 var windows = sp.WindowTokens is { } w ? $", windows of {w} tokens" : "";

@@ -10,6 +10,10 @@
 // be: a failure, with its kind) or ignored (left out on purpose: a pattern, a default exclusion, a symbolic link, an
 // unsupported type; never a failure). Skipped files are remembered per folder in the index (SkipLedger), so a report
 // can tell a new failure from one the previous run already reported.
+//
+// The folder is one named source of the index (see IndexSources): its documents' ids are its id prefix (empty for the
+// index's first folder, "<name>/" for later ones) and the path relative to the folder, and a job reads, replaces and
+// deletes only documents of its own source; a file whose id another source holds is skipped, never overwritten.
 using System.Diagnostics;
 using System.IO.Hashing;
 using SemanticSearch.Core;
@@ -21,7 +25,7 @@ namespace SemanticSearch.Engine.Indexing;
 /// <summary>Progress of a folder job, reported after every file and as its chunks are embedded.</summary>
 /// <param name="Processed">Files handled so far.</param>
 /// <param name="Total">Files found.</param>
-/// <param name="CurrentPath">The file just handled, relative to the folder.</param>
+/// <param name="CurrentPath">The file just handled: its document id (the source's id prefix, then the path relative to the folder).</param>
 public sealed record IndexingProgress(int Processed, int Total, string CurrentPath)
 {
     /// <summary>Chunks embedded (and so about to be written) so far.</summary>
@@ -33,7 +37,7 @@ public sealed record IndexingProgress(int Processed, int Total, string CurrentPa
     /// <summary>Tokens the job is expected to embed in all: counted for files chunked so far, estimated from size for the rest.</summary>
     public long TokensExpected { get; init; }
 
-    /// <summary>The file whose chunks are being embedded now (relative to the folder), or null between files.</summary>
+    /// <summary>The document whose chunks are being embedded now (its id), or null between files.</summary>
     public string? EmbeddingPath { get; init; }
 
     /// <summary>The smoothed embedding rate in tokens per second, or null before the first sample.</summary>
@@ -74,10 +78,13 @@ public sealed record SkippedFile(string Path, string Reason)
 
     /// <summary>It leads outside the folder (a link swapped in after the listing).</summary>
     public const string OutsideFolder = "outside the folder";
+
+    /// <summary>Its document id is held by a document of another source of the index (which is not overwritten).</summary>
+    public const string IdTaken = "id taken";
 }
 
 /// <summary>A text file that was not valid UTF-8 and had no byte-order mark, decoded by the fallback encoding.</summary>
-/// <param name="Path">The file, relative to the folder.</param>
+/// <param name="Path">The file's document id (the source's id prefix, then the path relative to the folder).</param>
 /// <param name="Encoding">The encoding used (windows-1252).</param>
 public sealed record FallbackDecodedFile(string Path, string Encoding);
 
@@ -104,6 +111,12 @@ public sealed record IndexingReport(
 
     /// <summary>Tokens embedded by this run.</summary>
     public long TokensEmbedded { get; init; }
+
+    /// <summary>The name of the source the folder was indexed as.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>What the ids of the source's documents start with before the relative path (empty or "&lt;name&gt;/").</summary>
+    public string IdPrefix { get; init; } = string.Empty;
 }
 
 /// <summary>Indexes every supported file under a folder into a <see cref="SemanticIndex"/>.</summary>
@@ -133,6 +146,12 @@ public sealed class FolderIndexer
     /// <summary>The job's include and exclude globs (on top of the default exclusions and the .semsearchignore files).</summary>
     public FolderFilter Filter { get; init; } = FolderFilter.None;
 
+    /// <summary>
+    /// The name of the source the folder is indexed as; null: its recorded name, or for a folder new to the index, the
+    /// folder's name (made unique). A folder already recorded under another name is refused.
+    /// </summary>
+    public string? SourceName { get; init; }
+
     /// <summary>Test hook: the clock progress is timed by (default: a stopwatch started with the job).</summary>
     internal Func<TimeSpan>? Clock { get; init; }
 
@@ -155,6 +174,8 @@ public sealed class FolderIndexer
         {
             throw new FolderEscapeException($"folder: '{folder}' now leads to '{realRoot}', not to the folder that was allowed ('{confined}'); it was not indexed.");
         }
+        var source = _index.FolderSource(root, SourceName);
+        var prefix = source.IdPrefix;
         var clock = Stopwatch.StartNew();
         var now = Clock ?? (() => clock.Elapsed);
         var listing = Enumerate(root);
@@ -199,7 +220,7 @@ public sealed class FolderIndexer
             .AsOrdered()
             .WithDegreeOfParallelism(Math.Max(1, Math.Min(4, Environment.ProcessorCount)))
             .WithCancellation(cancellationToken)
-            .Select(f => Prepare(root, realRoot, f, knownHashes));
+            .Select(f => Prepare(root, realRoot, prefix, f, knownHashes));
 
         using var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks)
         {
@@ -219,9 +240,11 @@ public sealed class FolderIndexer
         _index.BeginBatch();
         try
         {
+            _index.RecordSource(source); // S3: in the first commit that can hold a document of it
             var position = 0;
-            foreach (var item in prepared)
+            foreach (var next in prepared)
             {
+                var item = next;
                 var (file, size) = listing.Files[position++];
                 var extension = Path.GetExtension(file);
                 seen.Add(item.Id);
@@ -234,6 +257,13 @@ public sealed class FolderIndexer
                     case Prepared.Skipped s:
                         skipped.Add(new SkippedFile(s.Path, s.Reason) { Kind = s.Kind });
                         // a file that became unreadable keeps its last good version in the index
+                        break;
+                    case Prepared.Ready r when _index.GetDocument(r.Document.Id) is { } held && held.Source != root:
+                        skipped.Add(new SkippedFile(r.Document.Path, $"its id '{r.Id}' is held by a document of another source ({held.Source}); not indexed, that document was kept. Index this folder under another --source.")
+                        {
+                            Kind = SkippedFile.IdTaken,
+                        });
+                        item = new Prepared.Skipped(r.Id, r.Document.Path, "id taken", SkippedFile.IdTaken);
                         break;
                     case Prepared.Ready r:
                         if (_index.GetDocument(r.Document.Id) is not null)
@@ -276,12 +306,13 @@ public sealed class FolderIndexer
 
             foreach (var id in _index.DocumentIdsFromSource(root))
             {
-                if (!seen.Contains(id) && !InUnlistedFolder(root, id, listing.Unlistable))
+                if (!seen.Contains(id) && !InUnlistedFolder(root, id[prefix.Length..], listing.Unlistable))
                 {
                     _index.Delete(id);
                     removed++;
                 }
             }
+            _index.RecordSource(source with { IndexedUtc = DateTime.UtcNow });
             _index.Commit();
         }
         catch (Exception e)
@@ -308,6 +339,8 @@ public sealed class FolderIndexer
             Ignored = listing.Ignored,
             FallbackDecoded = fallbackDecoded,
             TokensEmbedded = estimate.TokensEmbedded,
+            Source = source.Name,
+            IdPrefix = prefix,
         };
     }
 
@@ -484,9 +517,9 @@ public sealed class FolderIndexer
         return false;
     }
 
-    private Prepared Prepare(string root, string realRoot, string file, IReadOnlyDictionary<string, string> knownHashes)
+    private Prepared Prepare(string root, string realRoot, string prefix, string file, IReadOnlyDictionary<string, string> knownHashes)
     {
-        var id = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+        var id = prefix + Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
         if (file.Length > MaxPathChars)
         {
             return new Prepared.Skipped(ShortId(id), ShortId(file), $"path is {file.Length:N0} characters long, over the {MaxPathChars:N0}-character limit", SkippedFile.Unreadable);

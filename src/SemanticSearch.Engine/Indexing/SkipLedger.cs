@@ -56,6 +56,17 @@ internal static class SkipLedger
         return result;
     }
 
+    /// <summary>Forgets the skipped files of folder <paramref name="root"/> (its source was removed from the index).</summary>
+    public static void Forget(string indexDirectory, string root)
+    {
+        var path = Path.Combine(indexDirectory, FileName);
+        var ledger = Read(path);
+        if (ledger.Folders.Remove(root))
+        {
+            Write(path, ledger);
+        }
+    }
+
     private static Entry Fingerprint(SkippedFile s)
     {
         try

@@ -141,4 +141,42 @@ public sealed class FrozenIndexTests : IDisposable
         var first = expected.Queries.First(q => q.Mode == "lexical");
         Assert.Equal(first.Hits[0].DocId, searcher.Search(new SearchRequest(first.Query, K: 1)).Hits[0].DocId);
     }
+
+    [Fact]
+    public void Sources_CopyOfFrozenIndex_ListsItsFolderAndASecondFolderLeavesItsDocumentsAlone()
+    {
+        // written before sources existed: one folder, no source record, ids relative to the folder
+        var expected = ReadExpected();
+        var dir = Copy();
+        var settings = new IndexSettings
+        {
+            Chunking = new ChunkingOptions(expected.Settings.ChunkMaxTokens, expected.Settings.ChunkOverlapTokens),
+            WindowTokens = expected.Settings.WindowTokens,
+        };
+        List<string> frozenIds;
+        using (var frozen = SemanticIndex.OpenReadOnly(dir, _ => _encoder))
+        {
+            var listed = Assert.Single(frozen.Sources());
+            Assert.Equal(("folder", "", expected.Documents, expected.Chunks), (listed.Kind, listed.IdPrefix, listed.Documents, listed.Chunks));
+            Assert.Equal("docs", listed.Name); // after the folder it came from, samples/docs on the machine that froze it
+            frozenIds = frozen.Metadata.AllDocuments().Select(d => d.Id).ToList();
+        }
+
+        // the same files from another path are another folder: a source of their own, beside the frozen documents
+        IndexingReport report;
+        using (var index = SemanticIndex.OpenOrCreate(dir, settings, _encoder))
+        {
+            report = new FolderIndexer(index, settings).Run(RepoPaths.SampleDocs);
+        }
+
+        Assert.Equal(("docs-2", "docs-2/", 0), (report.Source, report.IdPrefix, report.Updated));
+        Assert.True(report.Added > 0);
+        Assert.True(IndexVerifier.Verify(dir).Clean);
+        using var reopened = SemanticIndex.OpenReadOnly(dir, _ => _encoder);
+        Assert.Equal(expected.Documents + report.Added, reopened.Stats().Documents);
+        Assert.All(frozenIds, id => Assert.NotNull(reopened.GetDocument(id)));
+        Assert.Equal([expected.Documents, report.Added], reopened.Sources().Select(s => s.Documents));
+        var first = expected.Queries.First(q => q.Mode == "lexical");
+        Assert.Contains(new Searcher(reopened).Search(new SearchRequest(first.Query, K: 10)).Hits, h => h.DocId == first.Hits[0].DocId);
+    }
 }
