@@ -137,6 +137,7 @@ public sealed class SearchPageBrowserTests
         await using var server = await TestServer.StartAsync(o => o with { NewIndexModel = TestModels.TestBertDirectory });
         var notes = Enumerable.Range(1, 22).Select(i => ($"notes/n{i:D2}", $"Lava note {i}", $"Lava flow number {i} cooled into basalt {new string('b', i)}.")).ToList();
         notes.Add(("peaks/etna", "Etna", "The volcano erupts every few years."));
+        notes.Add(("peaks/kilauea", "Kilauea", "Its lava lake glows at night."));
         notes.Add(("faq/a", "Copy one", "Obsidian is volcanic glass."));
         notes.Add(("mirror/a", "Copy two", "Obsidian is volcanic glass."));
         await server.AddDocuments("geo", [.. notes]);
@@ -179,6 +180,25 @@ public sealed class SearchPageBrowserTests
         await page.Locator("#q").FillAsync("\"lava flow\"");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#understood")).ToContainTextAsync("required: \"lava flow\"");
+
+        // facets as chips: "lava" is in the 22 notes and in one peak (the corpus above); a folder chip narrows the search
+        // and round-trips through the URL
+        await page.Locator("#q").FillAsync("lava");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("input[name=mode][value=lexical]")).ToBeCheckedAsync();
+        await Expect(page.Locator("#summary")).ToContainTextAsync("of 23");
+        await Expect(page.Locator("#facets button.chip[data-key=folder][data-value=notes]")).ToContainTextAsync("22");
+        await Expect(page.Locator("#facets button.chip[data-key=folder][data-value=peaks]")).ToContainTextAsync("1");
+        await page.Locator("#facets button.chip[data-key=folder][data-value=peaks]").ClickAsync();
+        await Expect(page.Locator("#summary")).ToContainTextAsync("of 1 ");
+        await Expect(page.Locator("#results li.hit")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#results li.hit").First).ToHaveAttributeAsync("data-doc", "peaks/kilauea");
+        Assert.Contains("folder=peaks", new Uri(page.Url).Query, StringComparison.Ordinal);
+        await page.GotoAsync(page.Url);
+        await Expect(page.Locator("#facets button.chip[data-key=folder][data-value=peaks]")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(page.Locator("#results li.hit")).ToHaveCountAsync(1);
+        await page.Locator("#facets button.chip[data-key=folder][data-value=peaks]").ClickAsync();
+        await Expect(page.Locator("#summary")).ToContainTextAsync("of 23");
 
         // two copies of one text: one card, naming the other
         await page.Locator("#q").FillAsync("obsidian");
