@@ -187,6 +187,10 @@ public sealed class SearchPageBrowserTests
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("input[name=mode][value=lexical]")).ToBeCheckedAsync();
         await Expect(page.Locator("#summary")).ToContainTextAsync("of 23");
+        // highlights: the server's spans, whole words as BM25 matches them ("lava" in every hit's title and snippet)
+        var firstMarks = await page.Locator("#results li.hit").First.Locator("mark").AllInnerTextsAsync();
+        Assert.NotEmpty(firstMarks);
+        Assert.All(firstMarks, m => Assert.Equal("lava", m.ToLowerInvariant()));
         await Expect(page.Locator("#facets button.chip[data-key=folder][data-value=notes]")).ToContainTextAsync("22");
         await Expect(page.Locator("#facets button.chip[data-key=folder][data-value=peaks]")).ToContainTextAsync("1");
         await page.Locator("#facets button.chip[data-key=folder][data-value=peaks]").ClickAsync();
