@@ -12,6 +12,8 @@ public sealed class SentencePieceTokenizerContractTests(PulledModelFixture model
     protected override bool WhitespaceOnlySeparates => false;
 
     protected override int JoinSlack => 1;
+
+    protected override bool FirstWordResegments => true;
 }
 
 /// <summary>The text-encoder contract for the use-lite encoder as new indexes open it (lower-casing on).</summary>

@@ -77,9 +77,18 @@ public abstract class TokenCounterContract
     protected virtual int JoinSlack => 0;
 
     /// <summary>
+    /// Whether a join may also segment the first word of <c>b</c> anew. use-lite's reference runtime counts the seven
+    /// null-scored pieces (all holding ':') as 0, and its Viterbi treats a best score of exactly 0 as unset, so what
+    /// precedes a word can change how that word is cut (seed ed0VfMY45303: ":)" after a space is one piece, at the
+    /// start of a text two). The join then saves up to that word's own count less one, besides <see cref="JoinSlack"/>.
+    /// </summary>
+    protected virtual bool FirstWordResegments => false;
+
+    /// <summary>
     /// Fails when tokens merge or leak across a space: count(a + " " + b) must equal count(a) + count(b) for any texts
     /// (true of WordPiece, which splits on whitespace before anything else); where whitespace is tokenised, for words
-    /// joined by one space, it may fall short of the sum by at most <see cref="JoinSlack"/> and never exceed it. The
+    /// joined by one space, it may fall short of the sum by at most <see cref="JoinSlack"/> (and, where
+    /// <see cref="FirstWordResegments"/>, by what cutting b's first word anew saves) and never exceed it. The
     /// chunker relies on it to size a chunk from its words.
     /// </summary>
     [Fact]
@@ -89,7 +98,9 @@ public abstract class TokenCounterContract
         Gen.Select(texts, texts).Sample((a, b) =>
         {
             var sum = Counter.CountTokens(a) + Counter.CountTokens(b);
-            Assert.InRange(Counter.CountTokens(a + " " + b), sum - JoinSlack, sum);
+            var first = b.Split(' ', 2)[0];
+            var resegment = FirstWordResegments && first.Length > 0 ? Counter.CountTokens(first) - 1 : 0;
+            Assert.InRange(Counter.CountTokens(a + " " + b), sum - JoinSlack - resegment, sum);
         }, iter: 500);
     }
 
