@@ -36,9 +36,12 @@ public sealed class Searcher
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
         var (candidates, lexicalCount, matched) = Candidates(query, request, fusion, spaces, wanted, docs);
         string? didYouMean = null;
-        if (lexicalCount == 0 && Corrected(query, request.PerChunk) is { } corrected)
+        // The query as typed found nothing at all — BM25 nothing and, in hybrid mode, no vector hit above the relevance
+        // floor either: the corrected query answers instead when BM25 finds something for it. A hybrid query that only
+        // the vectors answer is answered as typed (a paraphrase shares no word with its answer, and the words it has
+        // that the index lacks are not typos).
+        if (lexicalCount == 0 && candidates.Count == 0 && Corrected(query, request.PerChunk) is { } corrected)
         {
-            // BM25 found nothing: the corrected query answers instead when BM25 finds something for it
             var retry = Candidates(corrected, request, fusion, spaces, wanted, docs);
             if (retry.LexicalCount > 0)
             {

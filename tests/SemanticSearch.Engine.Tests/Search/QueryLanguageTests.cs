@@ -124,9 +124,39 @@ public sealed class QueryLanguageTests : IDisposable
         Assert.Contains("nothing to search for", response.Understood!.Description, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Search_HybridTypo_CorrectedOnlyWhenNoVectorHitClearsTheFloor()
+    {
+        using var dir = new TempDir();
+        using var index = Build(dir.Path, dense: true);
+        var searcher = new Searcher(index);
+        Assert.Empty(searcher.RankDocuments("anemnoes", SearchMode.Lexical, 10)); // as typed, BM25 finds nothing
+        // the relevance floor worked out by hand over every vector, one per chunk (the index is smaller than the
+        // engine's sample, so the sample is all of them)
+        var all = searcher.Search(new SearchRequest("anemnoes", K: SearchRequest.MaxK, Mode: SearchMode.Dense, PerChunk: true) { CollapseDuplicates = false }).Hits;
+        Assert.Equal(index.Manifest.Counts.Vectors, all.Count);
+        var mean = all.Average(h => h.Score);
+        var sd = Math.Sqrt(all.Sum(h => (h.Score - mean) * (h.Score - mean)) / (all.Count - 1));
+        var a = Math.Sqrt(2 * Math.Log(all.Count));
+        var floor = mean + ((a - ((Math.Log(Math.Log(all.Count)) + Math.Log(4 * Math.PI)) / (2 * a))) * sd);
+        var credible = all.Where(h => h.Score >= floor).Select(h => h.DocId).ToHashSet(StringComparer.Ordinal);
+
+        var response = searcher.Search(new SearchRequest("anemnoes", K: SearchRequest.MaxK, Mode: SearchMode.Hybrid));
+        if (credible.Count > 0)
+        {
+            // the vectors answer the query as typed: it is not replaced (a paraphrase is not a typo)
+            Assert.Null(response.DidYouMean);
+            Assert.Equal(credible.Order(StringComparer.Ordinal), response.Hits.Select(h => h.DocId).Order(StringComparer.Ordinal));
+        }
+        else
+        {
+            Assert.Equal("anemones", response.DidYouMean);
+            Assert.Equal("p1", response.Hits[0].DocId);
+        }
+    }
+
     [Theory]
     [InlineData(SearchMode.Lexical)]
-    [InlineData(SearchMode.Hybrid)]
     public void Search_TypoWithNoLexicalMatch_SuggestsTheIndexWordAndAnswersIt(SearchMode mode)
     {
         using var dir = new TempDir();
