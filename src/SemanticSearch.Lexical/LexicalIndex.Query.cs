@@ -375,7 +375,7 @@ public sealed partial class LexicalIndex
         while (fuzzy.MoveNext())
         {
             var candidate = fuzzy.Term.Utf8ToString();
-            var edits = EditDistance(term, candidate);
+            var edits = Core.Text.EditDistance.OptimalStringAlignment(term, candidate);
             var freq = fuzzy.DocFreq;
             if (edits == 0 || edits > maxEdits)
             {
@@ -390,31 +390,6 @@ public sealed partial class LexicalIndex
     }
 
     // Optimal string alignment distance (Levenshtein with adjacent transpositions), as the fuzzy automaton counts edits.
-    internal static int EditDistance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-        return d[a.Length, b.Length];
-    }
 
     // A live chunk whose text (title + chunk) holds the term, or null (only deleted entries hold it).
     private static long? ExampleChunk(IndexSearcher searcher, string term)

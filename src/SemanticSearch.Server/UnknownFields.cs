@@ -56,7 +56,7 @@ internal static class UnknownFields
         var bestDistance = Math.Max(1, name.Length / 3) + 1;
         foreach (var p in info.Properties)
         {
-            var d = Distance(name.ToLowerInvariant(), p.Name.ToLowerInvariant());
+            var d = Core.Text.EditDistance.OptimalStringAlignment(name.ToLowerInvariant(), p.Name.ToLowerInvariant());
             if (d < bestDistance)
             {
                 (best, bestDistance) = (p.Name, d);
@@ -65,31 +65,6 @@ internal static class UnknownFields
         return best;
     }
 
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-        return d[a.Length, b.Length];
-    }
 
     private static JsonPropertyInfo? Find(JsonTypeInfo info, string name, JsonSerializerOptions options)
     {
