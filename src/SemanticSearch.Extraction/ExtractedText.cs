@@ -1,4 +1,5 @@
 using SemanticSearch.Core;
+using SemanticSearch.Core.Text;
 
 namespace SemanticSearch.Extraction;
 
@@ -9,6 +10,9 @@ public sealed record ExtractedText(string Title, string Text)
 {
     /// <summary>How a text format's bytes were decoded (txt, md, csv, json, html, rst); null for formats with their own encoding (pdf, docx).</summary>
     public TextEncodingChoice? Encoding { get; init; }
+
+    /// <summary>Where the text's pages (PDF) and headings (HTML, Markdown) begin; empty for formats without them.</summary>
+    public DocumentOutline Outline { get; init; } = DocumentOutline.Empty;
 }
 
 /// <summary>A file could not be turned into text: corrupt, encrypted, binary in disguise, or too large when unpacked.</summary>

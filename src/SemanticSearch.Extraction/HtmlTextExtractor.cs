@@ -1,6 +1,7 @@
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
+using SemanticSearch.Core.Text;
 
 namespace SemanticSearch.Extraction;
 
@@ -12,7 +13,8 @@ namespace SemanticSearch.Extraction;
 /// first &lt;h1&gt;, else the file name. A page whose tags nest deeper than <see cref="MaxTreeDepth"/> (the tree builder
 /// is quadratic in the depth) or longer than <see cref="MaxTreeChars"/> (its DOM costs about 20 bytes per input byte)
 /// is not given to the tree builder but read by a linear tag scanner that keeps the same text (it sees element names
-/// only, so there the boilerplate is recognised by element, not by role).
+/// only, so there the boilerplate is recognised by element, not by role, and the page has no outline). The outline
+/// is the kept h1–h6 headings, each with the fragment that opens the page at it (its id, an id or named anchor inside it, or the id of the section it leads).
 /// </summary>
 public sealed class HtmlTextExtractor : ITextExtractor
 {
@@ -71,8 +73,9 @@ public sealed class HtmlTextExtractor : ITextExtractor
         }
 
         var root = (INode?)doc.Body ?? doc.DocumentElement;
-        var text = root is null ? string.Empty : VisibleText(root);
-        return new ExtractedText(Titles.Clip(title), text) { Encoding = encoding };
+        var headings = new List<SectionHeading>();
+        var text = root is null ? string.Empty : VisibleText(root, headings);
+        return new ExtractedText(Titles.Clip(title), text) { Encoding = encoding, Outline = new DocumentOutline([], headings) };
     }
 
     // Dropped with its content: a skipped element (an article's or main's own header excepted) or a boilerplate landmark.
@@ -111,10 +114,12 @@ public sealed class HtmlTextExtractor : ITextExtractor
         return false;
     }
 
-    private static string VisibleText(INode root)
+    // The visible text; the headings (h1–h6) kept in it are added to `headings` with their offsets and anchors.
+    private static string VisibleText(INode root, List<SectionHeading> headings)
     {
         var sb = new StringBuilder();
         var stack = new Stack<(INode Node, bool Closing)>();
+        var openHeadings = new Stack<int>(); // where each open heading's text began
         stack.Push((root, false));
         while (stack.Count > 0)
         {
@@ -124,6 +129,10 @@ public sealed class HtmlTextExtractor : ITextExtractor
                 var name = element.LocalName;
                 if (closing)
                 {
+                    if (HeadingLevel(name) is { } closed && openHeadings.TryPop(out var begun))
+                    {
+                        AddHeading(headings, sb, begun, closed, element);
+                    }
                     if (Blocks.Contains(name))
                     {
                         BreakLine(sb, name is "p" or "div" or "section" or "article" or "table" or "pre" or "blockquote" || name.StartsWith('h'));
@@ -137,6 +146,10 @@ public sealed class HtmlTextExtractor : ITextExtractor
                 if (Blocks.Contains(name))
                 {
                     BreakLine(sb, false);
+                }
+                if (HeadingLevel(name) is not null)
+                {
+                    openHeadings.Push(sb.Length);
                 }
                 stack.Push((node, true));
                 for (var child = node.LastChild; child is not null; child = child.PreviousSibling)
@@ -156,7 +169,55 @@ public sealed class HtmlTextExtractor : ITextExtractor
                 }
             }
         }
-        return sb.ToString().Trim();
+        var text = sb.ToString().TrimEnd();
+        // the trailing trim can only have cut after the last heading's text; keep every offset inside the text
+        for (var i = 0; i < headings.Count; i++)
+        {
+            if (headings[i].Offset > text.Length)
+            {
+                headings[i] = headings[i] with { Offset = text.Length };
+            }
+        }
+        return text;
+    }
+
+    private static int? HeadingLevel(string name) =>
+        name.Length == 2 && (name[0] is 'h' or 'H') && name[1] is >= '1' and <= '6' ? name[1] - '0' : null;
+
+    private static void AddHeading(List<SectionHeading> headings, StringBuilder sb, int begun, int level, IElement element)
+    {
+        var shown = sb.ToString(begun, sb.Length - begun).Trim();
+        if (shown.Length == 0)
+        {
+            return;
+        }
+        while (headings.Count > 0 && headings[^1].Offset >= begun)
+        {
+            headings.RemoveAt(headings.Count - 1); // a heading nested inside this one: the outer one stands for both
+        }
+        headings.Add(new SectionHeading(begun, level, Titles.Clip(shown.ReplaceLineEndings(" ")), AnchorOf(element)));
+    }
+
+    // The fragment that opens the page at a heading: its id, else the id (or <a name>) of an element inside it, else
+    // the id of the section it leads (a parent whose first element is the heading, as DocBook and Sphinx write it).
+    private static string? AnchorOf(IElement heading)
+    {
+        if (NonEmpty(heading.Id) is { } own)
+        {
+            return own;
+        }
+        foreach (var inner in heading.Descendants<IElement>())
+        {
+            if ((NonEmpty(inner.Id) ?? (inner.LocalName == "a" ? NonEmpty(inner.GetAttribute("name")) : null)) is { } id)
+            {
+                return id;
+            }
+        }
+        return heading.ParentElement is { } parent && parent.FirstElementChild == heading && parent.LocalName is not ("body" or "html")
+            ? NonEmpty(parent.Id)
+            : null;
+
+        static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
     }
 
     // Appends text with every run of whitespace collapsed to one space (none at the start of the text or of a line).

@@ -6,6 +6,7 @@
 // inward: the outermost line goes when it is running, the next one only when the outermost went too (a header over a
 // rule and a subtitle, a footer over a page number); the rest of the page keeps its words in PdfPig's reading order.
 using System.Text;
+using SemanticSearch.Core.Text;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.Exceptions;
@@ -14,9 +15,9 @@ namespace SemanticSearch.Extraction;
 
 /// <summary>
 /// PDF via PdfPig: page text in reading order, pages separated by blank lines, running headers and footers (a line
-/// repeated at the top or bottom of most pages, page numbers included) removed; title from the info dictionary. A file
-/// whose compressed streams would inflate past <see cref="MaxInflatedBytes"/> is refused as a likely decompression
-/// bomb before PdfPig reads it.
+/// repeated at the top or bottom of most pages, page numbers included) removed; title from the info dictionary; the
+/// outline holds where each page with text begins. A file whose compressed streams would inflate past
+/// <see cref="MaxInflatedBytes"/> is refused as a likely decompression bomb before PdfPig reads it.
 /// </summary>
 public sealed class PdfTextExtractor : ITextExtractor
 {
@@ -49,20 +50,25 @@ public sealed class PdfTextExtractor : ITextExtractor
             }
             var running = RunningLines(pages);
             var sb = new StringBuilder();
-            foreach (var page in pages)
+            var starts = new List<PageStart>();
+            for (var p = 0; p < pages.Count; p++)
             {
-                var pageText = page.TextWithout(running);
+                var pageText = pages[p].TextWithout(running);
                 if (pageText.Length > 0)
                 {
                     if (sb.Length > 0)
                     {
                         sb.Append("\n\n");
                     }
+                    starts.Add(new PageStart(sb.Length, p + 1));
                     sb.Append(pageText);
                 }
             }
             var title = pdf.Information.Title;
-            return new ExtractedText(string.IsNullOrWhiteSpace(title) ? Titles.FromFileName(fileName) : Titles.Clip(title), sb.ToString());
+            return new ExtractedText(string.IsNullOrWhiteSpace(title) ? Titles.FromFileName(fileName) : Titles.Clip(title), sb.ToString())
+            {
+                Outline = new DocumentOutline(starts, []),
+            };
         }
         catch (PdfDocumentEncryptedException e)
         {

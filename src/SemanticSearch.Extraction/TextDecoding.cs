@@ -23,7 +23,8 @@ public sealed record TextEncodingChoice(string Name, string Evidence)
     public override string ToString() => $"{Name} ({Evidence})";
 }
 
-internal static class TextDecoding
+/// <summary>Decodes a text file's bytes (see <see cref="TextEncodingChoice"/>): the decoding every text extractor uses, and the server when it shows a text file.</summary>
+public static class TextDecoding
 {
     private const int SniffLength = 8192;
 

@@ -1,5 +1,6 @@
 using LiteDB;
 using SemanticSearch.Core;
+using SemanticSearch.Core.Text;
 
 namespace SemanticSearch.Metadata;
 
@@ -514,7 +515,63 @@ public sealed class MetadataStore : IDisposable
         {
             doc["thash"] = textHash;
         }
+        if (d.Outline is { IsEmpty: false } outline)
+        {
+            doc["outline"] = FromOutline(outline);
+        }
         return doc;
+    }
+
+    // An outline as { pages: [offset, number, offset, number, …], heads: [{ o, l, t, a? }, …] }: flat pairs keep a
+    // long PDF's page list small.
+    private static BsonDocument FromOutline(DocumentOutline outline)
+    {
+        var pages = new BsonArray();
+        foreach (var p in outline.Pages)
+        {
+            pages.Add(p.Offset);
+            pages.Add(p.Number);
+        }
+        var heads = new BsonArray();
+        foreach (var h in outline.Headings)
+        {
+            var head = new BsonDocument { ["o"] = h.Offset, ["l"] = h.Level, ["t"] = h.Text };
+            if (h.Anchor is { } anchor)
+            {
+                head["a"] = anchor;
+            }
+            heads.Add(head);
+        }
+        return new BsonDocument { ["pages"] = pages, ["heads"] = heads };
+    }
+
+    private static DocumentOutline? ToOutline(BsonDocument d)
+    {
+        if (!d.TryGetValue("outline", out var value) || !value.IsDocument)
+        {
+            return null;
+        }
+        var o = value.AsDocument;
+        var pages = new List<PageStart>();
+        if (o.TryGetValue("pages", out var p) && p.IsArray)
+        {
+            var flat = p.AsArray;
+            for (var i = 0; i + 1 < flat.Count; i += 2)
+            {
+                pages.Add(new PageStart(flat[i].AsInt32, flat[i + 1].AsInt32));
+            }
+        }
+        var heads = new List<SectionHeading>();
+        if (o.TryGetValue("heads", out var h) && h.IsArray)
+        {
+            foreach (var item in h.AsArray)
+            {
+                var head = item.AsDocument;
+                heads.Add(new SectionHeading(head["o"].AsInt32, head["l"].AsInt32, head["t"].AsString,
+                    head.TryGetValue("a", out var a) && a.IsString ? a.AsString : null));
+            }
+        }
+        return new DocumentOutline(pages, heads);
     }
 
     private static DocumentRecord ToDocument(BsonDocument d)
@@ -546,6 +603,7 @@ public sealed class MetadataStore : IDisposable
             meta)
         {
             TextHash = d.TryGetValue("thash", out var textHash) && textHash.IsString ? textHash.AsString : null,
+            Outline = ToOutline(d),
         };
     }
 

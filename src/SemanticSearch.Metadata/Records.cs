@@ -1,3 +1,5 @@
+using SemanticSearch.Core.Text;
+
 namespace SemanticSearch.Metadata;
 
 /// <summary>One source document as the index knows it.</summary>
@@ -31,6 +33,12 @@ public sealed record DocumentRecord(
     /// before text hashes were kept (its duplicates are collapsed once it is indexed again).
     /// </summary>
     public string? TextHash { get; init; }
+
+    /// <summary>
+    /// Where the extracted text's pages (PDF) and headings (HTML, Markdown) begin, so a hit can name its page and
+    /// section; null when the format has neither or the document was written before outlines were kept.
+    /// </summary>
+    public DocumentOutline? Outline { get; init; }
 }
 
 /// <summary>One chunk of a document: the unit that is retrieved.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using SemanticSearch.Core;
+using SemanticSearch.Engine.Indexing;
 
 namespace SemanticSearch.Server;
 
@@ -21,6 +22,12 @@ internal static class Problems
         IndexBusyException b => Make(StatusCodes.Status409Conflict, "Index busy", b.Message),
         UpsertBudgetException u => Make(StatusCodes.Status503ServiceUnavailable, "Upsert over budget", u.Message, "documents"),
         ModelMismatchException m => Make(StatusCodes.Status409Conflict, "Model mismatch", m.Message),
+        SourceFileException f => f.Problem switch
+        {
+            SourceFileProblem.OutsideFolder => Make(StatusCodes.Status403Forbidden, "File not served", f.Message, "id"),
+            SourceFileProblem.Unreadable => Make(StatusCodes.Status500InternalServerError, "File unreadable", f.Message, "id"),
+            _ => Make(StatusCodes.Status404NotFound, "No file", f.Message, "id"),
+        },
         CorruptDataException c => Make(StatusCodes.Status500InternalServerError, "Damaged index data", c.Message),
         SemanticSearchException x => Make(StatusCodes.Status500InternalServerError, "Search engine error", x.Message),
         BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge =>

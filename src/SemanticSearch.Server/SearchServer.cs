@@ -16,9 +16,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SemanticSearch.Core;
+using SemanticSearch.Engine.Indexing;
 using SemanticSearch.Engine.Models;
 using SemanticSearch.Engine.Search;
 using SemanticSearch.Engine.Storage;
+using SemanticSearch.Extraction;
+using SemanticSearch.Metadata;
 
 namespace SemanticSearch.Server;
 
@@ -232,6 +235,21 @@ public static class SearchServer
         }).WithName("getDocument").Produces<DocumentDetails>()
             .Documented("One document as the index stores it: its fields, uploaded metadata and chunk texts. An id may contain '/'; escape other reserved characters.", key, 400, 404, 500);
 
+        app.MapGet("/indexes/{name}/files/{**id}", (string name, string id, HttpResponse response) =>
+        {
+            DocumentRecord? document;
+            using (var view = catalog.Get(name).Read())
+            {
+                document = view.Index.GetDocument(id);
+            }
+            if (document is null)
+            {
+                return Problems.Result(StatusCodes.Status404NotFound, "Not found", $"document '{id}' is not in index '{name}'.", "id");
+            }
+            return SourceFileResult(document, response);
+        }).WithName("getDocumentFile").Produces(200, contentType: "application/octet-stream")
+            .Documented("The file a folder document was indexed from, as it is now on disk (HTML sandboxed: no scripts run; text as UTF-8). A hit's location gives the fragment to open it at (#page=N, #anchor).", key, 400, 403, 404, 500);
+
         app.MapDelete("/indexes/{name}/documents/{**id}", async (string name, string id, CancellationToken ct) =>
         {
             var open = catalog.Get(name);
@@ -279,6 +297,37 @@ public static class SearchServer
             .Documented("Cancel a queued or running job: it stops at its next file or batch (state cancelled); what it committed stays.", key, 404, 409);
 
         return app;
+    }
+
+    // The file itself: a PDF or a page as the browser shows it, text decoded as the indexer decoded it and sent as
+    // UTF-8, anything else as a download. An HTML file is served under a sandbox policy (an opaque origin, no scripts)
+    // so an indexed page cannot act on this server with the reader's credentials.
+    private static IResult SourceFileResult(DocumentRecord document, HttpResponse response)
+    {
+        var stream = SourceFiles.Open(document);
+        response.Headers.XContentTypeOptions = "nosniff";
+        var type = document.FileType;
+        if (type is ".pdf")
+        {
+            return Results.File(stream, "application/pdf", enableRangeProcessing: true);
+        }
+        if (type is ".html" or ".htm" or ".xhtml")
+        {
+            response.Headers.ContentSecurityPolicy = "sandbox";
+            return Results.File(stream, type == ".xhtml" ? "application/xhtml+xml" : "text/html");
+        }
+        if (type is ".txt" or ".md" or ".markdown" or ".rst" or ".csv" or ".tsv" or ".json")
+        {
+            using (stream)
+            {
+                using var buffer = new MemoryStream();
+                stream.CopyTo(buffer);
+                var text = TextDecoding.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), out _);
+                response.Headers.ContentSecurityPolicy = "sandbox";
+                return Results.Text(text, type == ".json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8");
+            }
+        }
+        return Results.File(stream, "application/octet-stream", Path.GetFileName(document.Path));
     }
 
     /// <summary>

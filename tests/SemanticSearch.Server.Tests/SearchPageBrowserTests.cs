@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Indexing;
+using SemanticSearch.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace SemanticSearch.Server.Tests;
@@ -209,5 +210,60 @@ public sealed class SearchPageBrowserTests
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#results li.hit")).ToHaveCountAsync(1);
         await Expect(page.Locator("#results li.hit .also")).ToContainTextAsync("also at:");
+    }
+
+    [Fact]
+    public async Task SearchPage_FolderHits_ShowPageAndSectionAndOpenTheFileThere()
+    {
+        var indexes = Path.Combine(Path.GetTempPath(), "semsearch-page-tests", Guid.NewGuid().ToString("N"));
+        var folder = Path.Combine(indexes, "..", Path.GetFileName(indexes) + "-docs");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "pools.md"), "# Tide pools\n\nAnemones live here.\n\n## Safety rules\n\nWatch the tide: safetyword.\n");
+        File.WriteAllBytes(Path.Combine(folder, "manual.pdf"), HostileCorpus.PdfPages(["Kernels schedule threads", "Mirrors carry packages secondpageword"]));
+        using (var index = SemanticIndex.OpenOrCreate(Path.Combine(indexes, "docs"), new IndexSettings()))
+        {
+            new FolderIndexer(index, new IndexSettings()).Run(folder);
+        }
+        try
+        {
+            foreach (var key in new[] { null, "file-key" })
+            {
+                await using var server = await TestServer.StartAsync(o => o with { ApiKey = key }, indexesRoot: indexes);
+                using var playwright = await Playwright.CreateAsync();
+                await using var browser = await LaunchChromium(playwright);
+                var context = await browser.NewContextAsync();
+                var page = await context.NewPageAsync();
+                await page.GotoAsync(server.BaseAddress.ToString());
+                if (key is not null)
+                {
+                    await page.Locator("#key").FillAsync(key);
+                    await page.Keyboard.PressAsync("Enter");
+                }
+                await Expect(page.Locator("#index")).ToHaveValueAsync("docs");
+
+                await page.Locator("#q").FillAsync("secondpageword");
+                await page.Keyboard.PressAsync("Enter");
+                var pdf = page.Locator("#results li.hit").First;
+                await Expect(pdf.Locator(".path .where")).ToHaveTextAsync(" · page 2");
+                Assert.Equal("/indexes/docs/files/manual.pdf#page=2", await pdf.Locator("a.file").GetAttributeAsync("href"));
+
+                await page.Locator("#q").FillAsync("safetyword");
+                await page.Keyboard.PressAsync("Enter");
+                var md = page.Locator("#results li.hit").First;
+                await Expect(md.Locator(".path .where")).ToHaveTextAsync(" · Tide pools › Safety rules");
+                Assert.Equal("/indexes/docs/files/pools.md#safety-rules", await md.Locator("a.file").GetAttributeAsync("href"));
+                // the link opens the file itself at that anchor (with a key: fetched with it, opened from what came back)
+                var popup = await context.RunAndWaitForPageAsync(() => md.Locator("a.file").ClickAsync());
+                await popup.WaitForLoadStateAsync();
+                Assert.EndsWith("#safety-rules", popup.Url, StringComparison.Ordinal);
+                Assert.StartsWith(key is null ? server.BaseAddress.ToString() : "blob:", popup.Url, StringComparison.Ordinal);
+                await Expect(popup.Locator("body")).ToContainTextAsync("Watch the tide: safetyword.");
+            }
+        }
+        finally
+        {
+            Directory.Delete(indexes, recursive: true);
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -260,6 +260,22 @@ public static class HostileCorpus
         return builder.Build();
     }
 
+    /// <summary>A PDF with one page per item of <paramref name="pages"/>, each holding that line of text (an empty one: a page without text).</summary>
+    public static byte[] PdfPages(IReadOnlyList<string> pages)
+    {
+        var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        foreach (var text in pages)
+        {
+            var page = builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4);
+            if (text.Length > 0)
+            {
+                page.AddText(text, 12, new PdfPoint(40, 700), font);
+            }
+        }
+        return builder.Build();
+    }
+
     /// <summary>A DOCX whose body is one paragraph of <paramref name="text"/>.</summary>
     public static byte[] Docx(string text)
     {

@@ -78,7 +78,7 @@ internal static class SearchCommand
             {
                 CommonOptions.PrintJson(new
                 {
-                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, h.Snippet, snippetHighlights = h.SnippetHighlights, titleHighlights = h.TitleHighlights, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt, metadata = h.Metadata }),
+                    hits = response.Hits.Select(h => new { h.DocId, h.ChunkId, h.Path, h.Title, h.Score, h.Text, h.Snippet, snippetHighlights = h.SnippetHighlights, titleHighlights = h.TitleHighlights, lexical = h.Lexical, dense = h.Dense, spaces = h.Spaces, alsoAt = h.AlsoAt, metadata = h.Metadata, location = h.Location }),
                     total = response.Total,
                     totalExact = response.TotalExact,
                     facets = response.Facets,
@@ -114,7 +114,7 @@ internal static class SearchCommand
             {
                 rank++;
                 AnsiConsole.MarkupLine($"[bold]{rank,2}.[/] [green]{h.Score:F3}[/]  [bold]{Markup.Escape(h.Title)}[/]");
-                AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]");
+                AnsiConsole.MarkupLine($"    [blue]{Markup.Escape(h.Path.Length > 0 ? h.Path : h.DocId)}[/]{Where(h.Location)}");
                 AnsiConsole.MarkupLine($"    {Emphasised(h.Snippet, h.SnippetHighlights)}");
                 if (h.AlsoAt is { Count: > 0 } copies)
                 {
@@ -307,4 +307,23 @@ internal static class SearchCommand
         "hybrid" => SearchMode.Hybrid,
         _ => throw new UsageException("--mode", $"unknown mode '{value}' (use lexical, dense or hybrid)."),
     };
+
+    // " · page 3 · Install › Network": where the snippet lies, after the path; empty when the document has no outline.
+    private static string Where(HitLocation? location)
+    {
+        if (location is null)
+        {
+            return string.Empty;
+        }
+        var parts = new List<string>();
+        if (location.Page is { } page)
+        {
+            parts.Add($"page {page}");
+        }
+        if (location.Sections.Count > 0)
+        {
+            parts.Add(string.Join(" › ", location.Sections));
+        }
+        return parts.Count == 0 ? string.Empty : $"[grey] · {Markup.Escape(string.Join(" · ", parts))}[/]";
+    }
 }

@@ -552,7 +552,7 @@ public sealed class FolderIndexer
             }
             var extracted = _extractor.Extract(bytes, file);
             var doc = new SourceDocument(id, root, file, extracted.Title, extracted.Text, Path.GetExtension(file).ToLowerInvariant(),
-                bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata);
+                bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata) { Outline = extracted.Outline };
             var chunks = _index.Chunk(doc);
             if (chunks.Count == 0)
             {

@@ -1,3 +1,5 @@
+using SemanticSearch.Core.Text;
+
 namespace SemanticSearch.Engine.Indexing;
 
 /// <summary>A document ready to be chunked and written: text already extracted.</summary>
@@ -21,4 +23,8 @@ public sealed record SourceDocument(
     long SizeBytes,
     DateTime ModifiedUtc,
     string ContentHash,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>Where the text's pages and headings begin (what the extractor found; empty for API and BEIR documents).</summary>
+    public DocumentOutline Outline { get; init; } = DocumentOutline.Empty;
+}

@@ -262,7 +262,19 @@ public sealed record SearchHit(
 
     /// <summary>The document's custom metadata (what an upload or the indexing run gave; empty when none).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Where in the document <see cref="Snippet"/> lies: its PDF page, the headings it is under and the anchor that
+    /// opens the file there; null for a document without pages or headings, and for a hit on a document's title.
+    /// </summary>
+    public HitLocation? Location { get; init; }
 }
+
+/// <summary>Where a hit lies in its document.</summary>
+/// <param name="Page">The page number (from 1) for a PDF, else null; a viewer opens it with the fragment <c>#page=N</c>.</param>
+/// <param name="Sections">The headings it lies under, outermost first; empty before the first heading.</param>
+/// <param name="Anchor">The fragment of the innermost of them that has one (an HTML id, a Markdown heading slug), else null.</param>
+public sealed record HitLocation(int? Page, IReadOnlyList<string> Sections, string? Anchor);
 
 /// <summary>A highlighted span of a hit's text: <paramref name="Start"/> and <paramref name="Length"/> in UTF-16 characters.</summary>
 public readonly record struct TextHighlight(int Start, int Length);

@@ -79,14 +79,18 @@ public sealed class Searcher
                     }
                 }
             }
-            var snippet = Snippets.Build(chunk.Text, query.EmbeddingText);
+            var window = Snippets.Window(chunk.Text, query.EmbeddingText);
+            var snippet = window.Text;
+            var snippetHighlights = Highlights(snippet, query);
             hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, snippet, c.Score,
                 c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace)
             {
                 AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
-                SnippetHighlights = Highlights(snippet, query),
+                SnippetHighlights = snippetHighlights,
                 TitleHighlights = Highlights(doc.Title, query),
                 Metadata = doc.Metadata,
+                // where the first matched word is, else (a dense-only hit) where the snippet begins
+                Location = LocationOf(doc, chunk, window.TextOffsetOf(snippetHighlights.Count > 0 ? snippetHighlights[0].Start : 0)),
             });
         }
         var facets = request.Facets ? Facets(counted, docs) : null;
@@ -256,6 +260,19 @@ public sealed class Searcher
             docs[docId] = doc;
         }
         return doc;
+    }
+
+    // The page and sections at an offset of the chunk's text, from the document's outline.
+    private static HitLocation? LocationOf(DocumentRecord doc, ChunkRecord chunk, int inChunk)
+    {
+        if (doc.Outline is not { } outline || Indexing.PassagePolicy.IsTitleChunk(chunk.Length))
+        {
+            return null;
+        }
+        var at = outline.Locate(chunk.Start + inChunk);
+        return at.Page is null && at.Sections.Count == 0
+            ? null
+            : new HitLocation(at.Page, at.Sections.Select(s => s.Text).ToList(), at.Anchor);
     }
 
     private List<TextHighlight> Highlights(string text, LexicalQuery query) =>

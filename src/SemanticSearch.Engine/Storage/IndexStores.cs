@@ -84,7 +84,10 @@ internal sealed class IndexStores : IDisposable
             Lexical.DeleteDocument(document.Id);
             Lexical.AddDocument(document.Text, lexical);
             records.Add((new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
-                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata) { TextHash = TextHashOf(document.Text) }, chunkRecords));
+                document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata) {
+                    TextHash = TextHashOf(document.Text),
+                    Outline = document.Outline.IsEmpty ? null : document.Outline,
+                }, chunkRecords));
             idsByDocument.Add(ids);
         }
         // one metadata call for the batch (its running totals are written once); then, document by document, what a

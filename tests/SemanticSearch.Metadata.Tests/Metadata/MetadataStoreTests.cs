@@ -1,3 +1,4 @@
+using SemanticSearch.Core.Text;
 using SemanticSearch.Metadata;
 
 namespace SemanticSearch.Tests.Metadata;
@@ -26,6 +27,29 @@ public sealed class MetadataStoreTests
             Assert.Equal(new ChunkRecord(2, "a", 1, 6, 5, "world"), chunks[2]);
             Assert.Equal(3, store.NextChunkId);
             Assert.Equal(new MetadataCounts(1, 2, 100), store.Counts());
+        }
+    }
+
+    [Fact]
+    public void Upsert_ThenReopen_RoundTripsTheOutline()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "m.db");
+        PageStart[] pages = [new(0, 1), new(120, 3), new(400, 4)];
+        SectionHeading[] heads = [new(0, 1, "Intro", "intro"), new(50, 2, "Déjà vu — “quotes”", null), new(130, 3, "Deep", "sect.deep")];
+        using (var store = MetadataStore.Open(path, readOnly: false))
+        {
+            store.Upsert(Doc("a", 10, 1) with { Outline = new DocumentOutline(pages, heads) }, [new ChunkRecord(1, "a", 0, 0, 5, "hello")]);
+            store.Upsert(Doc("b", 10, 2) with { Outline = DocumentOutline.Empty }, [new ChunkRecord(2, "b", 0, 0, 5, "world")]);
+            store.Upsert(Doc("c", 10, 3), [new ChunkRecord(3, "c", 0, 0, 5, "third")]);
+        }
+        using (var store = MetadataStore.Open(path, readOnly: true))
+        {
+            var outline = store.GetDocument("a")!.Outline!;
+            Assert.Equal(pages, outline.Pages);
+            Assert.Equal(heads, outline.Headings);
+            Assert.Null(store.GetDocument("b")!.Outline); // an empty outline is not stored
+            Assert.Null(store.GetDocument("c")!.Outline);
         }
     }
 
