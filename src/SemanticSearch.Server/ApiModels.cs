@@ -86,6 +86,17 @@ public sealed record DocumentBody(
 /// <summary>Answer of a document upsert.</summary>
 public sealed record DocumentsWritten(string Index, int Documents, int Chunks);
 
+/// <summary>One source of an index, as <c>GET /indexes/{name}/sources</c> lists it.</summary>
+/// <param name="Name">Its name (unique in the index, case-insensitively); <c>api</c> for uploads.</param>
+/// <param name="Kind"><c>folder</c>, <c>api</c> or <c>beir</c>.</param>
+/// <param name="Path">The folder's full path, or null.</param>
+/// <param name="IdPrefix">What its document ids start with (empty for the index's first folder and for uploads).</param>
+/// <param name="Documents">Its documents in the index.</param>
+/// <param name="Chunks">Their chunks.</param>
+/// <param name="Bytes">Their source bytes.</param>
+/// <param name="LastIndexedUtc">When it was last indexed, or null.</param>
+public sealed record SourceSummary(string Name, string Kind, string? Path, string IdPrefix, long Documents, long Chunks, long Bytes, DateTime? LastIndexedUtc);
+
 /// <summary>Body of <c>POST /indexes/{name}/jobs</c>.</summary>
 public sealed record JobBody(string? Folder);
 
@@ -118,6 +129,9 @@ public sealed record ChunkDetails(long Id, int Ordinal, int Start, int Length, s
 
 internal static class ApiMapping
 {
+    public static SourceSummary ToSummary(SourceInfo s) =>
+        new(s.Name, s.Kind, s.Path, s.IdPrefix, s.Documents, s.Chunks, s.Bytes, s.LastIndexedUtc);
+
     public static DocumentDetails ToDetails(Metadata.DocumentRecord d, IReadOnlyList<Metadata.ChunkRecord> chunks) =>
         new(d.Id, d.Source, d.Path, d.Title, d.FileType, d.SizeBytes, d.ModifiedUtc, d.IndexedUtc, chunks.Count, d.Metadata,
             chunks.Select(c => new ChunkDetails(c.Id, c.Ordinal, c.Start, c.Length, c.Text)).ToList());

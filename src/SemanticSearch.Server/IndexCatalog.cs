@@ -31,6 +31,12 @@ internal sealed class IndexBusyException : SemanticSearchException
 /// <summary>An upsert ran past its time budget and was cancelled (HTTP 503).</summary>
 internal sealed class UpsertBudgetException(string message) : SemanticSearchException(message);
 
+/// <summary>An upload names the id of a document another source (a folder) holds; <see cref="Field"/> names the id's place in the body.</summary>
+internal sealed class DocumentIdTakenException(string field, string message) : SemanticSearchException(message)
+{
+    public string Field { get; } = field;
+}
+
 /// <summary>One published generation, open read-only, shared by searches until a newer one replaces it.</summary>
 internal sealed class ReaderView
 {

@@ -21,6 +21,7 @@ internal static class Problems
         FolderRefusedException f => Make(StatusCodes.Status403Forbidden, "Folder not allowed", f.Message, "folder"),
         IndexBusyException b => Make(StatusCodes.Status409Conflict, "Index busy", b.Message),
         UpsertBudgetException u => Make(StatusCodes.Status503ServiceUnavailable, "Upsert over budget", u.Message, "documents"),
+        DocumentIdTakenException t => Make(StatusCodes.Status409Conflict, "Id taken", t.Message, t.Field),
         ModelMismatchException m => Make(StatusCodes.Status409Conflict, "Model mismatch", m.Message),
         SourceFileException f => f.Problem switch
         {

@@ -204,6 +204,17 @@ public static class SearchServer
                 {
                     var now = DateTime.UtcNow;
                     var written = 0;
+                    // an upload replaces an uploaded document of its id, never a folder's (ids are unique across sources):
+                    // checked under the write lock, before anything is written, so a refused request writes nothing
+                    for (var i = 0; i < docs.Count; i++)
+                    {
+                        if (index.GetDocument(docs[i].Id!) is { } held && held.Source != IndexSources.Api)
+                        {
+                            var owner = index.Sources().FirstOrDefault(s => s.Key == held.Source)?.Name ?? held.Source;
+                            throw new DocumentIdTakenException($"documents[{i}].id",
+                                $"documents[{i}].id: '{docs[i].Id}' is a document of source '{owner}' ({held.Path}); choose another id, or remove that source first (DELETE /indexes/{name}/sources/{owner}). Nothing was written.");
+                        }
+                    }
                     index.BeginBatch();
                     foreach (var d in docs)
                     {
@@ -221,7 +232,28 @@ public static class SearchServer
                 throw new UpsertBudgetException($"documents: the upsert took longer than {options.UpsertTimeout.TotalSeconds:0.#} s (upsertTimeout) and was cancelled; nothing was written. Send fewer or smaller documents per request.");
             }
         }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>()
-            .Documented("Upsert documents by id (creates the index on its first write).", key, 400, 409, 413, 503);
+            .Documented("Upsert documents by id (creates the index on its first write). An id that a folder's document holds is refused (409), and then nothing is written.", key, 400, 409, 413, 503);
+
+        app.MapGet("/indexes/{name}/sources", (string name) =>
+        {
+            using var view = catalog.Get(name).Read();
+            return view.Index.Sources().Select(ApiMapping.ToSummary).ToList();
+        }).WithName("listSources").Produces<List<SourceSummary>>()
+            .Documented("The index's sources (its folders, and 'api' for uploads) with their document, chunk and byte counts.", key, 400, 404, 500);
+
+        app.MapDelete("/indexes/{name}/sources/{source}", async (string name, string source, CancellationToken ct) =>
+        {
+            var active = jobs.ActiveFor(name);
+            if (active.Count > 0)
+            {
+                return Problems.Result(StatusCodes.Status409Conflict, "Index busy",
+                    $"index '{name}' has a folder job {active[0].State.ToString().ToLowerInvariant()} (job {active[0].Id}); cancel it first (DELETE /jobs/{active[0].Id}) or wait for it to finish.", "name");
+            }
+            var open = catalog.Get(name);
+            var removed = await open.WriteAsync((index, _) => index.RemoveSource(source), waitForLock: false, ct);
+            return Results.Ok(ApiMapping.ToSummary(removed));
+        }).WithName("removeSource").Produces<SourceSummary>()
+            .Documented("Remove a source and every document of it, in one commit; other sources' documents are not touched. Answers the source as it was.", key, 400, 404, 409);
 
         app.MapGet("/indexes/{name}/documents/{**id}", (string name, string id) =>
         {
