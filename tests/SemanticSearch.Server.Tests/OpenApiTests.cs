@@ -52,7 +52,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         using var response = await _server.Client.SendAsync(request);
         _seen.Add((method, route, (int)response.StatusCode));
         var text = await response.Content.ReadAsStringAsync();
-        return text.Length > 0 ? JsonNode.Parse(text) : null;
+        return text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true ? JsonNode.Parse(text) : null;
     }
 
     private IDisposable HoldWriteLock(string index) =>
@@ -98,6 +98,12 @@ public sealed class OpenApiTests : IAsyncLifetime
             await Task.Delay(50);
         }
         await Call("GET", "/jobs/{id}", "/jobs/0000000000000000");
+        await Call("GET", "/indexes/{name}/files/{id}", "/indexes/notes/files/owls.txt");
+        await Call("GET", "/indexes/{name}/files/{id}", "/indexes/notes/files/a/b");
+        await Call("POST", "/indexes/{name}/documents", "/indexes/notes/documents", new { documents = new[] { new { id = "owls.txt", title = "O", text = "taken" } } });
+        await Call("GET", "/indexes/{name}/sources", "/indexes/notes/sources");
+        await Call("GET", "/indexes/{name}/sources", "/indexes/nothing/sources");
+        await Call("DELETE", "/indexes/{name}/sources/{source}", "/indexes/notes/sources/nowhere");
         await Call("DELETE", "/jobs/{id}", $"/jobs/{done}");
         await Call("DELETE", "/jobs/{id}", "/jobs/0000000000000000");
 
@@ -108,6 +114,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         {
             await Call("POST", "/indexes/{name}/documents", "/indexes/notes/documents", new { documents = new[] { new { id = "c", title = "C", text = "gamma" } } });
             await Call("DELETE", "/indexes/{name}/documents/{id}", "/indexes/notes/documents/c");
+            await Call("DELETE", "/indexes/{name}/sources/{source}", "/indexes/notes/sources/api");
             await Call("DELETE", "/indexes/{name}", "/indexes/notes");
             var queued = (await Call("POST", "/indexes/{name}/jobs", "/indexes/notes/jobs", new { folder = _allowed }))!["id"]!.GetValue<string>();
             await Call("DELETE", "/jobs/{id}", $"/jobs/{queued}");
@@ -116,6 +123,7 @@ public sealed class OpenApiTests : IAsyncLifetime
                 await Task.Delay(50);
             }
         }
+        await Call("DELETE", "/indexes/{name}/sources/{source}", "/indexes/notes/sources/api");
         await Call("DELETE", "/indexes/{name}", "/indexes/notes");
         await Call("DELETE", "/indexes/{name}", "/indexes/notes");
         await Call("DELETE", "/indexes/{name}", "/indexes/-bad");
@@ -134,8 +142,11 @@ public sealed class OpenApiTests : IAsyncLifetime
         {
             Assert.Contains(_seen, s => s.Status == expected);
         }
+        Assert.Contains(("GET", "/indexes/{name}/files/{id}", 200), _seen);
+        Assert.Contains(("POST", "/indexes/{name}/documents", 409), _seen);
+        Assert.Contains(("DELETE", "/indexes/{name}/sources/{source}", 409), _seen);
         var operations = paths.SelectMany(p => p.Value!.AsObject().Select(o => (Path: p.Key, Method: o.Key, Op: o.Value!))).ToList();
-        Assert.Equal(13, operations.Count);
+        Assert.Equal(16, operations.Count);
         foreach (var (path, method, op) in operations)
         {
             Assert.False(string.IsNullOrWhiteSpace(op["summary"]?.GetValue<string>()), $"{method.ToUpperInvariant()} {path} has no summary");
