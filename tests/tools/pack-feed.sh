@@ -11,6 +11,9 @@ here="$(cd "$(dirname "$0")/../.." && pwd)"
 mkdir -p "$1"
 feed="$(cd "$1" && pwd)"
 version="${2:-0.1.0-local}"
-# One pack over the solution: NuGet skips the projects that are not packable (tests, benchmarks, tools).
-dotnet pack "$here/SemanticSearch.sln" -c Release -o "$feed" -p:Version="$version" -v q --nologo
+# Every src project whose own file says <IsPackable>true</IsPackable>: a new one is picked up without editing this.
+mapfile -t projects < <(grep -l '<IsPackable>true</IsPackable>' "$here"/src/*/*.csproj | sort)
+for project in "${projects[@]}"; do
+  dotnet pack "$project" -c Release -o "$feed" -p:Version="$version" -v q --nologo
+done
 ls "$feed"/*."$version".nupkg

@@ -48,7 +48,8 @@ public sealed class PackagedToolFixture : IDisposable
 
     public string ToolPackage => Path.Combine(Feed, $"semsearch.{Version}.nupkg");
 
-    private static void Dotnet(params string[] args)
+    /// <summary>Runs <c>dotnet</c> in the repository root; a non-zero exit fails with its output.</summary>
+    internal static void Dotnet(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
         foreach (var a in args)
