@@ -26,6 +26,7 @@ public sealed class ProjectLayerTests
         // hosts and what they host
         ["SemanticSearch.Evaluation"] = 4,
         ["SemanticSearch.Server"] = 4,
+        ["SemanticSearch.VectorData"] = 4, // a host-side adapter: the VectorData abstraction over the engine
         ["SemanticSearch.Cli"] = 5,
     };
 
