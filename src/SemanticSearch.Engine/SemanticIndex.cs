@@ -76,6 +76,26 @@ public sealed class SemanticIndex : IDisposable
 
     internal IReadOnlyList<SpaceStore> Spaces => Stores.Spaces;
 
+    /// <summary>
+    /// Why a vector space of this open index cannot be searched — its vector file is damaged, or its model was not
+    /// loaded —, naming the space; null when every space can (a lexical-only index always can). Readiness probes ask.
+    /// </summary>
+    public string? UnsearchableSpace()
+    {
+        foreach (var space in Spaces)
+        {
+            if (space.Damage is { } damage)
+            {
+                return $"vector space '{space.Name}' is damaged: {damage.Message}";
+            }
+            if (space.Vectors is null || space.Encoder is null)
+            {
+                return $"vector space '{space.Name}': its model {space.Manifest.Model.ModelId} is not loaded.";
+            }
+        }
+        return null;
+    }
+
     /// <summary>Test hook: called at each <see cref="CommitStep"/>; throwing there simulates a crash at that point.</summary>
     internal Action<CommitStep>? CommitHook { get; set; }
 
@@ -371,6 +391,7 @@ public sealed class SemanticIndex : IDisposable
                 tokens += c.TokenCount;
             }
         }
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
         activity?.SetTag("documents", documents.Count);
         activity?.SetTag("tokens", tokens);
         for (var i = 0; i < Spaces.Count; i++)
@@ -428,6 +449,7 @@ public sealed class SemanticIndex : IDisposable
             }
         }
         var chunks = documents.Sum(d => d.Chunks.Count);
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
         activity?.SetTag("documents", documents.Count);
         activity?.SetTag("chunks", chunks);
         var index = new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, IndexTag);
@@ -595,6 +617,7 @@ public sealed class SemanticIndex : IDisposable
         using var activity = EngineTelemetry.Source.StartActivity("index.commit");
         var clock = Stopwatch.StartNew();
         _manifest = Stores.Commit(_manifest, _compactFraction, CommitHook);
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
         activity?.SetTag("generation", _manifest.Generation);
         EngineTelemetry.CommitDuration.Record(clock.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, IndexTag));
     }
