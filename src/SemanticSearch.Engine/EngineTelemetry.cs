@@ -1,7 +1,8 @@
 // The engine's traces and metrics, on System.Diagnostics alone (no OpenTelemetry package here): hosts subscribe by
 // name — OpenTelemetry's AddSource/AddMeter("SemanticSearch"), dotnet-trace, dotnet-counters. With nothing listening,
 // StartActivity returns null and instruments are disabled, so an unobserved search pays a null check per phase.
-// The names are a contract (docs/operations.md): dashboards and alerts are written against them.
+// The names are a contract (docs/operations.md): dashboards and alerts are written against them. The histograms advise
+// their buckets (a search takes milliseconds, a commit up to a minute), which OpenTelemetry's SDK follows.
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -35,7 +36,8 @@ public static class EngineTelemetry
 
     /// <summary><c>semsearch.search.duration</c>: milliseconds per search, tagged <c>mode</c> and <c>index</c>.</summary>
     public static Histogram<double> SearchDuration { get; } =
-        Meter.CreateHistogram<double>("semsearch.search.duration", "ms", "Time to answer one search, from parse to hydrated hits.");
+        Meter.CreateHistogram("semsearch.search.duration", "ms", "Time to answer one search, from parse to hydrated hits.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] });
 
     /// <summary><c>semsearch.index.documents</c>: documents written to an index (tag <c>index</c>).</summary>
     public static Counter<long> IndexedDocuments { get; } =
@@ -51,11 +53,13 @@ public static class EngineTelemetry
 
     /// <summary><c>semsearch.embed.tokens_per_second</c>: throughput of each embedding batch (tags <c>index</c>, <c>space</c>).</summary>
     public static Histogram<double> EmbedThroughput { get; } =
-        Meter.CreateHistogram<double>("semsearch.embed.tokens_per_second", "{token}/s", "Tokens per second of one embedding batch.");
+        Meter.CreateHistogram("semsearch.embed.tokens_per_second", "{token}/s", "Tokens per second of one embedding batch.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000] });
 
     /// <summary><c>semsearch.commit.duration</c>: milliseconds per index commit (tag <c>index</c>).</summary>
     public static Histogram<double> CommitDuration { get; } =
-        Meter.CreateHistogram<double>("semsearch.commit.duration", "ms", "Time to commit one batch of writes to an index.");
+        Meter.CreateHistogram("semsearch.commit.duration", "ms", "Time to commit one batch of writes to an index.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000] });
 
     /// <summary>The lower-case tag value of a search mode.</summary>
     public static string ModeName(Search.SearchMode mode) => mode switch
