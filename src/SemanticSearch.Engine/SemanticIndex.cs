@@ -458,6 +458,75 @@ public sealed class SemanticIndex : IDisposable
         return chunks;
     }
 
+    /// <summary>
+    /// Writes <paramref name="documents"/> with a vector given for each (<paramref name="vectors"/>[i] for document i)
+    /// instead of embedding their text: every passage of a document is stored under its document's vector (normalised
+    /// here). For an index of one vector space, whose dimension each vector must have; a VectorData record brings its
+    /// own embedding this way.
+    /// </summary>
+    /// <returns>The number of chunks written.</returns>
+    /// <exception cref="InvalidSettingException">The index does not have exactly one space, or a vector (named <c>vector</c> with its document) is the wrong size, all zeros or not finite.</exception>
+    public int WriteWithVectors(IReadOnlyList<(SourceDocument Document, IReadOnlyList<TextChunk> Chunks)> documents, IReadOnlyList<ReadOnlyMemory<float>> vectors)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(vectors);
+        EnsureWritable();
+        if (Spaces.Count != 1)
+        {
+            throw new InvalidSettingException("vector", $"index {Directory} has {Spaces.Count} vector spaces; given vectors need an index of exactly one.");
+        }
+        if (vectors.Count != documents.Count)
+        {
+            throw new ArgumentException($"{vectors.Count} vectors for {documents.Count} documents", nameof(vectors));
+        }
+        var model = Spaces[0].Manifest.Model;
+        var dims = model.Dimensions;
+        var policy = Spaces[0].Policy;
+        var rows = new List<float[]>();
+        for (var i = 0; i < documents.Count; i++)
+        {
+            var given = vectors[i];
+            var id = documents[i].Document.Id;
+            if (given.Length != dims)
+            {
+                throw new InvalidSettingException("vector", $"document {id}: has {given.Length} dimensions; the index's space ({model.ModelId}) has {dims}.");
+            }
+            var v = given.ToArray();
+            var squares = 0.0;
+            foreach (var x in v)
+            {
+                if (!float.IsFinite(x))
+                {
+                    throw new InvalidSettingException("vector", $"document {id}: holds a value that is not a finite number.");
+                }
+                squares += (double)x * x;
+            }
+            if (squares == 0)
+            {
+                throw new InvalidSettingException("vector", $"document {id}: is all zeros.");
+            }
+            System.Numerics.Tensors.TensorPrimitives.Divide(v, (float)Math.Sqrt(squares), v);
+            var passages = policy.ForDocuments([documents[i]], firstChunkId: 0).Texts.Count;
+            for (var p = 0; p < passages; p++)
+            {
+                rows.Add(v);
+            }
+        }
+        var block = new float[rows.Count * dims];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            rows[r].CopyTo(block.AsSpan(r * dims, dims));
+        }
+        var embedded = rows.Count == 0 ? null : new EmbeddedPassages(documents, [model], [block]);
+        return Write(documents, embedded);
+    }
+
+    /// <summary>
+    /// Ids of every committed document that meets <paramref name="filter"/> (null: all of them), in ordinal order; lists
+    /// documents by their metadata without a query.
+    /// </summary>
+    public IReadOnlyList<string> DocumentIdsMatching(SearchFilter? filter) => Lexical.MatchingDocumentIds(Searcher.ToLexical(filter));
+
     // The vectors are one block per space, in the spaces' order, each from that space's model, one row per passage.
     private bool Matches(EmbeddedPassages embedded, List<PassageBatch> passages)
     {

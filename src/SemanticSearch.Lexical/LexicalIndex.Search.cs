@@ -6,6 +6,7 @@ using Lucene.Net.Analysis.TokenAttributes;
 using Lucene.Net.Index;
 using Lucene.Net.Search;
 using Lucene.Net.Util;
+using SemanticSearch.Core.Filtering;
 
 namespace SemanticSearch.Lexical;
 
@@ -254,6 +255,35 @@ public sealed partial class LexicalIndex
         });
     }
 
+    /// <summary>
+    /// Ids of every document that has an entry meeting <paramref name="filter"/> (null: every document), in ordinal
+    /// order; for listing documents by their metadata without a query.
+    /// </summary>
+    public IReadOnlyList<string> MatchingDocumentIds(LexicalFilter? filter)
+    {
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var reader = searcher.IndexReader;
+            if (reader.NumDocs == 0)
+            {
+                return (IReadOnlyList<string>)[];
+            }
+            Query q = f is null ? new MatchAllDocsQuery() : new ConstantScoreQuery(f);
+            var top = searcher.Search(q, reader.MaxDoc);
+            var ids = new SortedSet<string>(StringComparer.Ordinal);
+            var fields = new HashSet<string>(StringComparer.Ordinal) { DocIdField };
+            foreach (var sd in top.ScoreDocs)
+            {
+                if (searcher.Doc(sd.Doc, fields).Get(DocIdField) is { } id)
+                {
+                    ids.Add(id);
+                }
+            }
+            return (IReadOnlyList<string>)[.. ids];
+        });
+    }
+
     /// <summary>The analysed terms of <paramref name="text"/>, as BM25 sees them (for tests and snippets).</summary>
     public IReadOnlyList<string> Analyze(string text) => AnalyzeWith(_analyzer, text);
 
@@ -363,7 +393,51 @@ public sealed partial class LexicalIndex
             }
             any = true;
         }
+        if (filter.Where is { } where)
+        {
+            bq.Add(ConditionQuery(where), Occur.MUST);
+            any = true;
+        }
         return any ? new QueryWrapperFilter(bq) : null;
+    }
+
+    // A metadata condition as a Lucene query over the metadata fields: terms for equality, ordinal term ranges, and
+    // boolean queries for All/Any/Not (a negation is "every entry but these", so it needs the match-all clause).
+    private static Query ConditionQuery(MetadataCondition condition)
+    {
+        switch (condition)
+        {
+            case MetadataCondition.Equal eq:
+                return new TermQuery(new Term(MetaPrefix + eq.Key, eq.Value));
+            case MetadataCondition.Range r:
+                return TermRangeQuery.NewStringRange(MetaPrefix + r.Key, r.Lower, r.Upper, r.IncludeLower, r.IncludeUpper);
+            case MetadataCondition.All all:
+            {
+                var bq = new BooleanQuery { { new MatchAllDocsQuery(), Occur.MUST } };
+                foreach (var c in all.Conditions)
+                {
+                    bq.Add(ConditionQuery(c), Occur.MUST);
+                }
+                return bq;
+            }
+            case MetadataCondition.Any any:
+            {
+                var bq = new BooleanQuery(); // no clause matches nothing
+                foreach (var c in any.Conditions)
+                {
+                    bq.Add(ConditionQuery(c), Occur.SHOULD);
+                }
+                return bq;
+            }
+            case MetadataCondition.Not not:
+                return new BooleanQuery
+                {
+                    { new MatchAllDocsQuery(), Occur.MUST },
+                    { ConditionQuery(not.Condition), Occur.MUST_NOT },
+                };
+            default:
+                throw new ArgumentException($"unknown metadata condition {condition.GetType().Name}", nameof(condition));
+        }
     }
 
     // The id form of a path prefix: '/' separators, no leading "./"; empty for "." or "./" (the whole folder: no condition).

@@ -46,6 +46,12 @@ public sealed partial class LexicalIndex : IDisposable
     private const string ModifiedField = "modified";
     private const string MetaPrefix = "meta.";
 
+    /// <summary>
+    /// Metadata keys that begin with this are stored with the document but not indexed, so no filter can test them and
+    /// their values may be of any size (a VectorData record's serialised properties).
+    /// </summary>
+    public const string StoredOnlyPrefix = "$";
+
     private readonly LuceneDirectory _directory;
     private readonly Analyzer _analyzer;
     private readonly BM25Similarity _similarity;
@@ -289,6 +295,10 @@ public sealed partial class LexicalIndex : IDisposable
         doc.Add(new Int64Field(ModifiedField, c.ModifiedUtc.ToUniversalTime().Ticks, Field.Store.NO));
         foreach (var (k, v) in c.Metadata)
         {
+            if (k.StartsWith(StoredOnlyPrefix, StringComparison.Ordinal))
+            {
+                continue; // kept in the metadata store, never a filter term (it may be any size)
+            }
             doc.Add(new StringField(MetaPrefix + k, v, Field.Store.NO));
         }
     }

@@ -52,7 +52,11 @@ public sealed record LexicalFilter(
     DateTime? ModifiedAfterUtc = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     DateTime? ModifiedBeforeUtc = null,
-    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null);
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null)
+{
+    /// <summary>A boolean condition on the metadata, ANDed with the fields above; null: none.</summary>
+    public SemanticSearch.Core.Filtering.MetadataCondition? Where { get; init; }
+}
 
 /// <summary>A lexical match: chunk id, its document and its BM25 score.</summary>
 public readonly record struct LexicalHit(long ChunkId, string DocumentId, float Score);

@@ -180,6 +180,11 @@ internal static class SearchTranslation
             {
                 throw new InvalidSettingException($"documents[{i}].metadata", "keys must be 1 to 128 characters and values strings.");
             }
+            if (d.Metadata is { } reserved && reserved.Keys.FirstOrDefault(k => k.StartsWith('$')) is { } stored)
+            {
+                // '$' keys are stored but never indexed (the VectorData provider's record payload): a filter could not find them
+                throw new InvalidSettingException($"documents[{i}].metadata", $"key '{Clip(stored)}' starts with '$', which is reserved for stored-only data.");
+            }
             result.Add(d);
         }
         return result;

@@ -31,7 +31,14 @@ public sealed record SearchFilter(
     DateTime? ModifiedAfterUtc = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     DateTime? ModifiedBeforeUtc = null,
-    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null);
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? MetadataAnyOf = null)
+{
+    /// <summary>
+    /// A boolean condition on the custom metadata (equalities, ordinal ranges, and/or/not), ANDed with the fields
+    /// above; null: none. Keys beginning with <c>$</c> are stored only and never match.
+    /// </summary>
+    public SemanticSearch.Core.Filtering.MetadataCondition? Where { get; init; }
+}
 
 /// <summary>How hybrid search merges the lexical and the dense ranking.</summary>
 public enum FusionMethod
@@ -179,6 +186,13 @@ public sealed record SearchRequest(
     /// <summary>Count the hits by file type, top-level folder and source (<see cref="SearchResponse.Facets"/>); off by default.</summary>
     public bool Facets { get; init; }
 
+    /// <summary>
+    /// Dense and hybrid: the query's vector, given instead of embedding <see cref="Query"/> (a caller with its own
+    /// embedding, a VectorData search by vector). It must have the dimension of the one vector space the query uses, and
+    /// is L2-normalised here. Dense mode then needs no query text; hybrid still ranks <see cref="Query"/> by BM25.
+    /// </summary>
+    public ReadOnlyMemory<float>? QueryVector { get; init; }
+
     /// <summary>The largest K accepted.</summary>
     public const int MaxK = 1000;
 
@@ -195,7 +209,31 @@ public sealed record SearchRequest(
         {
             throw new InvalidSettingException("query", "is required.");
         }
-        if (string.IsNullOrWhiteSpace(Query))
+        if (QueryVector is { } vector)
+        {
+            if (Mode == SearchMode.Lexical)
+            {
+                throw new InvalidSettingException("vector", "is for dense and hybrid queries; a lexical query ranks text only.");
+            }
+            if (vector.Length == 0)
+            {
+                throw new InvalidSettingException("vector", "is empty.");
+            }
+            var squares = 0.0;
+            foreach (var x in vector.Span)
+            {
+                if (!float.IsFinite(x))
+                {
+                    throw new InvalidSettingException("vector", "holds a value that is not a finite number.");
+                }
+                squares += (double)x * x;
+            }
+            if (squares == 0)
+            {
+                throw new InvalidSettingException("vector", "is all zeros; it has no direction to search along.");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(Query) && !(QueryVector is not null && Mode == SearchMode.Dense))
         {
             // An empty query would rank nothing lexically and return arbitrary nearest neighbours densely.
             throw new InvalidSettingException("query", "must contain some text.");

@@ -163,9 +163,9 @@ public sealed class Searcher
         return slash <= 0 ? string.Empty : documentId[..slash];
     }
 
-    private static LexicalFilter? ToLexical(SearchFilter? filter) => filter is null
+    internal static LexicalFilter? ToLexical(SearchFilter? filter) => filter is null
         ? null
-        : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata, filter.ModifiedBeforeUtc, filter.MetadataAnyOf);
+        : new LexicalFilter(filter.PathPrefix, filter.FileTypes, filter.ModifiedAfterUtc, filter.Metadata, filter.ModifiedBeforeUtc, filter.MetadataAnyOf) { Where = filter.Where };
 
     // What the response says was understood: the parsed clauses, less those that hold no searchable term (noted).
     private QueryUnderstanding Understand(LexicalQuery query)
@@ -235,7 +235,7 @@ public sealed class Searcher
         {
             return Distinct(query, request, fusion, spaces, wanted, docs);
         }
-        var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+        var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, QueryVectorFor(request, spaces));
         return (candidates, lexicalCount, candidates);
     }
 
@@ -247,7 +247,7 @@ public sealed class Searcher
         var asked = wanted;
         for (var pass = 0; ; pass++)
         {
-            var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor);
+            var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, QueryVectorFor(request, spaces));
             var ordinals = request.PerChunk ? _index.Metadata.GetChunks(candidates.Select(c => c.ChunkId)) : null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var distinct = new List<Candidate>(Math.Min(candidates.Count, wanted));
@@ -356,8 +356,8 @@ public sealed class Searcher
 
     private (IReadOnlyList<RankedDocument> Lexical, IReadOnlyList<(string Space, IReadOnlyList<RankedDocument> Ranking)> Spaces) RankRetrievers(string query, int depth, IReadOnlyList<SpaceStore> spaces)
     {
-        RequireSpaces(SearchMode.Hybrid, spaces);
-        var (lexical, dense) = RetrieveAll(LexicalQuery.Plain(query), depth, null, perChunk: false, lexicalToo: true, spaces);
+        RequireSpaces(SearchMode.Hybrid, spaces, vectorGiven: false);
+        var (lexical, dense) = RetrieveAll(LexicalQuery.Plain(query), depth, null, perChunk: false, lexicalToo: true, spaces, vector: null);
         return (lexical!.Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList(),
                 spaces.Select((sp, i) => (sp.Name, (IReadOnlyList<RankedDocument>)dense[i].Take(depth).Select(c => new RankedDocument(c.DocId, c.Score)).ToList())).ToList());
     }
@@ -441,7 +441,7 @@ public sealed class Searcher
     }
 
     // Every chosen space must be searchable: not damaged, its graph and model loaded.
-    private void RequireSpaces(SearchMode mode, IReadOnlyList<SpaceStore> spaces)
+    private void RequireSpaces(SearchMode mode, IReadOnlyList<SpaceStore> spaces, bool vectorGiven)
     {
         var label = mode.ToString().ToLowerInvariant();
         if (spaces.Count == 0)
@@ -454,7 +454,7 @@ public sealed class Searcher
             {
                 throw new CorruptDataException(damage.Path, damage.Message[(damage.Path.Length + 2)..], damage);
             }
-            if (space.Vectors is null || space.Encoder is null)
+            if (space.Vectors is null || (space.Encoder is null && !vectorGiven))
             {
                 throw new InvalidSettingException("mode", spaces.Count == 1 && _index.Spaces.Count == 1
                     ? $"'{label}' needs the index's model {space.Manifest.Model.ModelId}, which was not loaded."
@@ -464,11 +464,11 @@ public sealed class Searcher
     }
 
     // The fused candidates, and how many BM25 returned (null when BM25 took no part).
-    private (List<Candidate> Candidates, int? LexicalCount) Retrieve(LexicalQuery query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, bool floor)
+    private (List<Candidate> Candidates, int? LexicalCount) Retrieve(LexicalQuery query, SearchMode mode, int k, int wanted, SearchFilter? filter, bool perChunk, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, bool floor, float[]? vector = null)
     {
         if (mode != SearchMode.Lexical)
         {
-            RequireSpaces(mode, spaces);
+            RequireSpaces(mode, spaces, vector is not null);
             CheckWeights(mode, fusion, spaces);
         }
         var lexFilter = ToLexical(filter);
@@ -480,13 +480,13 @@ public sealed class Searcher
         }
         if (mode == SearchMode.Dense && spaces.Count == 1)
         {
-            var admission = DenseAdmission(lexFilter, query, perChunk);
+            var admission = DenseAdmission(lexFilter, query, perChunk, vector);
             return (DenseDocuments(spaces[0], wanted, admission, perChunk)
                 .Select((c, i) => new Candidate(c.Key, c.DocId, c.ChunkId, c.Score, null, [new RetrieverRank(i + 1, c.Score)])).ToList(), null);
         }
         var hybrid = mode == SearchMode.Hybrid;
         var depth = fusion.Depth ?? CandidateDepth(k, wanted);
-        var (lexical, dense) = RetrieveAll(query, depth, lexFilter, perChunk, hybrid, spaces);
+        var (lexical, dense) = RetrieveAll(query, depth, lexFilter, perChunk, hybrid, spaces, vector);
         using var fuse = EngineTelemetry.Source.StartActivity("search.fuse");
         var byKey = new Dictionary<string, Side>(StringComparer.Ordinal);
         for (var i = dense.Length - 1; i >= 0; i--)
@@ -550,9 +550,9 @@ public sealed class Searcher
     // BM25 (when lexicalToo) and every space at once: each space embeds the query and walks its graph as one job, and
     // the jobs run on a lane per core, longest expected first (RetrieverLanes), so the query embeddings of several
     // models run in parallel without time-slicing the slowest one.
-    private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(LexicalQuery query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces)
+    private (List<Side>? Lexical, List<Side>[] Dense) RetrieveAll(LexicalQuery query, int depth, LexicalFilter? lexFilter, bool perChunk, bool lexicalToo, IReadOnlyList<SpaceStore> spaces, float[]? vector)
     {
-        var allowed = DenseAdmission(lexFilter, query, perChunk);
+        var allowed = DenseAdmission(lexFilter, query, perChunk, vector);
         var jobs = new List<(string Key, Func<List<Side>> Work)>(spaces.Count + 1);
         foreach (var space in spaces)
         {
@@ -569,7 +569,7 @@ public sealed class Searcher
     // The chunks the dense side may return, judged in the lexical index once for every space: those the filter admits
     // and, for a query with required or excluded clauses, those whose document (per chunk: the chunk) holds every
     // required clause and no excluded one.
-    private DenseFilter DenseAdmission(LexicalFilter? filter, LexicalQuery query, bool perChunk)
+    private DenseFilter DenseAdmission(LexicalFilter? filter, LexicalQuery query, bool perChunk, float[]? vector = null)
     {
         var byFilter = filter is null ? null : _index.Lexical.MatchingChunkIds(filter);
         var byQuery = _index.Lexical.Constraint(query, perChunk);
@@ -583,11 +583,34 @@ public sealed class Searcher
         };
         // a query that is nothing but exclusions has nothing to embed
         var text = query.IsPlain || query.EmbeddingText.Length > 0 ? query.EmbeddingText : null;
-        return new DenseFilter(text, admits, none || text is null);
+        return new DenseFilter(text, admits, none || (text is null && vector is null), vector);
     }
 
-    // What a dense retriever embeds (null: nothing), which chunks it may return (null: all), and whether none can pass.
-    private sealed record DenseFilter(string? Text, Func<long, bool>? Admits, bool Nothing);
+    // What a dense retriever embeds (null: nothing) or the vector it was given instead, which chunks it may return
+    // (null: all), and whether none can pass.
+    private sealed record DenseFilter(string? Text, Func<long, bool>? Admits, bool Nothing, float[]? Vector = null);
+
+    // The request's own query vector, normalised, after checking it fits the one space it is for; null when it has none.
+    private static float[]? QueryVectorFor(SearchRequest request, IReadOnlyList<SpaceStore> spaces)
+    {
+        if (request.QueryVector is not { } given)
+        {
+            return null;
+        }
+        if (spaces.Count != 1)
+        {
+            throw new InvalidSettingException("vector", $"is for one vector space, and this query uses {spaces.Count} ({string.Join(", ", spaces.Select(s => s.Name))}); name one in spaces.");
+        }
+        var dims = spaces[0].Manifest.Model.Dimensions;
+        if (given.Length != dims)
+        {
+            throw new InvalidSettingException("vector", $"has {given.Length} dimensions; space '{spaces[0].Name}' ({spaces[0].Manifest.Model.ModelId}) has {dims}.");
+        }
+        var v = given.ToArray();
+        var norm = (float)Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<float>(v, v));
+        System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
+        return v;
+    }
 
     // Documents by whole-document BM25 (their best chunk is chosen when a page is hydrated); or, per chunk and on an
     // index of lexical format 1 (no document entries), BM25 chunk hits collapsed to their documents (a document scores
@@ -624,12 +647,14 @@ public sealed class Searcher
         {
             return [];
         }
-        var encoder = space.Encoder!;
         var vectors = space.Vectors!;
         var policy = space.Policy;
-        var q = new float[encoder.Info.Dimensions];
-        using (var embed = EngineTelemetry.Source.StartActivity("search.embed"))
+        var q = admission.Vector;
+        if (q is null)
         {
+            var encoder = space.Encoder!;
+            q = new float[encoder.Info.Dimensions];
+            using var embed = EngineTelemetry.Source.StartActivity("search.embed");
             embed?.SetTag(EngineTelemetry.SpaceTag, space.Name);
             encoder.Encode([admission.Text!], TextRole.Query, q);
         }
