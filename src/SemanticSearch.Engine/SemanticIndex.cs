@@ -6,6 +6,7 @@
 //   Search/ChunkDocumentMap the query-side chunk → document map
 // Data flows one way: a write embeds the passages the policy names, then hands chunks and vectors to the stores; a
 // commit publishes them together.
+using System.Diagnostics;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Chunking;
 using SemanticSearch.Core.Encoding;
@@ -74,6 +75,26 @@ public sealed class SemanticIndex : IDisposable
     internal IVectorIndex? Vectors => Stores.Vectors;
 
     internal IReadOnlyList<SpaceStore> Spaces => Stores.Spaces;
+
+    /// <summary>
+    /// Why a vector space of this open index cannot be searched — its vector file is damaged, or its model was not
+    /// loaded —, naming the space; null when every space can (a lexical-only index always can). Readiness probes ask.
+    /// </summary>
+    public string? UnsearchableSpace()
+    {
+        foreach (var space in Spaces)
+        {
+            if (space.Damage is { } damage)
+            {
+                return $"vector space '{space.Name}' is damaged: {damage.Message}";
+            }
+            if (space.Vectors is null || space.Encoder is null)
+            {
+                return $"vector space '{space.Name}': its model {space.Manifest.Model.ModelId} is not loaded.";
+            }
+        }
+        return null;
+    }
 
     /// <summary>Test hook: called at each <see cref="CommitStep"/>; throwing there simulates a crash at that point.</summary>
     internal Action<CommitStep>? CommitHook { get; set; }
@@ -308,7 +329,10 @@ public sealed class SemanticIndex : IDisposable
     public IReadOnlyList<TextChunk> Chunk(SourceDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        return Passages.Chunk(document.Title, document.Text, document.Path);
+        using var activity = EngineTelemetry.Source.StartActivity("index.chunk");
+        var chunks = Passages.Chunk(document.Title, document.Text, document.Path);
+        activity?.SetTag("chunks", chunks.Count);
+        return chunks;
     }
 
     /// <summary>Chunks <paramref name="document"/> and replaces any earlier version of it in every store.</summary>
@@ -353,19 +377,50 @@ public sealed class SemanticIndex : IDisposable
         {
             return null;
         }
+        using var activity = EngineTelemetry.Source.StartActivity("index.embed");
         // the texts do not depend on chunk ids; the ids are given when the vectors are stored
         var batches = Spaces.Select(s => s.Policy.ForDocuments(documents, firstChunkId: 0)).ToList();
         var total = Math.Max(1, batches.Sum(b => b.Texts.Count));
         var before = 0;
         var vectors = new float[Spaces.Count][];
+        var tokens = 0L;
+        foreach (var (_, chunks) in documents)
+        {
+            foreach (var c in chunks)
+            {
+                tokens += c.TokenCount;
+            }
+        }
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
+        activity?.SetTag("documents", documents.Count);
+        activity?.SetTag("tokens", tokens);
         for (var i = 0; i < Spaces.Count; i++)
         {
             var done = before;
+            var clock = Stopwatch.StartNew();
             vectors[i] = batches[i].Embed(Spaces[i].Encoder!, progress is null ? null : n => progress((double)(done + n) / total), ct);
             before += batches[i].Texts.Count;
+            ObserveEmbedding(Spaces[i].Name, tokens, clock.Elapsed);
         }
         return new EmbeddedPassages(documents, [.. Spaces.Select(s => s.Manifest.Model)], vectors);
     }
+
+    // Tokens embedded by one space for one batch: the counter (whose rate is tokens/s) and the batch's throughput.
+    private void ObserveEmbedding(string space, long tokens, TimeSpan took)
+    {
+        var index = new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, IndexTag);
+        var spaceTag = new KeyValuePair<string, object?>(EngineTelemetry.SpaceTag, space);
+        EngineTelemetry.EmbeddedTokens.Add(tokens, index, spaceTag);
+        if (took > TimeSpan.Zero && EngineTelemetry.EmbedThroughput.Enabled)
+        {
+            EngineTelemetry.EmbedThroughput.Record(tokens / took.TotalSeconds, index, spaceTag);
+        }
+    }
+
+    // The index tag of this index's metrics and spans (its directory name), computed once.
+    private string IndexTag => _indexTag ??= EngineTelemetry.IndexName(Directory);
+
+    private string? _indexTag;
 
     /// <summary>
     /// Writes <paramref name="documents"/> with the vectors <see cref="Embed"/> computed for exactly this list (the same
@@ -384,6 +439,7 @@ public sealed class SemanticIndex : IDisposable
         {
             throw new ArgumentException($"index {Directory}: the vectors given were not embedded for these documents by this index's models", nameof(embedded));
         }
+        using var activity = EngineTelemetry.Source.StartActivity("index.write");
         Stores.Write(documents, firstChunkId);
         if (embedded is not null)
         {
@@ -392,7 +448,14 @@ public sealed class SemanticIndex : IDisposable
                 IndexStores.AddVectors(Spaces[i], passages[i].VectorIds, embedded.Vectors[i]);
             }
         }
-        return documents.Sum(d => d.Chunks.Count);
+        var chunks = documents.Sum(d => d.Chunks.Count);
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
+        activity?.SetTag("documents", documents.Count);
+        activity?.SetTag("chunks", chunks);
+        var index = new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, IndexTag);
+        EngineTelemetry.IndexedDocuments.Add(documents.Count, index);
+        EngineTelemetry.IndexedChunks.Add(chunks, index);
+        return chunks;
     }
 
     /// <summary>
@@ -620,7 +683,12 @@ public sealed class SemanticIndex : IDisposable
     {
         EnsureWritable();
         _writeLock?.EnsureHeld(); // I5: a writer whose lock file was deleted or replaced must not publish
+        using var activity = EngineTelemetry.Source.StartActivity("index.commit");
+        var clock = Stopwatch.StartNew();
         _manifest = Stores.Commit(_manifest, _compactFraction, CommitHook);
+        activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);
+        activity?.SetTag("generation", _manifest.Generation);
+        EngineTelemetry.CommitDuration.Record(clock.Elapsed.TotalMilliseconds, new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, IndexTag));
     }
 
     /// <summary>

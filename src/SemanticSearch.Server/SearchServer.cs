@@ -1,5 +1,6 @@
 // The HTTP host: ASP.NET Core minimal APIs on Kestrel from the shared framework, no other web server.
-// Routes: /health, /indexes, /indexes/{name}, /indexes/{name}/search, /indexes/{name}/documents[/{id}],
+// Routes: /health (and the probes /health/live, /health/ready: ServerHealth), /metrics with --prometheus
+// (ServerTelemetry), /indexes, /indexes/{name}, /indexes/{name}/search, /indexes/{name}/documents[/{id}],
 // /indexes/{name}/jobs, /jobs, /jobs/{id}, /openapi/v1.json and the search page at /. Every route declares a summary
 // and each status it can answer (Documented), so the OpenAPI document is the whole contract.
 using System.Security.Cryptography;
@@ -72,6 +73,11 @@ public static class SearchServer
         builder.Services.ConfigureHttpJsonOptions(j => Configure(j.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1");
+        ServerTelemetry.Add(builder.Services, options.Telemetry);
+        if (options.RateLimit is { } limit)
+        {
+            RequestRateLimit.Add(builder.Services, limit, WriteProblem);
+        }
 
         var catalog = new IndexCatalog(options.IndexesRoot ?? IndexLocation.Root, options.NewIndexSettings, options.NewIndexModel)
         {
@@ -83,6 +89,7 @@ public static class SearchServer
         var folders = new FolderPolicy(options.AllowedFolderRoots);
         var stopping = new CancellationTokenSource();
         var jobs = new IndexingJobs(catalog, options.NewIndexSettings, folders, stopping.Token);
+        ServerHealth.Add(builder.Services.AddHealthChecks(), catalog);
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SemanticSearch.Server");
@@ -112,12 +119,18 @@ public static class SearchServer
             await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
         });
         app.Use(ApiKeyGuard(options.EffectiveApiKey));
+        if (options.RateLimit is not null)
+        {
+            app.UseRateLimiter();
+        }
         app.Use(RefuseDotSegments);
 
         app.MapGet("/", ServePage).ExcludeFromDescription();
         var key = options.EffectiveApiKey is not null;
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("health")
-            .WithSummary("Liveness probe; never needs the API key.");
+            .WithSummary("Liveness probe; never needs the API key.").DisableRateLimiting();
+        ServerHealth.Map(app);
+        ServerTelemetry.Map(app, options.Telemetry);
         app.MapOpenApi("/openapi/{documentName}.json");
 
         app.MapGet("/indexes", () => catalog.Names().Select(n => Summary(catalog, n)).ToList())
@@ -457,15 +470,15 @@ public static class SearchServer
         return ctx.Response.WriteAsync(JsonSerializer.Serialize(problem, Json), ctx.RequestAborted);
     }
 
-    // The key guards everything that reads or changes data. /health (for probes) and the page's HTML (which holds
-    // no data and asks the user for the key when the API answers 401) stay open.
+    // The key guards everything that reads or changes data. /health and the probes under it, and the page's HTML
+    // (which holds no data and asks the user for the key when the API answers 401) stay open; /metrics is guarded.
     private static Func<HttpContext, RequestDelegate, Task> ApiKeyGuard(string? key)
     {
         var expected = key is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
         return async (ctx, next) =>
         {
             var path = ctx.Request.Path;
-            if (expected is null || path == "/" || path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+            if (expected is null || path == "/" || path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase))
             {
                 await next(ctx);
                 return;

@@ -1,3 +1,5 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using SemanticSearch.Core;
 using SemanticSearch.Engine;
 using SemanticSearch.Engine.Storage;
@@ -68,6 +70,12 @@ public sealed record SearchServerOptions
     /// </summary>
     public string? NewIndexModel { get; init; }
 
+    /// <summary>Traces and metrics (docs/operations.md): nothing is collected unless an exporter is configured.</summary>
+    public ServerTelemetryOptions Telemetry { get; init; } = new();
+
+    /// <summary>A request rate limit per API key (per client address without one); null, the default, limits nothing.</summary>
+    public RateLimitOptions? RateLimit { get; init; }
+
     /// <summary>The API key in force: the option, else the environment variable, else none.</summary>
     public string? EffectiveApiKey =>
         ApiKey is { Length: > 0 } key ? key
@@ -135,6 +143,69 @@ public sealed record SearchServerOptions
                 throw new InvalidSettingException("allowedFolderRoots", $"'{root}' is not an existing folder.");
             }
         }
+        Telemetry.Validate();
+        RateLimit?.Validate();
         NewIndexSettings.Validate();
+    }
+}
+
+/// <summary>Where the server's traces and metrics go (<c>serve --otlp-endpoint</c>, <c>--prometheus</c>).</summary>
+public sealed record ServerTelemetryOptions
+{
+    /// <summary>
+    /// An OpenTelemetry collector (OTLP over gRPC, e.g. <c>http://localhost:4317</c>): when set, traces and metrics are
+    /// exported to it. Null exports nothing over OTLP.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>Serve the metrics in the Prometheus text format at <c>/metrics</c> (off by default: the route does not exist).</summary>
+    public bool Prometheus { get; init; }
+
+    /// <summary>Adds to the tracer provider (another exporter, a sampler); for hosts and tests, never read from configuration.</summary>
+    public Action<TracerProviderBuilder>? ConfigureTracing { get; init; }
+
+    /// <summary>Adds to the meter provider (another exporter or reader); for hosts and tests, never read from configuration.</summary>
+    public Action<MeterProviderBuilder>? ConfigureMetrics { get; init; }
+
+    /// <summary>Whether spans are collected at all: an OTLP endpoint or a tracing hook is configured.</summary>
+    public bool Traces => OtlpEndpoint is not null || ConfigureTracing is not null;
+
+    /// <summary>Whether metrics are collected at all: an OTLP endpoint, the Prometheus route or a metrics hook is configured.</summary>
+    public bool Metrics => OtlpEndpoint is not null || Prometheus || ConfigureMetrics is not null;
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (OtlpEndpoint is { } otlp && (!otlp.IsAbsoluteUri || otlp.Scheme is not ("http" or "https") || string.IsNullOrEmpty(otlp.Host)))
+        {
+            throw new InvalidSettingException("telemetry.otlpEndpoint", $"'{otlp.OriginalString}' is not an absolute http:// or https:// address (an OTLP collector, e.g. http://localhost:4317).");
+        }
+    }
+}
+
+/// <summary>
+/// A token bucket per client (<c>serve --rate-limit</c>, <c>--rate-burst</c>): a client may send <see cref="Burst"/>
+/// requests at once, and then <see cref="TokensPerSecond"/> a second on average; beyond that it gets 429 with
+/// <c>Retry-After</c>. Clients are told apart by their <c>X-Api-Key</c> header, or without one by their address.
+/// </summary>
+public sealed record RateLimitOptions
+{
+    /// <summary>Requests a second a client may send on average (the bucket's refill rate), 0.001 to 1000000; may be fractional.</summary>
+    public double TokensPerSecond { get; init; } = 10;
+
+    /// <summary>Requests a client may send at once (the bucket's size), 1 to 1000000.</summary>
+    public int Burst { get; init; } = 20;
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (!double.IsFinite(TokensPerSecond) || TokensPerSecond is < 0.001 or > 1_000_000)
+        {
+            throw new InvalidSettingException("rateLimit.tokensPerSecond", $"must be a number from 0.001 to 1000000 (got {TokensPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+        }
+        if (Burst is < 1 or > 1_000_000)
+        {
+            throw new InvalidSettingException("rateLimit.burst", $"must be between 1 and 1000000 (got {Burst}).");
+        }
     }
 }

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace SemanticSearch.Server.Tests;
 
-/// <summary>The optional API key guards every route but /health and the page's HTML.</summary>
+/// <summary>The optional API key guards every route but /health (and its probes) and the page's HTML.</summary>
 public sealed class ApiKeyTests : IAsyncLifetime
 {
     private const string Key = "correct horse battery staple";
@@ -14,6 +14,8 @@ public sealed class ApiKeyTests : IAsyncLifetime
 
     [Theory]
     [InlineData("/health")]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
     [InlineData("/")]
     public async Task OpenRoutes_NoKey_ReturnOk(string path)
     {

@@ -31,6 +31,9 @@ internal sealed class TestServer : IAsyncDisposable
     public HttpClient Client { get; }
     public Uri BaseAddress => Client.BaseAddress!;
 
+    /// <summary>The running application's services (its MeterProvider, for a test that flushes metrics).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<TestServer> StartAsync(Func<SearchServerOptions, SearchServerOptions>? configure = null, string? indexesRoot = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "semsearch-server-tests", Guid.NewGuid().ToString("N"));

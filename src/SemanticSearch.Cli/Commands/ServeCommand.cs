@@ -56,7 +56,24 @@ internal static class ServeCommand
             Description = "Serve an address other than loopback without an API key (refused without this flag).",
         };
 
-        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, insecure, maxRequest, maxK, upsertTimeout, model };
+        var otlp = new Option<string?>("--otlp-endpoint")
+        {
+            Description = "Export traces and metrics to this OpenTelemetry collector (OTLP over gRPC, e.g. http://localhost:4317). See docs/operations.md.",
+        };
+        var prometheus = new Option<bool>("--prometheus")
+        {
+            Description = "Serve metrics for Prometheus to scrape at /metrics (behind the API key when one is set).",
+        };
+        var rateLimit = new Option<double?>("--rate-limit")
+        {
+            Description = "Requests a second each client (API key, else address) may send on average; beyond it, 429 with Retry-After. Off by default.",
+        };
+        var rateBurst = new Option<int?>("--rate-burst")
+        {
+            Description = $"Requests a client may send at once under --rate-limit (default {new RateLimitOptions().Burst}).",
+        };
+
+        var cmd = new Command("serve", "Serve the indexes over HTTP: a JSON API and a search page at /.") { urls, allow, apiKey, insecure, maxRequest, maxK, upsertTimeout, model, otlp, prometheus, rateLimit, rateBurst };
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             var options = new SearchServerOptions
@@ -72,15 +89,28 @@ internal static class ServeCommand
                 UpsertTimeout = parse.GetValue(upsertTimeout) is > 0 and < 1e6 and var seconds
                     ? TimeSpan.FromSeconds(seconds)
                     : throw new UsageException("--upsert-timeout", $"must be a positive number of seconds below 1000000 (got {parse.GetValue(upsertTimeout)})."),
+                Telemetry = new ServerTelemetryOptions
+                {
+                    OtlpEndpoint = parse.GetValue(otlp) is { } endpoint
+                        ? Uri.TryCreate(endpoint, UriKind.RelativeOrAbsolute, out var uri) ? uri : throw new UsageException("--otlp-endpoint", $"'{endpoint}' is not an address.")
+                        : null,
+                    Prometheus = parse.GetValue(prometheus),
+                },
+                RateLimit = (parse.GetValue(rateLimit), parse.GetValue(rateBurst)) switch
+                {
+                    (null, null) => null,
+                    (null, _) => throw new UsageException("--rate-burst", "needs --rate-limit (the requests a second a client may send)."),
+                    ({ } rate, var burst) => new RateLimitOptions { TokensPerSecond = rate, Burst = burst ?? new RateLimitOptions().Burst },
+                },
             };
             WebApplication app;
             try
             {
                 app = SearchServer.Create(options);
             }
-            catch (InvalidSettingException e) when (e.Setting == "urls")
+            catch (InvalidSettingException e) when (FlagOf(e.Setting) is { } flag)
             {
-                throw UsageException.From(e, "--urls");
+                throw UsageException.From(e, flag);
             }
             try
             {
@@ -105,4 +135,14 @@ internal static class ServeCommand
         }));
         return cmd;
     }
+
+    // The flag that sets a setting the server refused, for a usage error that names what the user typed.
+    private static string? FlagOf(string setting) => setting switch
+    {
+        "urls" => "--urls",
+        "telemetry.otlpEndpoint" => "--otlp-endpoint",
+        "rateLimit.tokensPerSecond" => "--rate-limit",
+        "rateLimit.burst" => "--rate-burst",
+        _ => null,
+    };
 }

@@ -550,7 +550,12 @@ public sealed class FolderIndexer
             {
                 return new Prepared.Unchanged(id);
             }
-            var extracted = _extractor.Extract(bytes, file);
+            ExtractedText extracted;
+            using (var activity = EngineTelemetry.Source.StartActivity("index.extract"))
+            {
+                activity?.SetTag("bytes", bytes.LongLength);
+                extracted = _extractor.Extract(bytes, file);
+            }
             var doc = new SourceDocument(id, root, file, extracted.Title, extracted.Text, Path.GetExtension(file).ToLowerInvariant(),
                 bytes.LongLength, info.LastWriteTimeUtc, hash, EmptyMetadata) { Outline = extracted.Outline };
             var chunks = _index.Chunk(doc);

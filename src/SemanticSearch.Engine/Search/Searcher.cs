@@ -19,6 +19,7 @@ public sealed class Searcher
 {
     private readonly SemanticIndex _index;
     private readonly RetrieverLanes _lanes = new();
+    private string? _indexName;
 
     /// <summary>A searcher over an open index (read-only or writable).</summary>
     public Searcher(SemanticIndex index) => _index = index;
@@ -29,6 +30,7 @@ public sealed class Searcher
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         var clock = Stopwatch.StartNew();
+        using var activity = EngineTelemetry.Source.StartActivity("search");
         var wanted = request.Offset + request.K;
         var fusion = EffectiveFusion(request);
         var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
@@ -54,6 +56,7 @@ public sealed class Searcher
             ? _index.Lexical.MatchingDocuments(query, ToLexical(request.Filter), request.PerChunk)
             : matched.Select(c => c.DocId).ToList();
 
+        using var hydrate = EngineTelemetry.Source.StartActivity("search.hydrate");
         var page = WithBestChunks(query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
         var hits = new List<SearchHit>(page.Count);
@@ -93,15 +96,37 @@ public sealed class Searcher
                 Location = LocationOf(doc, chunk, window.TextOffsetOf(snippetHighlights.Count > 0 ? snippetHighlights[0].Start : 0)),
             });
         }
+        hydrate?.Dispose();
         var facets = request.Facets ? Facets(counted, docs) : null;
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
-        return new SearchResponse(hits, request.Mode, clock.Elapsed.TotalMilliseconds, fused ? fusion : null,
+        var tookMs = clock.Elapsed.TotalMilliseconds;
+        Observe(activity, request, hits.Count, tookMs);
+        return new SearchResponse(hits, request.Mode, tookMs, fused ? fusion : null,
             spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null, Understand(query), didYouMean)
         {
             Total = counted.Count,
             TotalExact = request.Mode == SearchMode.Lexical,
             Facets = facets,
         };
+    }
+
+    // The search span's tags and the duration histogram's point; nothing is computed when no one listens.
+    private void Observe(Activity? activity, SearchRequest request, int hits, double tookMs)
+    {
+        if (activity is null && !EngineTelemetry.SearchDuration.Enabled)
+        {
+            return;
+        }
+        var mode = EngineTelemetry.ModeName(request.Mode);
+        var index = _indexName ??= EngineTelemetry.IndexName(_index.Directory);
+        if (activity is not null)
+        {
+            activity.SetTag(EngineTelemetry.ModeTag, mode);
+            activity.SetTag("k", request.K);
+            activity.SetTag(EngineTelemetry.IndexTag, index);
+            activity.SetTag("hits", hits);
+        }
+        EngineTelemetry.SearchDuration.Record(tookMs, new KeyValuePair<string, object?>(EngineTelemetry.ModeTag, mode), new KeyValuePair<string, object?>(EngineTelemetry.IndexTag, index));
     }
 
     // The counted hits by file type, top-level folder of the id, and source; a document gone from metadata since its
@@ -462,6 +487,7 @@ public sealed class Searcher
         var hybrid = mode == SearchMode.Hybrid;
         var depth = fusion.Depth ?? CandidateDepth(k, wanted);
         var (lexical, dense) = RetrieveAll(query, depth, lexFilter, perChunk, hybrid, spaces, vector);
+        using var fuse = EngineTelemetry.Source.StartActivity("search.fuse");
         var byKey = new Dictionary<string, Side>(StringComparer.Ordinal);
         for (var i = dense.Length - 1; i >= 0; i--)
         {
@@ -494,6 +520,7 @@ public sealed class Searcher
             }
             fused = fused.Where(f => credible.Contains(f.Key)).ToList();
         }
+        fuse?.Dispose();
         var first = hybrid ? 1 : 0;
         return (fused.Select(f =>
         {
@@ -590,6 +617,7 @@ public sealed class Searcher
     // as its best chunk) or kept per chunk. Best first, at least `depth` deep when possible.
     private List<Side> LexicalDocuments(LexicalQuery query, int depth, LexicalFilter? filter, bool perChunk)
     {
+        using var activity = EngineTelemetry.Source.StartActivity("search.lexical");
         if (!perChunk && _index.Lexical.HasDocumentEntries)
         {
             return _index.Lexical.SearchDocuments(query, depth, filter)
@@ -626,8 +654,13 @@ public sealed class Searcher
         {
             var encoder = space.Encoder!;
             q = new float[encoder.Info.Dimensions];
+            using var embed = EngineTelemetry.Source.StartActivity("search.embed");
+            embed?.SetTag(EngineTelemetry.SpaceTag, space.Name);
             encoder.Encode([admission.Text!], TextRole.Query, q);
         }
+        // the walk, a sibling of the embedding under "search" (the embedding is its own phase of the query)
+        using var activity = EngineTelemetry.Source.StartActivity("search.dense");
+        activity?.SetTag(EngineTelemetry.SpaceTag, space.Name);
         Span<float> background = stackalloc float[RelevanceFloor.SampleSize];
         var floor = RelevanceFloor.Floor(background[..vectors.SampleScores(q, background)], vectors.Count);
         var admits = admission.Admits;

@@ -82,6 +82,29 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("serving", StartedLine(args), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--otlp-endpoint", "localhost:4317")]
+    [InlineData("--otlp-endpoint", "ftp://collector:4317")]
+    [InlineData("--rate-limit", "0")]
+    [InlineData("--rate-burst", "5")]
+    public void Serve_BadOperationsFlag_RefusesToStartNamingTheFlag(string flag, string value)
+    {
+        var r = CliRunner.Run(_root.Path, "serve", "--urls", "http://127.0.0.1:0", "--model", "none", flag, value);
+
+        Assert.Equal(64, r.ExitCode);
+        var lines = Lines(r.Stderr);
+        Assert.Contains(flag, lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("usage: semsearch serve", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("serving", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithOperationsFlags_Starts()
+    {
+        Assert.Contains("serving", StartedLine(["serve", "--urls", "http://127.0.0.1:0", "--model", "none",
+            "--prometheus", "--rate-limit", "5", "--rate-burst", "10", "--otlp-endpoint", "http://127.0.0.1:4317"]), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Serve_LoopbackWithoutApiKey_StartsWithNothingElse()
     {
