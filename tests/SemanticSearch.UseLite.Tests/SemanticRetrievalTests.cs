@@ -36,7 +36,7 @@ public sealed partial class SemanticRetrievalTests(PulledModelFixture model, ITe
         encoder.Encode([query], TextRole.Query, q);
         var vectors = new float[windows.Count * 512];
         encoder.Encode(windows.Select(w => w.Text).ToList(), TextRole.Passage, vectors);
-        var best = windows.Select((w, i) => (w.Doc, Score: TestPaths.Cosine(q, vectors.AsSpan(i * 512, 512))))
+        var best = windows.Select((w, i) => (w.Doc, Score: BruteForce.Cosine(q, vectors.AsSpan(i * 512, 512))))
             .GroupBy(x => x.Doc).Select(g => (Doc: g.Key, Score: g.Max(x => x.Score))).OrderByDescending(x => x.Score).ToList();
         foreach (var (doc, score) in best) log.WriteLine($"{score:F4} {doc}");
         Assert.Equal("tide-pools.html", best[0].Doc);

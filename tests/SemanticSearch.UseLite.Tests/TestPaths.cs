@@ -62,17 +62,4 @@ internal static class TestPaths
             throw new InvalidOperationException($"`{file} {arguments}` in {workingDirectory} failed ({p.ExitCode}): {stderr.Result}");
         return stdout.Result;
     }
-
-    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
-    }
 }

@@ -29,7 +29,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
         for (var i = 0; i < lines.Count; i++)
         {
             Assert.Equal(512, lines[i].Vector.Length);
-            cosines[i] = TestPaths.Cosine(output.AsSpan(i * 512, 512), lines[i].Vector);
+            cosines[i] = BruteForce.Cosine(output.AsSpan(i * 512, 512), lines[i].Vector);
         }
 
         log.WriteLine($"use-lite parity over {lines.Count} reference lines: min cosine {cosines.Min():F9}, mean {cosines.Average():F9}");
@@ -85,7 +85,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
         var worst = 1.0;
         for (var i = 0; i < texts.Count; i++)
         {
-            var c = TestPaths.Cosine(output.AsSpan(i * 512, 512), reference[i]);
+            var c = BruteForce.Cosine(output.AsSpan(i * 512, 512), reference[i]);
             worst = Math.Min(worst, c);
             Assert.True(c >= 0.999, $"cosine {c:F6} < 0.999 against TF.js for text {i}: \"{texts[i][..Math.Min(60, texts[i].Length)]}\"");
         }
@@ -159,7 +159,7 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
         {
             for (var j = 0; j < texts.Count; j++)
             {
-                Assert.True(TestPaths.Cosine(r.AsSpan(j * 512, 512), expected.AsSpan(j * 512, 512)) > 0.99999, $"text {j} differs between callers");
+                Assert.True(BruteForce.Cosine(r.AsSpan(j * 512, 512), expected.AsSpan(j * 512, 512)) > 0.99999, $"text {j} differs between callers");
             }
         }
     }
@@ -180,10 +180,10 @@ public sealed class UseLiteParityTests(PulledModelFixture model, ITestOutputHelp
 
         for (var i = 0; i < texts.Length; i++)
         {
-            Assert.True(TestPaths.Cosine(got.AsSpan(i * 512, 512), expected.AsSpan(i * 512, 512)) > 0.99999, texts[i]);
+            Assert.True(BruteForce.Cosine(got.AsSpan(i * 512, 512), expected.AsSpan(i * 512, 512)) > 0.99999, texts[i]);
         }
         // Capitals are what lower-casing is for: the exact model places the all-caps sentence far from its own lower-case form.
-        Assert.True(TestPaths.Cosine(asIs.AsSpan(0, 512), expected.AsSpan(0, 512)) < 0.95);
+        Assert.True(BruteForce.Cosine(asIs.AsSpan(0, 512), expected.AsSpan(0, 512)) < 0.95);
         Assert.True(UseLiteModel.IsLowercaseRevision(lower.Info.Revision));
         Assert.False(UseLiteModel.IsLowercaseRevision(exact.Info.Revision));
         Assert.Equal(exact.Info.Revision + UseLiteModel.LowercaseRevisionSuffix, lower.Info.Revision);

@@ -59,7 +59,7 @@ public sealed class FilterTests
         var filter = Cases[name];
         var query = Vectors.Random(new Random(99), Note.Dimensions);
         var expected = c.Notes.Where(filter.Compile())
-            .OrderByDescending(n => Vectors.Cosine(query, n.Embedding.Span)).Take(5).Select(n => n.Id).ToList();
+            .OrderByDescending(n => BruteForce.Cosine(query, n.Embedding.Span)).Take(5).Select(n => n.Id).ToList();
         var got = await c.Collection.SearchAsync(query, 5, new() { Filter = filter }).ToListAsync();
         Assert.Equal(expected, got.Select(h => h.Record.Id));
     }

@@ -10,7 +10,7 @@ public sealed class SearchTests
     {
         await using var c = await NoteCollection.CreateAsync(count: 80);
         var query = Vectors.Random(new Random(3), Note.Dimensions);
-        var byCosine = c.Notes.Select(n => (n.Id, Score: Vectors.Cosine(query, n.Embedding.Span))).OrderByDescending(x => x.Score).ToList();
+        var byCosine = c.Notes.Select(n => (n.Id, Score: BruteForce.Cosine(query, n.Embedding.Span))).OrderByDescending(x => x.Score).ToList();
 
         var top = await c.Collection.SearchAsync(query, 10).ToListAsync();
         Assert.Equal(byCosine.Take(10).Select(x => x.Id), top.Select(h => h.Record.Id));
@@ -27,7 +27,7 @@ public sealed class SearchTests
     {
         await using var c = await NoteCollection.CreateAsync(count: 40);
         var query = Vectors.Random(new Random(5), Note.Dimensions);
-        var expected = c.Notes.Where(n => Vectors.Cosine(query, n.Embedding.Span) >= 0.3).Select(n => n.Id).ToHashSet();
+        var expected = c.Notes.Where(n => BruteForce.Cosine(query, n.Embedding.Span) >= 0.3).Select(n => n.Id).ToHashSet();
         var got = await c.Collection.SearchAsync(query, 40, new() { ScoreThreshold = 0.3 }).ToListAsync();
         Assert.Equal(expected, got.Select(h => h.Record.Id).ToHashSet());
     }
@@ -86,7 +86,7 @@ public sealed class SearchTests
         Assert.All(all, h => Assert.Equal("beta", h.Record.Category));
         // BM25's matches and the nearest vectors both reach the top of the fused ranking
         var withWord = c.Notes.Where(n => n.Category == "beta" && n.Text.Contains("lantern", StringComparison.Ordinal)).Select(n => n.Id).ToHashSet();
-        Assert.Contains(all[0].Record.Id, withWord.Append(c.Notes.Where(n => n.Category == "beta").MaxBy(n => Vectors.Cosine(query, n.Embedding.Span))!.Id));
+        Assert.Contains(all[0].Record.Id, withWord.Append(c.Notes.Where(n => n.Category == "beta").MaxBy(n => BruteForce.Cosine(query, n.Embedding.Span))!.Id));
         var page = await c.Collection.HybridSearchAsync(query, ["lantern"], 4, new() { Filter = n => n.Category == "beta", Skip = 3 }).ToListAsync();
         Assert.Equal(all.Skip(3).Take(4).Select(h => h.Record.Id), page.Select(h => h.Record.Id));
     }

@@ -51,7 +51,7 @@ public sealed class SemanticKernelTests
         encoder.Encode(Bodies, TextRole.Passage, passages);
         var q = new float[dims];
         encoder.Encode([query], TextRole.Query, q);
-        var expected = Enumerable.Range(0, Bodies.Length).OrderByDescending(i => Vectors.Cosine(q, passages.AsSpan(i * dims, dims))).Take(2).Select(i => Bodies[i]).ToList();
+        var expected = Enumerable.Range(0, Bodies.Length).OrderByDescending(i => BruteForce.Cosine(q, passages.AsSpan(i * dims, dims))).Take(2).Select(i => Bodies[i]).ToList();
 
         var answers = await textSearch.SearchAsync(query, new TextSearchOptions<Fact> { Top = 2 });
         Assert.Equal(expected, await answers.Results.ToListAsync());

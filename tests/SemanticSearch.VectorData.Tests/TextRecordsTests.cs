@@ -40,7 +40,7 @@ public sealed class TextRecordsTests
         var q = new float[dims];
         encoder.Encode([query], TextRole.Query, q);
         var expected = Enumerable.Range(0, Bodies.Length)
-            .OrderByDescending(i => Vectors.Cosine(q, embedded.AsSpan(i * dims, dims))).Select(i => "p" + i).ToList();
+            .OrderByDescending(i => BruteForce.Cosine(q, embedded.AsSpan(i * dims, dims))).Select(i => "p" + i).ToList();
 
         var hits = await collection.SearchAsync(query, Bodies.Length).ToListAsync();
         Assert.Equal(expected, hits.Select(h => h.Record.Key));

@@ -125,25 +125,13 @@ public sealed class ModelCommandsTests
             var got = JsonDocument.Parse(lines[i]).RootElement;
             Assert.Equal(texts[i], got.GetProperty("text").GetString());
             var v = got.GetProperty("vector").EnumerateArray().Select(x => (float)x.GetDouble()).ToArray();
-            var cos = Cosine(v, expected.AsSpan(i * 512, 512));
+            var cos = BruteForce.Cosine(v, expected.AsSpan(i * 512, 512));
             Assert.True(cos >= 0.9999, $"'{texts[i]}': cosine {cos:F6} to the exact model over the lower-cased text");
-            if (Cosine(v, asIs.AsSpan(i * 512, 512)) < 0.9999)
+            if (BruteForce.Cosine(v, asIs.AsSpan(i * 512, 512)) < 0.9999)
             {
                 differs++;
             }
         }
         Assert.True(differs >= texts.Count / 2, $"only {differs} of {texts.Count} texts changed under lower-casing: the switch is not on");
-    }
-
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.Sqrt(na * nb);
     }
 }

@@ -95,23 +95,12 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var prefix = arctic.Profile.PrefixFor(textRole);
         for (var i = 0; i < rows.Count; i++)
         {
-            var cosine = Cosine(vectors.AsSpan(i * dim, dim), rows[i].Vector);
+            var cosine = BruteForce.Cosine(vectors.AsSpan(i * dim, dim), rows[i].Vector);
             Assert.True(cosine >= 0.9999, $"{role} row {i} ({rows[i].Text[..Math.Min(40, rows[i].Text.Length)]}…): cosine {cosine:F6}");
             // [CLS] + ids + [SEP], truncated to the model's 512 as the reference did.
             var tokens = Math.Min(arctic.Encoder.Tokenizer.CountTokens(prefix + rows[i].Text) + 2, arctic.Profile.MaxTokens);
             Assert.Equal(rows[i].Tokens, tokens);
         }
-    }
-    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var j = 0; j < a.Length; j++)
-        {
-            dot += a[j] * b[j];
-            na += a[j] * a[j];
-            nb += b[j] * b[j];
-        }
-        return dot / Math.Sqrt(na * nb);
     }
 
     [Fact]
@@ -127,7 +116,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), ours, "fused");
         for (var i = 0; i < rows.Count; i++)
         {
-            Assert.True(Cosine(ours.AsSpan(i * 384, 384), rows[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
+            Assert.True(BruteForce.Cosine(ours.AsSpan(i * 384, 384), rows[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
         }
     }
 
@@ -172,7 +161,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         AssertNear(arctic.Encoder.Encode(texts, TextRole.Passage), ours, "fused float");
         for (var i = 0; i < passages.Count; i++)
         {
-            Assert.True(Cosine(ours.AsSpan(i * 384, 384), passages[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
+            Assert.True(BruteForce.Cosine(ours.AsSpan(i * 384, 384), passages[i].Vector) >= 0.9999, $"passage {i} drifted from the reference vector");
         }
         foreach (var query in rows.Where(r => r.Role == "query"))
         {
@@ -214,9 +203,9 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
             var b = unfused.Encode(texts, TextRole.Passage);
             for (var i = 0; i < rows.Count; i++)
             {
-                var same = Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
+                var same = BruteForce.Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
                 Assert.True(same >= 0.99999, $"passage {i}: fused and unfused int8 differ (cosine {same:F7})");
-                var reference = Cosine(a.AsSpan(i * 384, 384), rows[i].Vector);
+                var reference = BruteForce.Cosine(a.AsSpan(i * 384, 384), rows[i].Vector);
                 Assert.True(reference is >= 0.99 and < 0.999999, $"passage {i}: int8 cosine to the float reference {reference:F6}");
             }
         }
@@ -239,7 +228,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         for (var i = 0; i < texts.Count; i++)
         {
             var alone = int8.Encode([texts[i]], TextRole.Passage);
-            worst = Math.Min(worst, Cosine(alone, together.AsSpan(i * 384, 384)));
+            worst = Math.Min(worst, BruteForce.Cosine(alone, together.AsSpan(i * 384, 384)));
         }
         Assert.True(worst >= 0.995, $"worst cosine between a passage alone and in a batch: {worst:F6}");
     }
@@ -270,7 +259,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var b = full.Encode(texts, TextRole.Passage);
         for (var i = 0; i < texts.Count; i++)
         {
-            var cosine = Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
+            var cosine = BruteForce.Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384));
             Assert.True(cosine >= 0.995, $"passage {i}: trimmed and untrimmed int8 cosine {cosine:F6}");
         }
     }
@@ -307,7 +296,7 @@ public sealed class ArcticEmbedXsTests(ArcticPackageFixture arctic) : IClassFixt
         var worst = 1.0;
         for (var i = 0; i < texts.Count; i++)
         {
-            worst = Math.Min(worst, Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384)));
+            worst = Math.Min(worst, BruteForce.Cosine(a.AsSpan(i * 384, 384), b.AsSpan(i * 384, 384)));
         }
         Assert.True(worst >= 0.998, $"worst cosine between the masked variant and its unpadded companion: {worst:F7}");
     }

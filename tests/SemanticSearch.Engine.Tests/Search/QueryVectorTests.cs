@@ -38,18 +38,6 @@ public sealed class QueryVectorTests
         return (index, vectors);
     }
 
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(na * nb);
-    }
-
     [Fact]
     public void Dense_ByGivenVector_RanksAsBruteForceOverTheGivenVectors()
     {
@@ -58,7 +46,7 @@ public sealed class QueryVectorTests
         var (index, vectors) = Build(Path.Combine(root.Path, "idx"), encoder);
         using var _ = index;
         var query = vectors[7].Select((x, i) => x + (float)Math.Sin(i)).ToArray(); // near d07, not equal to it
-        var expected = vectors.Select((v, i) => (Id: $"d{i:D2}", Score: Cosine(query, v))).OrderByDescending(x => x.Score).Take(10).ToList();
+        var expected = vectors.Select((v, i) => (Id: $"d{i:D2}", Score: BruteForce.Cosine(query, v))).OrderByDescending(x => x.Score).Take(10).ToList();
 
         var hits = new Searcher(index).Search(new SearchRequest(string.Empty, K: 10, Mode: SearchMode.Dense) { QueryVector = query, CollapseDuplicates = false }).Hits;
         Assert.Equal(expected.Select(x => x.Id), hits.Select(h => h.DocId));
