@@ -42,3 +42,17 @@ internal sealed class CollectionIndex : IDisposable
 
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, IndexManifest.FileName));
 }
+
+/// <summary>An index to read from, disposed after the read only when it was opened for that read alone.</summary>
+internal readonly struct ReadLease(CollectionIndex? index, bool transient) : IDisposable
+{
+    public CollectionIndex? Index { get; } = index;
+
+    public void Dispose()
+    {
+        if (transient)
+        {
+            Index?.Dispose();
+        }
+    }
+}

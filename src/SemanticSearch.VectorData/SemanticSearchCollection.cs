@@ -58,7 +58,7 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
     /// <inheritdoc />
     public override Task EnsureCollectionExistsAsync(CancellationToken cancellationToken = default)
     {
-        Run("EnsureCollectionExists", () => _store.Acquire(Name, OpenIndex));
+        Run("EnsureCollectionExists", () => _store.Acquire(Name, () => OpenIndex(_store.Options.WriterWait)));
         return Task.CompletedTask;
     }
 
@@ -72,7 +72,8 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
         var id = _mapper.KeyString(key);
         return Task.FromResult(Run("Get", () =>
         {
-            if (Existing() is not { } index)
+            using var lease = ReadLease();
+            if (lease.Index is not { } index)
             {
                 return null;
             }
@@ -104,7 +105,8 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
         var where = Translate(filter);
         var records = Run("Get", () =>
         {
-            if (Existing() is not { } index)
+            using var lease = ReadLease();
+            if (lease.Index is not { } index)
             {
                 return [];
             }
@@ -293,7 +295,8 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
         }
         return Run(operation, () =>
         {
-            if (Existing() is not { } index)
+            using var lease = ReadLease();
+            if (lease.Index is not { } index)
             {
                 return [];
             }
@@ -356,11 +359,37 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
 
     private static MetadataCondition And(MetadataCondition? a, MetadataCondition b) => a is null ? b : new MetadataCondition.All([a, b]);
 
-    private CollectionIndex? Existing() => CollectionIndex.Exists(Directory) ? _store.Acquire(Name, OpenIndex) : null;
+    // The index to read: this store's own (opening it for writing, without waiting, the first time), or, when another
+    // process holds the collection's writer, a read-only snapshot of its last commit for this one call; none when the
+    // collection does not exist.
+    private ReadLease ReadLease()
+    {
+        if (!CollectionIndex.Exists(Directory))
+        {
+            return default;
+        }
+        try
+        {
+            return new ReadLease(_store.Acquire(Name, () => OpenIndex(TimeSpan.Zero)), transient: false);
+        }
+        catch (Engine.Storage.IndexLockedException)
+        {
+            var encoder = Encoder(Directory);
+            try
+            {
+                return new ReadLease(new CollectionIndex(SemanticIndex.OpenReadOnly(Directory, encoder is null ? null : _ => encoder), encoder), transient: true);
+            }
+            catch
+            {
+                encoder?.Dispose();
+                throw;
+            }
+        }
+    }
 
     private async Task WriteAsync(string operation, Action<CollectionIndex> write, CancellationToken cancellationToken)
     {
-        var index = Run(operation, () => _store.Acquire(Name, OpenIndex));
+        var index = Run(operation, () => _store.Acquire(Name, () => OpenIndex(_store.Options.WriterWait)));
         await index.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -387,10 +416,26 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
         }
     }
 
-    // Opens (or creates) the index with the model the records and the options call for (see docs/vectordata.md).
-    private CollectionIndex OpenIndex()
+    // Opens (or creates) the index for writing, waiting up to `wait` for another process's writer.
+    private CollectionIndex OpenIndex(TimeSpan wait)
     {
-        var directory = Directory;
+        var encoder = Encoder(Directory);
+        try
+        {
+            var settings = _store.Options.IndexSettings ?? new IndexSettings();
+            var index = SemanticIndex.OpenOrCreate(Directory, settings, encoder, new Engine.Storage.WriterOptions("VectorData collection " + Name, wait));
+            return new CollectionIndex(index, encoder);
+        }
+        catch
+        {
+            encoder?.Dispose();
+            throw;
+        }
+    }
+
+    // The model the records and the options call for, or the one an existing index records (see docs/vectordata.md).
+    private ITextEncoder? Encoder(string directory)
+    {
         var vector = _mapper.Vector;
         var generator = Generator;
         var models = _store.Options.Models ?? new Engine.Models.ModelResolver();
@@ -433,17 +478,7 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
             encoder.Dispose();
             throw new InvalidOperationException($"collection {Name}: vector '{vector.ModelName}' declares {vector.Dimensions} dimensions, and its model {model} has {encoder.Info.Dimensions}.");
         }
-        try
-        {
-            var settings = _store.Options.IndexSettings ?? new IndexSettings();
-            var index = SemanticIndex.OpenOrCreate(directory, settings, encoder, new Engine.Storage.WriterOptions("VectorData collection " + Name, _store.Options.WriterWait));
-            return new CollectionIndex(index, encoder);
-        }
-        catch
-        {
-            encoder?.Dispose();
-            throw;
-        }
+        return encoder;
     }
 
     private T Run<T>(string operation, Func<T> work)
