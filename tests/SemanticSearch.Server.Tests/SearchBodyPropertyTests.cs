@@ -114,6 +114,7 @@ public sealed class DocumentsBodyPropertyTests
         await using var server = await TestServer.StartAsync();
         await server.AddDocuments("fuzz", ("seed", "Seed", "seed document"));
         int ok = 0, refused = 0;
+        var reasons = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         Body.Sample(body =>
         {
             using var response = server.Client.PostAsync("/indexes/fuzz/documents", new StringContent(body, Encoding.UTF8, "application/json"))
@@ -126,12 +127,14 @@ public sealed class DocumentsBodyPropertyTests
                 return true;
             }
             Interlocked.Increment(ref refused);
+            reasons.AddOrUpdate(status + " " + (text.Length > 160 ? text[..160] : text), 1, (_, n) => n + 1);
             return status is >= 400 and < 500
                 && response.Content.Headers.ContentType?.MediaType == "application/problem+json"
                 && JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString() is { Length: > 0 };
         }, iter: 400);
 
-        Assert.True(ok > 0 && refused > 0, $"{ok} accepted, {refused} refused");
+        Assert.True(ok > 0 && refused > 0, $"{ok} accepted, {refused} refused; most common refusals: "
+            + string.Join(" | ", reasons.OrderByDescending(r => r.Value).Take(3).Select(r => $"{r.Value}× {r.Key}")));
         var seed = await server.Search("fuzz", new { query = "seed" });
         Assert.Equal(["seed"], TestServer.DocIds(seed));
     }
