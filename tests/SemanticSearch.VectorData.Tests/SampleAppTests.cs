@@ -24,6 +24,7 @@ public sealed class SampleAppTests
             Run(RepoPaths.Root, "pack", Path.Combine("src", "SemanticSearch." + package), "-c", configuration, "--no-build",
                 "-o", feed, $"-p:Version={version}", "-v", "q", "--nologo");
         }
+        AssertProviderPackage(Path.Combine(feed, $"SemanticSearch.VectorData.{version}.nupkg"), version);
         var app = Path.Combine(work.Path, "quickstart");
         CopyDirectory(Path.Combine(RepoPaths.Samples, "vectordata-quickstart"), app);
         // beside the project: merged with the machine's NuGet configuration, so only the feed is added
@@ -60,6 +61,21 @@ public sealed class SampleAppTests
                 }
             }
         }
+    }
+
+    // The provider's package: its XML docs, the engine at the same version and the abstractions it implements.
+    private static void AssertProviderPackage(string nupkg, string version)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        var names = zip.Entries.Select(e => e.FullName).ToList();
+        Assert.Contains("lib/net10.0/SemanticSearch.VectorData.dll", names);
+        Assert.Contains("lib/net10.0/SemanticSearch.VectorData.xml", names);
+        var nuspec = System.Xml.Linq.XDocument.Load(zip.GetEntry("SemanticSearch.VectorData.nuspec")!.Open());
+        var ns = nuspec.Root!.Name.Namespace;
+        var dependencies = nuspec.Descendants(ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
+        Assert.Equal(version, dependencies["SemanticSearch.Engine"]);
+        Assert.Equal("10.11.0", dependencies["Microsoft.Extensions.VectorData.Abstractions"]);
+        Assert.Equal("10.11.0", dependencies["Microsoft.Extensions.AI.Abstractions"]);
     }
 
     private static string GlobalPackagesFolder() =>
