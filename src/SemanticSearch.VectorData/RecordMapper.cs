@@ -4,7 +4,8 @@
 //     name, tagged vd.$text = storage name), so a keyword search can rank one chosen text field by BM25; a record
 //     without full-text properties is one document with no text. Every document of a record carries its vector.
 //   * Filterable data properties become metadata terms (RecordValues); all properties, vectors given as floats
-//     included, are kept as JSON under the stored-only key $vd of the first document, which Get reads back.
+//     included (as base64 of their float bytes), are kept as JSON under the stored-only key $vd of the first document,
+//     which Get reads back.
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -130,7 +131,8 @@ internal sealed class RecordMapper
             stored[Vector.StorageName] = vector switch
             {
                 string s => JsonSerializer.SerializeToElement(s),
-                _ => JsonSerializer.SerializeToElement(GivenVector(record)!.Value.ToArray()),
+                // base64 of the little-endian floats: a third of the JSON array's size, read back bit for bit
+                _ => JsonSerializer.SerializeToElement(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(GivenVector(record)!.Value.Span))),
             };
         }
         var json = JsonSerializer.Serialize(stored);
@@ -186,7 +188,7 @@ internal sealed class RecordMapper
             {
                 throw new NotSupportedException($"vector '{Vector.ModelName}' is embedded from a string by the collection's model; IncludeVectors cannot return it.");
             }
-            if (stored.TryGetValue(Vector.StorageName, out var element) && element.Deserialize<float[]>() is { } floats)
+            if (stored.TryGetValue(Vector.StorageName, out var element) && Floats(element) is { } floats)
             {
                 object value = Vector.Type == typeof(float[]) ? floats
                     : Vector.Type == typeof(Embedding<float>) ? new Embedding<float>(floats)
@@ -195,6 +197,18 @@ internal sealed class RecordMapper
             }
         }
         return record;
+    }
+
+    private static float[]? Floats(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            return element.Deserialize<float[]>();
+        }
+        var bytes = Convert.FromBase64String(element.GetString()!);
+        var floats = new float[bytes.Length / sizeof(float)];
+        bytes.AsSpan(0, floats.Length * sizeof(float)).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()));
+        return floats;
     }
 
     private object ParseKey(string id)
