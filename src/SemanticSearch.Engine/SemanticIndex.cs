@@ -491,21 +491,7 @@ public sealed class SemanticIndex : IDisposable
             {
                 throw new InvalidSettingException("vector", $"document {id}: has {given.Length} dimensions; the index's space ({model.ModelId}) has {dims}.");
             }
-            var v = given.ToArray();
-            var squares = 0.0;
-            foreach (var x in v)
-            {
-                if (!float.IsFinite(x))
-                {
-                    throw new InvalidSettingException("vector", $"document {id}: holds a value that is not a finite number.");
-                }
-                squares += (double)x * x;
-            }
-            if (squares == 0)
-            {
-                throw new InvalidSettingException("vector", $"document {id}: is all zeros.");
-            }
-            System.Numerics.Tensors.TensorPrimitives.Divide(v, (float)Math.Sqrt(squares), v);
+            var v = GivenVector.Normalised(given.Span, $"document {id}: ");
             var passages = policy.ForDocuments([documents[i]], firstChunkId: 0).Texts.Count;
             for (var p = 0; p < passages; p++)
             {

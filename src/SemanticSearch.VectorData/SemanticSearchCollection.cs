@@ -342,13 +342,15 @@ public class SemanticSearchCollection<TKey, TRecord> : VectorStoreCollection<TKe
                 return a;
             case Embedding<float> e:
                 return e.Vector;
-            case string text:
-                var encoder = index.CanEmbedText ? index.Encoder!
-                    : Generator is { } g ? new EmbeddingGeneratorEncoder(g)
-                    : throw new InvalidOperationException($"collection {Name}: it has no model to embed a text query with; search with a vector, or configure an EmbeddingGenerator.");
-                var q = new float[encoder.Info.Dimensions];
-                encoder.Encode([text], TextRole.Query, q);
+            case string text when index.CanEmbedText:
+                var q = new float[index.Encoder!.Info.Dimensions];
+                index.Encoder.Encode([text], TextRole.Query, q);
                 return q;
+            case string text when Generator is { } g:
+                // the generator itself: the engine checks the vector's size and normalises it
+                return Task.Run(() => g.GenerateVectorAsync(text)).GetAwaiter().GetResult();
+            case string:
+                throw new InvalidOperationException($"collection {Name}: it has no model to embed a text query with; search with a vector, or configure an EmbeddingGenerator.");
             default:
                 throw new NotSupportedException($"collection {Name}: search input of type {typeof(TInput).Name} is not supported (string, ReadOnlyMemory<float>, float[], Embedding<float>).");
         }

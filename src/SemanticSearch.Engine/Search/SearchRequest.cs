@@ -219,19 +219,7 @@ public sealed record SearchRequest(
             {
                 throw new InvalidSettingException("vector", "is empty.");
             }
-            var squares = 0.0;
-            foreach (var x in vector.Span)
-            {
-                if (!float.IsFinite(x))
-                {
-                    throw new InvalidSettingException("vector", "holds a value that is not a finite number.");
-                }
-                squares += (double)x * x;
-            }
-            if (squares == 0)
-            {
-                throw new InvalidSettingException("vector", "is all zeros; it has no direction to search along.");
-            }
+            GivenVector.Check(vector.Span);
         }
         if (string.IsNullOrWhiteSpace(Query) && !(QueryVector is not null && Mode == SearchMode.Dense))
         {

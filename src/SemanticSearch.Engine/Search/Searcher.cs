@@ -36,7 +36,8 @@ public sealed class Searcher
         var spaces = request.Mode == SearchMode.Lexical ? [] : ChooseSpaces(request.Spaces);
         var query = LexicalQuery.Parse(request.Query);
         var docs = new Dictionary<string, DocumentRecord?>(StringComparer.Ordinal);
-        var (candidates, lexicalCount, matched) = Candidates(query, request, fusion, spaces, wanted, docs);
+        var vector = QueryVectorFor(request, spaces); // checked and normalised once, whatever the passes below
+        var (candidates, lexicalCount, matched) = Candidates(query, request, fusion, spaces, wanted, docs, vector);
         string? didYouMean = null;
         // The query as typed found nothing at all — BM25 nothing and, in hybrid mode, no vector hit above the relevance
         // floor either: the corrected query answers instead when BM25 finds something for it. A hybrid query that only
@@ -44,7 +45,7 @@ public sealed class Searcher
         // that the index lacks are not typos).
         if (lexicalCount == 0 && candidates.Count == 0 && Corrected(query, request.PerChunk) is { } corrected)
         {
-            var retry = Candidates(corrected, request, fusion, spaces, wanted, docs);
+            var retry = Candidates(corrected, request, fusion, spaces, wanted, docs, vector);
             if (retry.LexicalCount > 0)
             {
                 (query, candidates, matched, didYouMean) = (corrected, retry.Candidates, retry.Matched, corrected.Text);
@@ -229,25 +230,25 @@ public sealed class Searcher
 
     // The candidates of a search, with duplicates collapsed unless the request keeps them, how many BM25 returned
     // (null when BM25 took no part), and every candidate retrieved before duplicates collapsed (what totals count).
-    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Candidates(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Candidates(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs, float[]? vector)
     {
         if (request.CollapseDuplicates)
         {
-            return Distinct(query, request, fusion, spaces, wanted, docs);
+            return Distinct(query, request, fusion, spaces, wanted, docs, vector);
         }
-        var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, QueryVectorFor(request, spaces));
+        var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, wanted, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, vector);
         return (candidates, lexicalCount, candidates);
     }
 
     // The candidates with duplicates collapsed, at least `wanted` of them when the index has that many: documents with
     // the same extracted text (per chunk: the same text and chunk position) count once, at the rank of the best of
     // them. Collapsing can leave fewer than `wanted`, so the retrieval is asked again, twice as deep, up to three times.
-    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Distinct(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs)
+    private (List<Candidate> Candidates, int? LexicalCount, List<Candidate> Matched) Distinct(LexicalQuery query, SearchRequest request, FusionOptions fusion, IReadOnlyList<SpaceStore> spaces, int wanted, Dictionary<string, DocumentRecord?> docs, float[]? vector)
     {
         var asked = wanted;
         for (var pass = 0; ; pass++)
         {
-            var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, QueryVectorFor(request, spaces));
+            var (candidates, lexicalCount) = Retrieve(query, request.Mode, request.K, asked, request.Filter, request.PerChunk, fusion, spaces, request.RelevanceFloor, vector);
             var ordinals = request.PerChunk ? _index.Metadata.GetChunks(candidates.Select(c => c.ChunkId)) : null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var distinct = new List<Candidate>(Math.Min(candidates.Count, wanted));
@@ -606,10 +607,7 @@ public sealed class Searcher
         {
             throw new InvalidSettingException("vector", $"has {given.Length} dimensions; space '{spaces[0].Name}' ({spaces[0].Manifest.Model.ModelId}) has {dims}.");
         }
-        var v = given.ToArray();
-        var norm = (float)Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<float>(v, v));
-        System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
-        return v;
+        return GivenVector.Normalised(given.Span);
     }
 
     // Documents by whole-document BM25 (their best chunk is chosen when a page is hydrated); or, per chunk and on an
