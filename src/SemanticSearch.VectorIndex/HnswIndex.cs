@@ -57,6 +57,9 @@ public sealed class HnswIndex : IVectorIndex
         public readonly int[] Links0;
         public readonly int[]?[] Upper;
 
+        /// <summary>One bit per slot: its lists or state changed since the index was last saved or opened.</summary>
+        public readonly ulong[] Changed;
+
         public Graph(int capacity, int dimensions, int stride0)
         {
             Capacity = capacity;
@@ -67,6 +70,7 @@ public sealed class HnswIndex : IVectorIndex
             Versions = new int[capacity];
             Links0 = new int[checked(capacity * stride0)];
             Upper = new int[capacity][];
+            Changed = new ulong[(capacity + 63) / 64];
         }
     }
 
@@ -116,6 +120,8 @@ public sealed class HnswIndex : IVectorIndex
     private long _entry = EmptyEntry;
     private int _live;
     private int _deleted;
+    private int _savedCount;
+    private ulong? _baseChecksum;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimensions">Vector length (from the manifest: 384, 512, 768, 1024, ...).</param>
@@ -224,6 +230,7 @@ public sealed class HnswIndex : IVectorIndex
                 if (_map.TryGetValue(id, out int old))
                 {
                     Volatile.Write(ref g.States[old], IndexFile.StateDeleted);
+                    MarkChanged(g, old);
                     _deleted++;
                 }
                 else
@@ -259,6 +266,7 @@ public sealed class HnswIndex : IVectorIndex
             old.Levels.AsSpan(0, n).CopyTo(grown.Levels);
             old.Links0.AsSpan(0, n * _stride0).CopyTo(grown.Links0);
             old.Versions.AsSpan(0, n).CopyTo(grown.Versions);
+            old.Changed.AsSpan().CopyTo(grown.Changed);
             // Upper-layer lists are cloned, not shared: a search still walking the old arrays must never see a
             // link to a node that exists only in the grown ones.
             for (int i = 0; i < n; i++) grown.Upper[i] = (int[]?)old.Upper[i]?.Clone();
@@ -381,6 +389,7 @@ public sealed class HnswIndex : IVectorIndex
         LockNode(g, node);
         try
         {
+            MarkChanged(g, node);
             Span<int> list = LinkList(g, node, level);
             int count = list[0];
             for (int i = 0; i < count; i++)
@@ -696,6 +705,10 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>Records that a node's lists or state differ from what the files hold (for the next change record).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MarkChanged(Graph g, int node) => Interlocked.Or(ref g.Changed[node >> 6], 1UL << (node & 63));
+
     private static void LockNode(Graph g, int node)
     {
         ref int version = ref g.Versions[node];
@@ -791,6 +804,7 @@ public sealed class HnswIndex : IVectorIndex
             {
                 if (!_map.Remove(id, out int slot)) return false;
                 Volatile.Write(ref _graph.States[slot], IndexFile.StateDeleted);
+                MarkChanged(_graph, slot);
                 _live--;
                 _deleted++;
                 return true;
@@ -876,6 +890,7 @@ public sealed class HnswIndex : IVectorIndex
                 if (g.Levels[i] > 0) writer.Write<int>(g.Upper[i]);
             }
             writer.Commit();
+            MarkSaved(g, n, writer.Checksum);
         }
         finally
         {
@@ -883,78 +898,290 @@ public sealed class HnswIndex : IVectorIndex
         }
     }
 
+    /// <summary>
+    /// The checksum of the vector file this index was last saved to or opened from, which its change log continues;
+    /// null when it was never saved (a new or compacted index), so only <see cref="Save"/> can persist it.
+    /// </summary>
+    public ulong? BaseChecksum
+    {
+        get
+        {
+            _growth.EnterReadLock();
+            try { return _baseChecksum; }
+            finally { _growth.ExitReadLock(); }
+        }
+    }
+
+    /// <summary>
+    /// About how many bytes <see cref="AppendChanges"/> would write now: the nodes added since the last save or open,
+    /// and the lists of the older nodes they linked to (or that were deleted).
+    /// </summary>
+    public long PendingChangeBytes
+    {
+        get
+        {
+            _growth.EnterWriteLock();
+            try
+            {
+                Graph g = _graph;
+                int n = _allocated;
+                long changed = ChangedSlots(g, _savedCount).Count;
+                long added = n - _savedCount;
+                return ChangeLog.RecordHeaderSize + ChangeLog.RecordFooterSize + 24
+                    + added * (8 + 1 + 1 + 4L * _dims + 4L * _stride0 + 4L * _strideUpper / _m)
+                    + changed * (4 + 1 + 4L * _stride0);
+            }
+            finally
+            {
+                _growth.ExitWriteLock();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends what changed since the last save or open to the change log at <paramref name="logPath"/> as one record
+    /// of <paramref name="generation"/> (the log is created when <paramref name="committedLength"/> is 0, and cut back
+    /// to it otherwise), fsyncs it, and returns the log's new length: what the manifest commits. Costs the change, not
+    /// the index.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The index was never saved (see <see cref="BaseChecksum"/>).</exception>
+    /// <exception cref="CorruptDataException">The log on disk does not continue the file this index was opened from.</exception>
+    public long AppendChanges(string logPath, long committedLength, long generation)
+    {
+        _growth.EnterWriteLock();
+        try
+        {
+            if (_baseChecksum is not { } baseChecksum)
+                throw new InvalidOperationException("the index has no vector file to continue; save it whole first");
+            Graph g = _graph;
+            int before = _savedCount;
+            int n = _allocated;
+            List<int> changed = ChangedSlots(g, before);
+            long upperAdded = 0, upperChanged = 0;
+            for (int i = before; i < n; i++) upperAdded += g.Levels[i];
+            foreach (int slot in changed) upperChanged += g.Levels[slot];
+            int added = n - before;
+            long payload = 24
+                + added * (8L + 1 + 1 + 4L * _dims + 4L * _stride0) + upperAdded * _strideUpper * 4
+                + changed.Count * (4L + 1 + 4L * _stride0) + upperChanged * _strideUpper * 4;
+            long entry = _entry;
+
+            using var log = new ChangeLogAppender(logPath, committedLength, _dims, baseChecksum);
+            log.BeginRecord(generation, payload);
+            ReadOnlySpan<int> prefix =
+            [
+                before, n, _deleted, entry == EmptyEntry ? -1 : EntryNode(entry), entry == EmptyEntry ? -1 : EntryLevel(entry), changed.Count,
+            ];
+            log.Write(prefix);
+            log.Write<long>(g.Labels.AsSpan(before, added));
+            log.Write<byte>(g.States.AsSpan(before, added));
+            log.Write<byte>(g.Levels.AsSpan(before, added));
+            log.Write<float>(g.Vectors.AsSpan(before * _dims, added * _dims));
+            log.Write<int>(g.Links0.AsSpan(before * _stride0, added * _stride0));
+            for (int i = before; i < n; i++)
+            {
+                if (g.Levels[i] > 0) log.Write<int>(g.Upper[i]);
+            }
+            int[] slots = [.. changed];
+            log.Write<int>(slots);
+            var states = new byte[slots.Length];
+            for (int i = 0; i < slots.Length; i++) states[i] = g.States[slots[i]];
+            log.Write<byte>(states);
+            foreach (int slot in slots) log.Write<int>(g.Links0.AsSpan(slot * _stride0, _stride0));
+            foreach (int slot in slots)
+            {
+                if (g.Levels[slot] > 0) log.Write<int>(g.Upper[slot]);
+            }
+            log.EndRecord();
+            MarkSaved(g, n, baseChecksum);
+            return log.Length;
+        }
+        finally
+        {
+            _growth.ExitWriteLock();
+        }
+    }
+
+    // The older slots (below savedCount) whose lists or state changed, ascending.
+    private static List<int> ChangedSlots(Graph g, int savedCount)
+    {
+        var slots = new List<int>();
+        for (int w = 0; w * 64 < savedCount; w++)
+        {
+            ulong bits = g.Changed[w];
+            while (bits != 0)
+            {
+                int slot = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (slot < savedCount) slots.Add(slot);
+            }
+        }
+        return slots;
+    }
+
+    private void MarkSaved(Graph g, int n, ulong checksum)
+    {
+        Array.Clear(g.Changed);
+        _savedCount = n;
+        _baseChecksum = checksum;
+    }
+
     /// <summary>Opens an index written by <see cref="Save"/>, validating the whole file.</summary>
     /// <exception cref="CorruptDataException">The file is truncated, damaged, foreign or of an unsupported version.</exception>
     /// <exception cref="NotFoundException">The file does not exist.</exception>
-    public static HnswIndex Open(string path)
+    public static HnswIndex Open(string path) => Open(path, null, 0);
+
+    /// <summary>
+    /// Opens an index written by <see cref="Save"/> and brings it up to date with the first
+    /// <paramref name="logLength"/> bytes of the change log at <paramref name="logPath"/> (nothing when 0), validating
+    /// both files whole and the structure they describe.
+    /// </summary>
+    /// <exception cref="CorruptDataException">A file is truncated, damaged, foreign, of an unsupported version, or the log continues another file.</exception>
+    /// <exception cref="NotFoundException">A file does not exist.</exception>
+    public static HnswIndex Open(string path, string? logPath, long logLength)
     {
-        using var reader = new IndexFileReader(path, IndexKind.Hnsw);
-        IndexFileHeader h = reader.Header;
-        HnswParameters parameters;
-        try
+        HnswIndex index;
+        int maxLevel, entryPoint, deletedExpected;
+        string blame;
+        ulong checksum;
+        using (var reader = new IndexFileReader(path, IndexKind.Hnsw))
         {
-            parameters = new HnswParameters(h.M, h.EfConstruction, h.EfSearch, h.Seed);
-            parameters.Validate();
+            IndexFileHeader h = reader.Header;
+            HnswParameters parameters;
+            try
+            {
+                parameters = new HnswParameters(h.M, h.EfConstruction, h.EfSearch, h.Seed);
+                parameters.Validate();
+            }
+            catch (InvalidSettingException e)
+            {
+                throw reader.Corrupt($"invalid parameters in header ({e.Message})");
+            }
+            int n = h.NodeCount;
+            long stride0 = 1 + 2L * h.M;
+            reader.Require(n * (8L + 1 + 1) + (long)n * h.Dimensions * 4 + n * stride0 * 4, "nodes");
+            index = new HnswIndex(h.Dimensions, parameters, Math.Max(n, 16));
+            Graph g = index._graph;
+            reader.Read(g.Labels.AsSpan(0, n), "labels");
+            reader.Read(g.States.AsSpan(0, n), "states");
+            reader.Read(g.Levels.AsSpan(0, n), "levels");
+            reader.Read(g.Vectors.AsSpan(0, n * h.Dimensions), "vectors");
+            reader.Read(g.Links0.AsSpan(0, n * index._stride0), "layer-0 links");
+            for (int i = 0; i < n; i++)
+            {
+                int level = g.Levels[i];
+                if (level == 0) continue;
+                if (level > h.MaxLevel || level > MaxLevelCap) throw reader.Corrupt($"node {i} has level {level} above the maximum {h.MaxLevel}");
+                reader.Require((long)level * index._strideUpper * 4, "upper links");
+                g.Upper[i] = new int[level * index._strideUpper];
+                reader.Read(g.Upper[i].AsSpan(), "upper links");
+            }
+            reader.VerifyEnd();
+            index._allocated = n;
+            checksum = reader.Checksum;
+            maxLevel = h.MaxLevel;
+            entryPoint = h.EntryPoint;
+            deletedExpected = h.DeletedCount;
+            blame = reader.Path;
         }
-        catch (InvalidSettingException e)
+        if (logPath is not null && logLength > 0)
         {
-            throw reader.Corrupt($"invalid parameters in header ({e.Message})");
+            using var log = new ChangeLogReader(logPath, logLength, index._dims, checksum);
+            blame = log.Path;
+            while (log.NextRecord(out _))
+            {
+                index.Replay(log, out deletedExpected, out entryPoint, out maxLevel);
+                log.EndRecord();
+            }
         }
-        int n = h.NodeCount;
-        long stride0 = 1 + 2L * h.M;
-        reader.Require(n * (8L + 1 + 1) + (long)n * h.Dimensions * 4 + n * stride0 * 4, "nodes");
-        var index = new HnswIndex(h.Dimensions, parameters, Math.Max(n, 16));
-        Graph g = index._graph;
-        reader.Read(g.Labels.AsSpan(0, n), "labels");
-        reader.Read(g.States.AsSpan(0, n), "states");
-        reader.Read(g.Levels.AsSpan(0, n), "levels");
-        reader.Read(g.Vectors.AsSpan(0, n * h.Dimensions), "vectors");
-        reader.Read(g.Links0.AsSpan(0, n * index._stride0), "layer-0 links");
-        for (int i = 0; i < n; i++)
+        index.Validate(blame, deletedExpected, entryPoint, maxLevel);
+        index.MarkSaved(index._graph, index._allocated, checksum);
+        return index;
+    }
+
+    // Applies one change record: the nodes it adds, then the lists and states of the older nodes it changed.
+    private void Replay(ChangeLogReader log, out int deleted, out int entryPoint, out int maxLevel)
+    {
+        Span<int> prefix = stackalloc int[6];
+        log.Read(prefix, "record counts");
+        int before = prefix[0], after = prefix[1], changed = prefix[5];
+        deleted = prefix[2];
+        entryPoint = prefix[3];
+        maxLevel = prefix[4];
+        if (before != _allocated || after < before || changed < 0 || changed > before || maxLevel > MaxLevelCap)
+            throw log.Corrupt($"a record changes nodes [{before}, {after}) with {changed} older ones, but the index holds {_allocated}");
+        int added = after - before;
+        log.Require(added * (8L + 1 + 1 + 4L * _dims + 4L * _stride0) + changed * (4L + 1 + 4L * _stride0), "nodes");
+        EnsureCapacity(after);
+        Graph g = _graph;
+        log.Read(g.Labels.AsSpan(before, added), "labels");
+        log.Read(g.States.AsSpan(before, added), "states");
+        log.Read(g.Levels.AsSpan(before, added), "levels");
+        log.Read(g.Vectors.AsSpan(before * _dims, added * _dims), "vectors");
+        log.Read(g.Links0.AsSpan(before * _stride0, added * _stride0), "layer-0 links");
+        for (int i = before; i < after; i++)
         {
             int level = g.Levels[i];
             if (level == 0) continue;
-            if (level > h.MaxLevel || level > MaxLevelCap) throw reader.Corrupt($"node {i} has level {level} above the maximum {h.MaxLevel}");
-            reader.Require((long)level * index._strideUpper * 4, "upper links");
-            g.Upper[i] = new int[level * index._strideUpper];
-            reader.Read(g.Upper[i].AsSpan(), "upper links");
+            if (level > maxLevel) throw log.Corrupt($"node {i} has level {level} above the maximum {maxLevel}");
+            log.Require((long)level * _strideUpper * 4, "upper links");
+            g.Upper[i] = new int[level * _strideUpper];
+            log.Read(g.Upper[i].AsSpan(), "upper links");
         }
-        reader.VerifyEnd();
+        var slots = new int[changed];
+        log.Read(slots.AsSpan(), "changed nodes");
+        var states = new byte[changed];
+        log.Read(states.AsSpan(), "changed states");
+        for (int i = 0; i < changed; i++)
+        {
+            if ((uint)slots[i] >= (uint)before || (i > 0 && slots[i] <= slots[i - 1]))
+                throw log.Corrupt($"a record changes node {slots[i]}, not an older node in ascending order");
+            g.States[slots[i]] = states[i];
+            log.Read(g.Links0.AsSpan(slots[i] * _stride0, _stride0), "changed layer-0 links");
+        }
+        foreach (int slot in slots)
+        {
+            if (g.Levels[slot] > 0) log.Read(g.Upper[slot].AsSpan(), "changed upper links");
+        }
+        _allocated = after;
+    }
 
-        // The checksum matched; now check the structure, so a well-formed but inconsistent file cannot crash a search.
+    // The checksums matched; now check the structure, so a well-formed but inconsistent file cannot crash a search.
+    private void Validate(string path, int deletedExpected, int entryPoint, int maxLevel)
+    {
+        Graph g = _graph;
+        int n = _allocated;
         int deleted = 0;
         for (int i = 0; i < n; i++)
         {
             byte state = g.States[i];
             if (state == IndexFile.StateDeleted) deleted++;
-            else if (state != IndexFile.StateLive) throw reader.Corrupt($"node {i} has invalid state {state}");
-            else if (!index._map.TryAdd(g.Labels[i], i)) throw reader.Corrupt($"id {g.Labels[i]} is live twice");
+            else if (state != IndexFile.StateLive) throw new CorruptDataException(path, $"node {i} has invalid state {state}");
+            else if (!_map.TryAdd(g.Labels[i], i)) throw new CorruptDataException(path, $"id {g.Labels[i]} is live twice");
             int level = g.Levels[i];
             for (int l = 0; l <= level; l++)
             {
-                Span<int> list = index.LinkList(g, i, l);
-                int max = l == 0 ? index._m0 : index._m;
-                if ((uint)list[0] > (uint)max) throw reader.Corrupt($"node {i} has {list[0]} links on layer {l}, at most {max} allowed");
+                Span<int> list = LinkList(g, i, l);
+                int max = l == 0 ? _m0 : _m;
+                if ((uint)list[0] > (uint)max) throw new CorruptDataException(path, $"node {i} has {list[0]} links on layer {l}, at most {max} allowed");
                 foreach (int target in list.Slice(1, list[0]))
                 {
                     if ((uint)target >= (uint)n || g.Levels[target] < l)
-                        throw reader.Corrupt($"node {i} links to invalid node {target} on layer {l}");
+                        throw new CorruptDataException(path, $"node {i} links to invalid node {target} on layer {l}");
                 }
             }
         }
-        if (deleted != h.DeletedCount) throw reader.Corrupt($"header says {h.DeletedCount} deleted nodes, states say {deleted}");
+        if (deleted != deletedExpected) throw new CorruptDataException(path, $"header says {deletedExpected} deleted nodes, states say {deleted}");
         if (n == 0)
         {
-            if (h.EntryPoint != -1) throw reader.Corrupt("an empty index has an entry point");
+            if (entryPoint != -1) throw new CorruptDataException(path, "an empty index has an entry point");
         }
-        else if ((uint)h.EntryPoint >= (uint)n || g.Levels[h.EntryPoint] != h.MaxLevel)
+        else if ((uint)entryPoint >= (uint)n || g.Levels[entryPoint] != maxLevel)
         {
-            throw reader.Corrupt($"invalid entry point {h.EntryPoint} at level {h.MaxLevel}");
+            throw new CorruptDataException(path, $"invalid entry point {entryPoint} at level {maxLevel}");
         }
-        index._allocated = n;
-        index._live = n - deleted;
-        index._deleted = deleted;
-        index._entry = n == 0 ? EmptyEntry : Pack(h.MaxLevel, h.EntryPoint);
-        return index;
+        _live = n - deleted;
+        _deleted = deleted;
+        _entry = n == 0 ? EmptyEntry : Pack(maxLevel, entryPoint);
     }
 }

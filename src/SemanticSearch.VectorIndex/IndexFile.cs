@@ -59,6 +59,9 @@ internal sealed class IndexFileWriter : IDisposable
     private long _length;
     private bool _committed;
 
+    /// <summary>The payload's XxHash64 as written in the footer; set by <see cref="Commit"/>.</summary>
+    public ulong Checksum { get; private set; }
+
     public IndexFileWriter(string path, IndexFileHeader header)
     {
         IndexFile.EnsureLittleEndian();
@@ -98,7 +101,8 @@ internal sealed class IndexFileWriter : IDisposable
     {
         Span<byte> footer = stackalloc byte[IndexFile.FooterSize];
         BinaryPrimitives.WriteInt64LittleEndian(footer, _length);
-        BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], _hash.GetCurrentHashAsUInt64());
+        Checksum = _hash.GetCurrentHashAsUInt64();
+        BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], Checksum);
         IndexFile.EndMagic.CopyTo(footer[16..]);
         _stream.Write(footer);
         _stream.Flush(flushToDisk: true);
@@ -195,6 +199,9 @@ internal sealed class IndexFileReader : IDisposable
     }
 
     public long Remaining => _payloadLength - _position;
+
+    /// <summary>The payload checksum the footer records (what a change log names as its base).</summary>
+    public ulong Checksum => _expectedHash;
 
     /// <summary>Throws unless <paramref name="bytes"/> more payload bytes exist; call before allocating a section.</summary>
     public void Require(long bytes, string section)

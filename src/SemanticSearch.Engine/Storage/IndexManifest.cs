@@ -20,11 +20,13 @@ namespace SemanticSearch.Engine.Storage;
 public sealed record IndexManifest
 {
     /// <summary>
-    /// The format this build writes; it reads 1 and 2. Format 2 records named vector spaces (<see cref="Spaces"/>); a
+    /// The format this build writes; it reads 1 to 3. Format 2 records named vector spaces (<see cref="Spaces"/>); a
     /// format-1 manifest's one model, HNSW parameters, windows and vector file are read as one space named after its
-    /// model, whose files keep their names (<c>vectors.&lt;generation&gt;.hnsw</c>).
+    /// model, whose files keep their names (<c>vectors.&lt;generation&gt;.hnsw</c>). Format 3 adds each space's committed
+    /// change-log length (<see cref="SpaceManifest.VectorLogLength"/>), which an older build would ignore, so it
+    /// refuses the format instead.
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     /// <summary>File name inside the index directory.</summary>
     public const string FileName = "manifest.json";

@@ -1,9 +1,11 @@
 // The three stores of an index and the protocol that moves them together (docs/architecture.md, "Commit protocol"):
-//   1. the vector file of the new generation (temp file, fsync, rename; then the directory entry)
+//   1. each space's vectors: a record of what changed appended to its change log (fsync), or, when the log has grown
+//      large beside the file or the graph was compacted, the new generation's whole file (temp file, fsync, rename;
+//      then the directory entry)
 //   2. the Lucene commit labelled with the generation (Lucene fsyncs its files)
 //   3. the decision point: the LiteDB transaction that records the generation
 //   4. publication: the manifest naming the generation, renamed atomically (readers switch here)
-//   5. files of generations before the previous one are deleted
+//   5. vector files and logs the manifest no longer names are deleted (one generation stays on disk)
 // Abort is the other way out of a batch: LiteDB and Lucene roll back, the in-memory vectors are reloaded from the
 // committed file, so nothing of the batch survives anywhere (I6).
 using SemanticSearch.Core;
@@ -158,7 +160,7 @@ internal sealed class IndexStores : IDisposable
     public IndexManifest Commit(IndexManifest manifest, double compactFraction, Action<CommitStep>? hook)
     {
         var next = manifest.Generation + 1;
-        var files = new string?[_spaces.Count];
+        var files = new (string File, long LogLength)?[_spaces.Count];
         for (var i = 0; i < _spaces.Count; i++)
         {
             var space = _spaces[i];
@@ -171,8 +173,7 @@ internal sealed class IndexStores : IDisposable
             {
                 space.Vectors = vectors = vectors.Compact();
             }
-            files[i] = VectorFiles.NameOf(space.Manifest.FileStem, next);
-            vectors.Save(Path.Combine(_directory, files[i]!));
+            files[i] = SaveVectors(space, vectors, next);
         }
         if (_spaces.Count > 0)
         {
@@ -191,18 +192,44 @@ internal sealed class IndexStores : IDisposable
         {
             _spaces[i].Manifest = published.Spaces[i];
         }
-        VectorFiles.DeleteUnused(_directory, next, Stems);
+        VectorFiles.DeleteUnused(_directory, LiveVectorFiles);
         return published;
     }
 
-    /// <summary>The file stems of the spaces (for <see cref="VectorFiles.DeleteUnused"/>).</summary>
-    public IReadOnlyCollection<string> Stems => _spaces.Select(s => s.Manifest.FileStem).ToList();
+    /// <summary>
+    /// The log may grow to this share of its vector file before a commit writes the whole file again: each vector is
+    /// then written about 1 + 1/share times over the index's life, and a reader replays at most this much.
+    /// </summary>
+    internal const double MaxLogShare = 0.5;
+
+    // Appends the space's changes to its log when the graph continues the file the manifest names and the log stays
+    // small beside it; otherwise writes the whole graph as the new generation's file.
+    private (string File, long LogLength) SaveVectors(SpaceStore space, IVectorIndex vectors, long next)
+    {
+        var recorded = space.Manifest;
+        if (vectors is HnswIndex graph && recorded.VectorFile is { } file && graph.BaseChecksum is not null)
+        {
+            var path = Path.Combine(_directory, file);
+            var fileLength = new FileInfo(path).Length;
+            if (recorded.VectorLogLength + graph.PendingChangeBytes <= MaxLogShare * fileLength)
+            {
+                var length = graph.AppendChanges(Path.Combine(_directory, VectorFiles.LogOf(file)), recorded.VectorLogLength, next);
+                return (file, length);
+            }
+        }
+        var name = VectorFiles.NameOf(recorded.FileStem, next);
+        vectors.Save(Path.Combine(_directory, name));
+        return (name, 0);
+    }
+
+    /// <summary>Each space's current vector file (its log goes with it), for <see cref="VectorFiles.DeleteUnused"/>.</summary>
+    public IReadOnlyCollection<string> LiveVectorFiles => _spaces.Select(s => s.Manifest.VectorFile).OfType<string>().ToList();
 
     /// <summary>
-    /// The manifest that publishes a generation: its spaces (each with the file <paramref name="files"/> names for it,
-    /// or its last one where that is null) and the counts committed with it.
+    /// The manifest that publishes a generation: its spaces (each with the file and committed log length
+    /// <paramref name="files"/> names for it, or its last ones where that is null) and the counts committed with it.
     /// </summary>
-    public IndexManifest Published(IndexManifest manifest, long generation, IReadOnlyList<string?> files)
+    public IndexManifest Published(IndexManifest manifest, long generation, IReadOnlyList<(string File, long LogLength)?> files)
     {
         var counts = Metadata.Counts();
         var spaces = new SpaceManifest[_spaces.Count];
@@ -214,7 +241,8 @@ internal sealed class IndexStores : IDisposable
             var stored = vectors is null ? 0 : vectors.Count + vectors.DeletedCount;
             spaces[i] = space.Manifest with
             {
-                VectorFile = files[i] ?? space.Manifest.VectorFile,
+                VectorFile = files[i]?.File ?? space.Manifest.VectorFile,
+                VectorLogLength = files[i]?.LogLength ?? space.Manifest.VectorLogLength,
                 VectorCount = vectors?.Count ?? space.Manifest.VectorCount,
                 DeletedFraction = stored == 0 ? 0 : Math.Round((double)vectors!.DeletedCount / stored, 4),
             };
@@ -256,7 +284,7 @@ internal sealed class IndexStores : IDisposable
             space.Manifest = recorded;
             try
             {
-                space.Vectors = recorded.VectorFile is { } file ? HnswIndex.Open(Path.Combine(_directory, file)) : space.NewGraph();
+                space.Vectors = recorded.VectorFile is { } file ? VectorFiles.OpenGraph(_directory, file, recorded.VectorLogLength) : space.NewGraph();
             }
             catch (Exception e) when (e is SemanticSearchException or IOException)
             {

@@ -198,7 +198,7 @@ public static class IndexVerifier
             }
             try
             {
-                var vectors = HnswIndex.Open(vectorPath);
+                var vectors = HnswIndex.Open(vectorPath, space.VectorLogLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(space.VectorFile ?? VectorFiles.Legacy)) : null, space.VectorLogLength);
                 var ids = new HashSet<long>();
                 foreach (var id in vectors.LiveIds())
                 {

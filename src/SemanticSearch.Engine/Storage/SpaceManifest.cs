@@ -1,6 +1,7 @@
 // A named vector space: one model's view of the index's chunks. Every space embeds the same chunks (the metadata's),
-// under vector ids that map back to chunk ids (PassagePolicy), into its own HNSW graph, one file per generation:
-// <stem>.<generation>.hnsw. The first space's stem is "vectors" (so a format-1 index keeps its files), a later space's
+// under vector ids that map back to chunk ids (PassagePolicy), into its own HNSW graph: a whole graph written at some
+// generation, <stem>.<generation>.hnsw, and the change log of the commits since, <stem>.<generation>.hlog, of which
+// the manifest commits the first VectorLogLength bytes (VectorFiles). The first space's stem is "vectors" (so a format-1 index keeps its files), a later space's
 // "vectors.<name in lower case>"; a stem ends where the generation starts, so no stem's files match another's.
 using SemanticSearch.Core.Encoding;
 using SemanticSearch.VectorIndex;
@@ -37,6 +38,12 @@ public sealed record SpaceManifest
 
     /// <summary>This space's vector file at the manifest's generation; null before its first commit (or on a format-1 index written before generations named files: <c>vectors.hnsw</c>).</summary>
     public string? VectorFile { get; init; }
+
+    /// <summary>
+    /// How many bytes of the change log beside <see cref="VectorFile"/> (same name, <c>.hlog</c>) the manifest's
+    /// generation includes; 0: none (the file alone is the graph).
+    /// </summary>
+    public long VectorLogLength { get; init; }
 
     /// <summary>Live vectors at the last commit.</summary>
     public long VectorCount { get; init; }

@@ -58,31 +58,43 @@ internal static class StoreRecovery
             lexical = writable
                 ? LexicalIndex.OpenWritable(lexicalPath, manifest.Lexical, generation)
                 : LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, generation);
+            var lost = new (string File, long LogLength)?[manifest.Spaces.Count];
             if (rollForward)
             {
-                // A space the lost commit removed has no file of its generation: it is not in what that commit published.
-                var kept = manifest.Spaces.Select((sp, i) => (sp, i)).Where(x => File.Exists(Path.Combine(directory, VectorFiles.NameOf(x.sp.FileStem, generation)))).ToList();
+                // What the lost commit wrote of each space: the whole file of its generation, or a record of it appended
+                // to the log. A space with neither is one that commit removed: it is not in what it published.
+                for (var i = 0; i < lost.Length; i++)
+                {
+                    lost[i] = LostCommitOf(directory, manifest.Spaces[i], generation);
+                }
+                var kept = Enumerable.Range(0, lost.Length).Where(i => lost[i] is not null).ToList();
                 if (kept.Count < manifest.Spaces.Count)
                 {
-                    encoders = [.. kept.Select(x => encoders[x.i])];
-                    manifest = manifest with { Spaces = [.. kept.Select(x => x.sp)] };
+                    encoders = [.. kept.Select(i => encoders[i])];
+                    lost = [.. kept.Select(i => lost[i])];
+                    manifest = manifest with { Spaces = [.. kept.Select(i => manifest.Spaces[i])] };
                 }
             }
             var spaces = new List<SpaceStore>(manifest.Spaces.Count);
-            var files = new string?[manifest.Spaces.Count];
             for (var i = 0; i < manifest.Spaces.Count; i++)
             {
                 var space = manifest.Spaces[i];
                 var encoder = encoders[i];
-                files[i] = rollForward ? VectorFiles.NameOf(space.FileStem, generation) : space.VectorFile;
-                var (vectors, damage) = OpenVectors(directory, space, files[i], writable, repairing);
+                var file = rollForward ? lost[i]!.Value.File : space.VectorFile;
+                var logLength = rollForward ? lost[i]!.Value.LogLength : space.VectorLogLength;
+                if (writable && file is not null)
+                {
+                    // an interrupted commit's record after the committed ones is cut off before anything appends
+                    ChangeLog.Truncate(Path.Combine(directory, VectorFiles.LogOf(file)), logLength);
+                }
+                var (vectors, damage) = OpenVectors(directory, space, file, logLength, writable, repairing);
                 var policy = new PassagePolicy(manifest, space, encoder?.TokenCounter ?? WhitespaceTokenCounter.Instance);
                 spaces.Add(new SpaceStore(space, policy, vectors, encoder, damage));
             }
             var stores = new IndexStores(directory, metadata, lexical, spaces, writable);
             if (rollForward)
             {
-                manifest = stores.Published(manifest, generation, files);
+                manifest = stores.Published(manifest, generation, lost);
                 manifest.Write(directory);
                 for (var i = 0; i < spaces.Count; i++)
                 {
@@ -91,7 +103,7 @@ internal static class StoreRecovery
             }
             if (writable)
             {
-                VectorFiles.DeleteUnused(directory, generation, stores.Stems);
+                VectorFiles.DeleteUnused(directory, stores.LiveVectorFiles);
             }
             return new OpenedStores(manifest, stores, spaces.Select(s => s.Damage).FirstOrDefault(d => d is not null));
         }
@@ -103,17 +115,34 @@ internal static class StoreRecovery
         }
     }
 
-    private static (IVectorIndex? Vectors, CorruptDataException? Damage) OpenVectors(string directory, SpaceManifest space, string? vectorFile, bool writable, bool repairing)
+    // The file and log length a commit of generation that did not publish its manifest left for a space, or null.
+    private static (string File, long LogLength)? LostCommitOf(string directory, SpaceManifest space, long generation)
+    {
+        var whole = VectorFiles.NameOf(space.FileStem, generation);
+        if (File.Exists(Path.Combine(directory, whole)))
+        {
+            return (whole, 0);
+        }
+        if (space.VectorFile is { } file
+            && ChangeLog.LengthThrough(Path.Combine(directory, VectorFiles.LogOf(file)), space.VectorLogLength == 0 ? ChangeLog.HeaderSize : space.VectorLogLength, generation) is { } length)
+        {
+            return (file, length);
+        }
+        return null;
+    }
+
+    private static (IVectorIndex? Vectors, CorruptDataException? Damage) OpenVectors(string directory, SpaceManifest space, string? vectorFile, long logLength, bool writable, bool repairing)
     {
         var model = space.Model;
         var path = Path.Combine(directory, vectorFile ?? VectorFiles.Legacy);
+        var log = logLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(vectorFile ?? VectorFiles.Legacy)) : null;
         IVectorIndex? vectors = null;
         CorruptDataException? damage = null;
         if (repairing)
         {
             try
             {
-                vectors = HnswIndex.Open(path);
+                vectors = HnswIndex.Open(path, log, logLength);
             }
             catch (SemanticSearchException)
             {
@@ -124,7 +153,7 @@ internal static class StoreRecovery
         {
             try
             {
-                vectors = HnswIndex.Open(path); // NotFoundException when a writer has dropped it: a reader retries
+                vectors = HnswIndex.Open(path, log, logLength); // NotFoundException when a writer has dropped it: a reader retries
             }
             catch (CorruptDataException e) when (!writable)
             {

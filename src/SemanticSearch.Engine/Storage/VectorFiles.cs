@@ -1,8 +1,12 @@
-// The vector files of each generation: <stem>.<generation>.hnsw beside the manifest that names them, one stem per
-// vector space (SpaceManifest). A commit writes the next generation's file of every space; the current and the
-// previous generation's files are kept (a reader that opened the previous manifest may still be loading them);
-// anything older or newer (an interrupted commit), any temporary file, and the files of a stem no space of the
-// manifest has (a removed space, or an addition that never published) are deleted.
+// The vector files of a space (SpaceManifest): a whole graph <stem>.<generation>.hnsw, written at the generation in its
+// name, and its change log <stem>.<generation>.hlog, to which each later commit appends what it changed (the manifest
+// records how much of the log it includes). A commit appends to the log while the log stays small beside the file;
+// past that, or after a compaction, it writes the next generation's whole file instead, and the old file and log go.
+// Only the current file and its log stay on disk; anything else of a space's stem (an older generation, an
+// interrupted commit's file), any temporary file, and the files of a stem no space of the manifest has (a removed
+// space, or an addition that never published) are deleted.
+using SemanticSearch.VectorIndex;
+
 namespace SemanticSearch.Engine.Storage;
 
 /// <summary>Names of vector files and the rule for which ones stay on disk.</summary>
@@ -33,28 +37,30 @@ internal static class VectorFiles
         return middle.Length > 0 && long.TryParse(middle, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : null;
     }
 
+    /// <summary>The change log that continues the vector file <paramref name="vectorFile"/>: same name, <c>.hlog</c>.</summary>
+    public static string LogOf(string vectorFile) => Path.ChangeExtension(vectorFile, ".hlog");
+
     /// <summary>
-    /// Deletes, for the spaces with <paramref name="stems"/>, vector files older than the previous generation and newer
-    /// than <paramref name="generation"/>; every temporary vector file; and every generation file of another stem.
+    /// Opens a space's graph as the manifest records it: its vector file, brought up to date by the committed part of
+    /// its change log.
     /// </summary>
-    public static void DeleteUnused(string directory, long generation, IReadOnlyCollection<string> stems)
+    public static HnswIndex OpenGraph(string directory, string file, long logLength) =>
+        HnswIndex.Open(Path.Combine(directory, file), logLength > 0 ? Path.Combine(directory, LogOf(file)) : null, logLength);
+
+    /// <summary>
+    /// Deletes every vector file and change log of the spaces' stems except the ones <paramref name="live"/> names
+    /// (each space's current file; its log is kept with it), every temporary vector file, and every file of a stem no
+    /// space has. One generation stays on disk: a reader still opening an older one finds it gone and retries with
+    /// the new manifest; one that has it open keeps reading it (the data lives until its handle closes).
+    /// </summary>
+    public static void DeleteUnused(string directory, IReadOnlyCollection<string> live)
     {
+        var keep = new HashSet<string>(live.SelectMany(f => new[] { f, LogOf(f) }), StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(directory, "vectors.*"))
         {
             var name = Path.GetFileName(file);
-            bool drop;
-            if (name.EndsWith(".tmp", StringComparison.Ordinal))
-            {
-                drop = true;
-            }
-            else if (stems.Select(s => GenerationOf(name, s)).FirstOrDefault(g => g is not null) is { } g)
-            {
-                drop = g > generation || g < generation - 1;
-            }
-            else
-            {
-                drop = StemOf(name) is not null; // a generation file of no space in the manifest
-            }
+            var drop = name.EndsWith(".tmp", StringComparison.Ordinal)
+                || (!keep.Contains(name) && (StemOf(name) is not null || StemOf(Path.ChangeExtension(name, ".hnsw")) is not null && name.EndsWith(".hlog", StringComparison.Ordinal)));
             if (drop)
             {
                 try
