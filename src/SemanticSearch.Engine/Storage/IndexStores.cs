@@ -284,7 +284,7 @@ internal sealed class IndexStores : IDisposable
             space.Manifest = recorded;
             try
             {
-                space.Vectors = recorded.VectorFile is { } file ? VectorFiles.OpenGraph(_directory, file, recorded.VectorLogLength) : space.NewGraph();
+                space.Vectors = recorded.VectorFile is not null ? VectorFiles.OpenGraph(_directory, recorded) : space.NewGraph();
             }
             catch (Exception e) when (e is SemanticSearchException or IOException)
             {

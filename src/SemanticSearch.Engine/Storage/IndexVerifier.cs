@@ -198,7 +198,7 @@ public static class IndexVerifier
             }
             try
             {
-                var vectors = HnswIndex.Open(vectorPath, space.VectorLogLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(space.VectorFile ?? VectorFiles.Legacy)) : null, space.VectorLogLength);
+                var vectors = HnswIndex.Open(vectorPath, space.VectorLogLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(space.VectorFile ?? VectorFiles.Legacy)) : null, space.VectorLogLength, VectorCodec.Float32); // the verifier checks files, it does not search
                 var ids = new HashSet<long>();
                 foreach (var id in vectors.LiveIds())
                 {

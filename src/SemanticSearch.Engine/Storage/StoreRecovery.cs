@@ -142,7 +142,7 @@ internal static class StoreRecovery
         {
             try
             {
-                vectors = HnswIndex.Open(path, log, logLength);
+                vectors = HnswIndex.Open(path, log, logLength, space.Vectors.Codec);
             }
             catch (SemanticSearchException)
             {
@@ -153,7 +153,7 @@ internal static class StoreRecovery
         {
             try
             {
-                vectors = HnswIndex.Open(path, log, logLength); // NotFoundException when a writer has dropped it: a reader retries
+                vectors = HnswIndex.Open(path, log, logLength, space.Vectors.Codec); // NotFoundException when a writer has dropped it: a reader retries
             }
             catch (CorruptDataException e) when (!writable)
             {

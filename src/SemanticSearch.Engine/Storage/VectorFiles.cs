@@ -44,8 +44,8 @@ internal static class VectorFiles
     /// Opens a space's graph as the manifest records it: its vector file, brought up to date by the committed part of
     /// its change log.
     /// </summary>
-    public static HnswIndex OpenGraph(string directory, string file, long logLength) =>
-        HnswIndex.Open(Path.Combine(directory, file), logLength > 0 ? Path.Combine(directory, LogOf(file)) : null, logLength);
+    public static HnswIndex OpenGraph(string directory, SpaceManifest space) =>
+        HnswIndex.Open(Path.Combine(directory, space.VectorFile!), space.VectorLogLength > 0 ? Path.Combine(directory, LogOf(space.VectorFile!)) : null, space.VectorLogLength, space.Vectors.Codec);
 
     /// <summary>
     /// Deletes every vector file and change log of the spaces' stems except the ones <paramref name="live"/> names
