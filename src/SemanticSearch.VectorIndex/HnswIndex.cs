@@ -64,12 +64,21 @@ public sealed class HnswIndex : IVectorIndex
         public readonly sbyte[] Codes;
         public readonly float[] Scales;
 
-        public Graph(int capacity, int dimensions, int stride0, bool coded)
+        /// <summary>
+        /// The vectors of slots below <see cref="MappedVectors.Count"/> read in place from the file (a searcher's open);
+        /// <see cref="Vectors"/> then holds only the slots from there on. Null: every vector is in <see cref="Vectors"/>.
+        /// </summary>
+        public readonly MappedVectors? Mapped;
+        public readonly int VectorBase;
+
+        public Graph(int capacity, int dimensions, int stride0, bool coded, MappedVectors? mapped = null)
         {
+            Mapped = mapped;
+            VectorBase = mapped?.Count ?? 0;
             Codes = coded ? GC.AllocateUninitializedArray<sbyte>(checked(capacity * dimensions), pinned: true) : [];
             Scales = coded ? new float[capacity] : [];
             Capacity = capacity;
-            Vectors = GC.AllocateUninitializedArray<float>(checked(capacity * dimensions), pinned: true);
+            Vectors = GC.AllocateUninitializedArray<float>(checked((capacity - VectorBase) * dimensions), pinned: true);
             Labels = new long[capacity];
             States = new byte[capacity];
             Levels = new byte[capacity];
@@ -226,7 +235,7 @@ public sealed class HnswIndex : IVectorIndex
                 finally { _growth.EnterReadLock(); }
             }
 
-            vector.CopyTo(g.Vectors.AsSpan(slot * _dims, _dims));
+            vector.CopyTo(g.Vectors.AsSpan((slot - g.VectorBase) * _dims, _dims));
             if (_coded) g.Scales[slot] = VectorMath.QuantiseInt8(vector, g.Codes.AsSpan(slot * _dims, _dims));
             g.Labels[slot] = id;
             int level = DrawLevel(slot);
@@ -267,9 +276,9 @@ public sealed class HnswIndex : IVectorIndex
             int capacity = (int)Math.Min(Math.Max(needed, (long)old.Capacity * 2), Array.MaxLength / Math.Max(_dims, _stride0));
             if (capacity < needed)
                 throw new InvalidSettingException("capacity", $"{needed} vectors of {_dims} dimensions exceed what one index can hold");
-            var grown = new Graph(capacity, _dims, _stride0, _coded);
+            var grown = new Graph(capacity, _dims, _stride0, _coded, old.Mapped);
             int n = _allocated;
-            old.Vectors.AsSpan(0, n * _dims).CopyTo(grown.Vectors);
+            old.Vectors.AsSpan(0, (n - old.VectorBase) * _dims).CopyTo(grown.Vectors);
             if (_coded)
             {
                 old.Codes.AsSpan(0, n * _dims).CopyTo(grown.Codes);
@@ -640,7 +649,6 @@ public sealed class HnswIndex : IVectorIndex
         candidates.Clear();
         results.Clear();
         int[] links = sc.Links;
-        float[] vectors = g.Vectors;
         int dims = _dims;
 
         visited.TryVisit(ep);
@@ -669,7 +677,7 @@ public sealed class HnswIndex : IVectorIndex
                 if (!visited.TryVisit(nb)) continue;
                 float s = coded
                     ? VectorMath.DotInt8(query, new ReadOnlySpan<sbyte>(g.Codes, nb * dims, dims)) * g.Scales[nb]
-                    : VectorMath.Dot(query, new ReadOnlySpan<float>(vectors, nb * dims, dims));
+                    : VectorMath.Dot(query, Vector(g, nb));
                 if (results.Count < ef || s > lowerBound)
                 {
                     candidates.Push(s, nb);
@@ -688,7 +696,7 @@ public sealed class HnswIndex : IVectorIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Prefetch(Graph g, bool coded, int offset)
     {
-        if (!Sse.IsSupported) return;
+        if (!Sse.IsSupported || (!coded && g.Mapped is not null)) return;
         // The vector and code blocks are allocated on the pinned object heap, so their addresses are stable.
         byte* p = coded
             ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(g.Codes)) + offset
@@ -704,7 +712,8 @@ public sealed class HnswIndex : IVectorIndex
     // ---------------------------------------------------------------- node locks and link lists
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ReadOnlySpan<float> Vector(Graph g, int node) => new(g.Vectors, node * _dims, _dims);
+    private ReadOnlySpan<float> Vector(Graph g, int node) =>
+        node < g.VectorBase ? g.Mapped!.Row(node) : new(g.Vectors, (node - g.VectorBase) * _dims, _dims);
 
     private Span<int> LinkList(Graph g, int node, int level) =>
         level == 0
@@ -927,7 +936,8 @@ public sealed class HnswIndex : IVectorIndex
             writer.Write<long>(g.Labels.AsSpan(0, n));
             writer.Write<byte>(g.States.AsSpan(0, n));
             writer.Write<byte>(g.Levels.AsSpan(0, n));
-            writer.Write<float>(g.Vectors.AsSpan(0, n * _dims));
+            for (int i = 0; i < Math.Min(n, g.VectorBase); i++) writer.Write<float>(g.Mapped!.Row(i));
+            writer.Write<float>(g.Vectors.AsSpan(0, Math.Max(0, n - g.VectorBase) * _dims));
             writer.Write<int>(g.Links0.AsSpan(0, n * _stride0));
             for (int i = 0; i < n; i++)
             {
@@ -1020,7 +1030,7 @@ public sealed class HnswIndex : IVectorIndex
             log.Write<long>(g.Labels.AsSpan(before, added));
             log.Write<byte>(g.States.AsSpan(before, added));
             log.Write<byte>(g.Levels.AsSpan(before, added));
-            log.Write<float>(g.Vectors.AsSpan(before * _dims, added * _dims));
+            for (int i = before; i < n; i++) log.Write<float>(Vector(g, i));
             log.Write<int>(g.Links0.AsSpan(before * _stride0, added * _stride0));
             for (int i = before; i < n; i++)
             {
@@ -1086,9 +1096,11 @@ public sealed class HnswIndex : IVectorIndex
 
     /// <summary>
     /// As <see cref="Open(string, string?, long)"/>, with searches scoring the walk by <paramref name="codec"/> (codes are
-    /// derived from the stored vectors as they load).
+    /// derived from the stored vectors as they load). With <paramref name="mapVectors"/> and the int8 codec, the
+    /// file's full-precision vectors are not loaded but memory-mapped, read only to rescore a search's candidates: a
+    /// searcher's memory holds the codes and links, a quarter of the floats (the log's vectors are loaded).
     /// </summary>
-    public static HnswIndex Open(string path, string? logPath, long logLength, VectorCodec codec)
+    public static HnswIndex Open(string path, string? logPath, long logLength, VectorCodec codec, bool mapVectors = false)
     {
         HnswIndex index;
         int maxLevel, entryPoint, deletedExpected;
@@ -1110,12 +1122,35 @@ public sealed class HnswIndex : IVectorIndex
             int n = h.NodeCount;
             long stride0 = 1 + 2L * h.M;
             reader.Require(n * (8L + 1 + 1) + (long)n * h.Dimensions * 4 + n * stride0 * 4, "nodes");
-            index = new HnswIndex(h.Dimensions, parameters, Math.Max(n, 16));
+            bool mapped = mapVectors && codec == VectorCodec.Int8 && n > 0;
+            index = new HnswIndex(h.Dimensions, parameters, mapped ? 16 : Math.Max(n, 16));
+            if (mapped)
+            {
+                // the vector section starts after the header, labels, states and levels
+                var rows = new MappedVectors(reader.Path, IndexFile.HeaderSize + n * 10L, n, h.Dimensions);
+                index._graph = new Graph(Math.Max(n, 16), h.Dimensions, index._stride0, coded: true, rows);
+            }
             Graph g = index._graph;
             reader.Read(g.Labels.AsSpan(0, n), "labels");
             reader.Read(g.States.AsSpan(0, n), "states");
             reader.Read(g.Levels.AsSpan(0, n), "levels");
-            reader.Read(g.Vectors.AsSpan(0, n * h.Dimensions), "vectors");
+            if (mapped)
+            {
+                // read through once all the same: the checksum covers them, and their codes are made on the way
+                const int Rows = 1024;
+                var block = new float[Rows * h.Dimensions];
+                for (int start = 0; start < n; start += Rows)
+                {
+                    int count = Math.Min(Rows, n - start);
+                    reader.Read(block.AsSpan(0, count * h.Dimensions), "vectors");
+                    for (int i = 0; i < count; i++)
+                        g.Scales[start + i] = VectorMath.QuantiseInt8(block.AsSpan(i * h.Dimensions, h.Dimensions), g.Codes.AsSpan((start + i) * h.Dimensions, h.Dimensions));
+                }
+            }
+            else
+            {
+                reader.Read(g.Vectors.AsSpan(0, n * h.Dimensions), "vectors");
+            }
             reader.Read(g.Links0.AsSpan(0, n * index._stride0), "layer-0 links");
             for (int i = 0; i < n; i++)
             {
@@ -1155,12 +1190,12 @@ public sealed class HnswIndex : IVectorIndex
     {
         if (!_coded) return;
         Graph g = _graph;
-        int n = _allocated, dims = _dims;
+        int first = g.VectorBase, n = _allocated, dims = _dims; // a mapped file's rows were coded as they were read
         const int Block = 4096;
-        Parallel.For(0, (n + Block - 1) / Block, b =>
+        Parallel.For(0, (n - first + Block - 1) / Block, b =>
         {
-            for (int i = b * Block, end = Math.Min(n, i + Block); i < end; i++)
-                g.Scales[i] = VectorMath.QuantiseInt8(g.Vectors.AsSpan(i * dims, dims), g.Codes.AsSpan(i * dims, dims));
+            for (int i = first + b * Block, end = Math.Min(n, i + Block); i < end; i++)
+                g.Scales[i] = VectorMath.QuantiseInt8(Vector(g, i), g.Codes.AsSpan(i * dims, dims));
         });
     }
 
@@ -1182,7 +1217,7 @@ public sealed class HnswIndex : IVectorIndex
         log.Read(g.Labels.AsSpan(before, added), "labels");
         log.Read(g.States.AsSpan(before, added), "states");
         log.Read(g.Levels.AsSpan(before, added), "levels");
-        log.Read(g.Vectors.AsSpan(before * _dims, added * _dims), "vectors");
+        log.Read(g.Vectors.AsSpan((before - g.VectorBase) * _dims, added * _dims), "vectors");
         log.Read(g.Links0.AsSpan(before * _stride0, added * _stride0), "layer-0 links");
         for (int i = before; i < after; i++)
         {

@@ -98,4 +98,38 @@ public sealed class Int8CodecTests
         }
         Assert.Equal(File.ReadAllBytes(paths[0]), File.ReadAllBytes(paths[1]));
     }
+
+    [Fact]
+    public void Open_MappedVectors_SearchesAsTheLoadedIndexAndOutlivesTheFile()
+    {
+        float[] data = new TestVectors(31).Clustered(3000, 64, clusters: 20, spread: 1.1);
+        using var dir = new TempDir();
+        var path = dir.File("graph.hnsw");
+        var log = dir.File("graph.hlog");
+        var writer = new HnswIndex(64);
+        writer.AddMany(TestVectors.Ids(2500), data.AsSpan(0, 2500 * 64), 2);
+        writer.Save(path);
+        var more = data.AsSpan(2500 * 64).ToArray();
+        writer.AddMany(TestVectors.Ids(500, 2500), more, 2);
+        writer.MarkDeleted(7);
+        var length = writer.AppendChanges(log, 0, 2); // the mapped open loads the log's vectors, maps the file's
+
+        var loaded = HnswIndex.Open(path, log, length, VectorCodec.Int8);
+        var mapped = HnswIndex.Open(path, log, length, VectorCodec.Int8, mapVectors: true);
+        Assert.True(mapped.MemoryBytes < loaded.MemoryBytes - 2500L * 64 * 4 * 9 / 10, $"mapped {mapped.MemoryBytes} bytes, loaded {loaded.MemoryBytes}");
+        File.Delete(path); // a writer retiring the file: the mapping keeps its data
+        File.Delete(log);
+        var rng = new TestVectors(5);
+        for (var i = 0; i < 50; i++)
+        {
+            var q = rng.UnitVector(64);
+            Assert.Equal(loaded.Search(q, 10), mapped.Search(q, 10));
+            Assert.Equal(loaded.Search(q, 5, filter: id => id % 97 == 0), mapped.Search(q, 5, filter: id => id % 97 == 0)); // the exact scan
+        }
+        var again = dir.File("again.hnsw");
+        mapped.Save(again); // a mapped index saves whole: the file's rows, then the loaded ones
+        Assert.Equal(loaded.Count, HnswIndex.Open(again).Count);
+        var q2 = rng.UnitVector(64);
+        Assert.Equal(loaded.Search(q2, 10), HnswIndex.Open(again).Search(q2, 10));
+    }
 }

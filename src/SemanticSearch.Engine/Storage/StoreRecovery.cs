@@ -153,7 +153,8 @@ internal static class StoreRecovery
         {
             try
             {
-                vectors = HnswIndex.Open(path, log, logLength, space.Vectors.Codec); // NotFoundException when a writer has dropped it: a reader retries
+                // a searcher reads the full-precision vectors in place (mapped), a writer loads them to build with
+                vectors = HnswIndex.Open(path, log, logLength, space.Vectors.Codec, mapVectors: !writable); // NotFoundException when a writer has dropped it: a reader retries
             }
             catch (CorruptDataException e) when (!writable)
             {
