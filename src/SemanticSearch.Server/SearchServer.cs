@@ -116,7 +116,9 @@ public static class SearchServer
             {
                 StatusCodes.Status404NotFound => $"no route for {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.",
                 StatusCodes.Status405MethodNotAllowed => $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.",
-                StatusCodes.Status415UnsupportedMediaType => "send the body as application/json.",
+                StatusCodes.Status415UnsupportedMediaType => ctx.HttpContext.Request.Path.Value?.EndsWith(":bulk", StringComparison.Ordinal) == true
+                    ? $"send the body as {NdjsonType}: one JSON document per line."
+                    : "send the body as application/json.",
                 _ => $"HTTP {status}.",
             };
             await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
@@ -252,11 +254,7 @@ public static class SearchServer
 
         app.MapPost("/indexes/{name}/documents:bulk", async (string name, HttpRequest request, CancellationToken ct) =>
         {
-            CatalogName(name);
-            if (request.ContentType is not { } type || !type.StartsWith(NdjsonType, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidSettingException("body", $"send {NdjsonType}: one JSON document per line (got '{request.ContentType ?? "no content type"}').");
-            }
+            CatalogName(name); // a body of another type never gets here: Accepts answers 415
             // The body is streamed line by line into batches (memory is bounded by a batch and the longest line), so
             // the request size limit of JSON bodies does not apply; the importer reads it on the write's own thread.
             if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -274,7 +272,7 @@ public static class SearchServer
                 report.RejectedCount, report.Rejected, report.ChunksWritten, Math.Round(report.Elapsed.TotalMilliseconds, 3)));
         }).WithName("bulkImportDocuments").Accepts<string>(NdjsonType).Produces<BulkImported>()
             .Documented("Import documents streamed as NDJSON, one {id, title, text, metadata, vector} per line (creates the index on its first write): a line's vector is stored as given, " +
-                "others are embedded; bad lines are answered by number and skipped; documents already there with the same content are skipped, so a stopped import is resumed by sending it again.", key, 400, 409);
+                "others are embedded; bad lines are answered by number and skipped; documents already there with the same content are skipped, so a stopped import is resumed by sending it again.", key, 400, 409, 415);
 
         app.MapGet("/indexes/{name}/sources", (string name) =>
         {
