@@ -11,6 +11,7 @@ internal static class Program
         var root = new RootCommand("semsearch — index folders and search them by meaning and by keywords.");
         root.Options.Add(CommonOptions.Verbose);
         root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(SpacesCommand.Create());

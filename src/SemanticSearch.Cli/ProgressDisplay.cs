@@ -104,6 +104,73 @@ internal sealed class ProgressDisplay
         return value;
     }
 
+    /// <summary>
+    /// Runs an import, giving it a reporter of <see cref="ImportProgress"/>: the bar follows bytes read against the
+    /// input's length (when known), and the line names lines, added, updated, unchanged and rejected counts and the time
+    /// left at the byte rate so far (what is read is written within a batch, so bytes are an honest measure of work).
+    /// </summary>
+    public T RunImport<T>(string title, long? totalBytes, Func<Action<ImportProgress>, T> work)
+    {
+        if (!_interactive)
+        {
+            var clock = Stopwatch.StartNew();
+            TimeSpan? last = null;
+            return work(p =>
+            {
+                if (last is not { } before || clock.Elapsed - before >= TimeSpan.FromSeconds(5))
+                {
+                    last = clock.Elapsed;
+                    Console.Error.WriteLine($"{title}: {Describe(p)}");
+                }
+            });
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T value = default!;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, totalBytes ?? 1));
+                task.IsIndeterminate = totalBytes is null;
+                var gate = new object();
+                value = work(p =>
+                {
+                    lock (gate)
+                    {
+                        if (totalBytes is { } total)
+                        {
+                            task.Value = Math.Min(p.BytesRead, Math.Max(1, total));
+                        }
+                        task.Description = Markup.Escape($"{title}: {Describe(p)}");
+                    }
+                });
+            });
+        return value;
+    }
+
+    /// <summary>One line of an import's progress: bytes, lines, counts, time left.</summary>
+    internal static string Describe(ImportProgress p)
+    {
+        var parts = new List<string>
+        {
+            p.BytesTotal is { } total ? $"{Megabytes(p.BytesRead)}/{Megabytes(total)} MB" : $"{Megabytes(p.BytesRead)} MB",
+            $"lines {p.Lines:N0}",
+            $"added {p.Added:N0}",
+            $"updated {p.Updated:N0}",
+            $"unchanged {p.Unchanged:N0}",
+            $"rejected {p.Rejected:N0}",
+        };
+        if (p.BytesTotal is not null)
+        {
+            parts.Add(p.Remaining is { } left ? $"eta {FormatDuration(left)}" : "eta estimating");
+        }
+        return string.Join(" · ", parts);
+    }
+
+    private static string Megabytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("N1", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>One line of a folder job's progress: files, chunks, tokens, rate, time left, the current file.</summary>
     internal static string Describe(IndexingProgress p)
     {

@@ -18,7 +18,8 @@ public sealed record SearchBody(
     IReadOnlyList<string>? Spaces = null,
     bool? CollapseDuplicates = null,
     bool? RelevanceFloor = null,
-    bool? Facets = null);
+    bool? Facets = null,
+    IReadOnlyList<float>? Vector = null);
 
 /// <summary>Metadata conditions of a search; a hit meets every one given.</summary>
 /// <param name="PathPrefix">The full path, or the id (the path relative to the indexed folder), starts with this.</param>
@@ -85,6 +86,20 @@ public sealed record DocumentBody(
 
 /// <summary>Answer of a document upsert.</summary>
 public sealed record DocumentsWritten(string Index, int Documents, int Chunks);
+
+/// <summary>Answer of <c>POST /indexes/{name}/documents:bulk</c>.</summary>
+/// <param name="Index">The index.</param>
+/// <param name="Lines">Lines read (blank ones included).</param>
+/// <param name="Accepted">Documents written: <paramref name="Added"/> + <paramref name="Updated"/>.</param>
+/// <param name="Added">Documents whose id was new.</param>
+/// <param name="Updated">Documents whose id was held with other content, re-written.</param>
+/// <param name="Skipped">Documents already held with the same content (id and hash of title, text, metadata and vector), not written again.</param>
+/// <param name="RejectedCount">Lines rejected in all.</param>
+/// <param name="Rejected">The first 1000 rejected lines, each with its 1-based number and what is wrong with it.</param>
+/// <param name="Chunks">Chunks written.</param>
+/// <param name="TookMs">Time spent, in milliseconds.</param>
+public sealed record BulkImported(string Index, long Lines, long Accepted, long Added, long Updated, long Skipped, long RejectedCount,
+    IReadOnlyList<RejectedLine> Rejected, long Chunks, double TookMs);
 
 /// <summary>One source of an index, as <c>GET /indexes/{name}/sources</c> lists it.</summary>
 /// <param name="Name">Its name (unique in the index, case-insensitively); <c>api</c> for uploads.</param>

@@ -31,6 +31,9 @@ namespace SemanticSearch.Server;
 /// </summary>
 public static class SearchServer
 {
+    /// <summary>Content type of the bulk import route's body: newline-delimited JSON.</summary>
+    public const string NdjsonType = "application/x-ndjson";
+
     /// <summary>Header that carries the API key.</summary>
     public const string ApiKeyHeader = "X-Api-Key";
 
@@ -113,7 +116,9 @@ public static class SearchServer
             {
                 StatusCodes.Status404NotFound => $"no route for {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.",
                 StatusCodes.Status405MethodNotAllowed => $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.",
-                StatusCodes.Status415UnsupportedMediaType => "send the body as application/json.",
+                StatusCodes.Status415UnsupportedMediaType => ctx.HttpContext.Request.Path.Value?.EndsWith(":bulk", StringComparison.Ordinal) == true
+                    ? $"send the body as {NdjsonType}: one JSON document per line."
+                    : "send the body as application/json.",
                 _ => $"HTTP {status}.",
             };
             await WriteProblem(ctx.HttpContext, Problems.Make(status, ReasonPhrase(status), detail));
@@ -246,6 +251,28 @@ public static class SearchServer
             }
         }).WithName("upsertDocuments").Accepts<DocumentsBody>("application/json").Produces<DocumentsWritten>()
             .Documented("Upsert documents by id (creates the index on its first write). An id that a folder's document holds is refused (409), and then nothing is written.", key, 400, 409, 413, 503);
+
+        app.MapPost("/indexes/{name}/documents:bulk", async (string name, HttpRequest request, CancellationToken ct) =>
+        {
+            CatalogName(name); // a body of another type never gets here: Accepts answers 415
+            // The body is streamed line by line into batches (memory is bounded by a batch and the longest line), so
+            // the request size limit of JSON bodies does not apply; the importer reads it on the write's own thread.
+            if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = null;
+            }
+            if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } control)
+            {
+                control.AllowSynchronousIO = true;
+            }
+            var open = catalog.GetOrCreate(name);
+            var report = await open.WriteAsync((index, token) =>
+                new JsonLinesImport(index, options.NewIndexSettings).Run(request.Body, request.ContentLength, null, token), waitForLock: false, ct);
+            return Results.Ok(new BulkImported(name, report.Lines, report.Added + report.Updated, report.Added, report.Updated, report.Unchanged,
+                report.RejectedCount, report.Rejected, report.ChunksWritten, Math.Round(report.Elapsed.TotalMilliseconds, 3)));
+        }).WithName("bulkImportDocuments").Accepts<string>(NdjsonType).Produces<BulkImported>()
+            .Documented("Import documents streamed as NDJSON, one {id, title, text, metadata, vector} per line (creates the index on its first write): a line's vector is stored as given, " +
+                "others are embedded; bad lines are answered by number and skipped; documents already there with the same content are skipped, so a stopped import is resumed by sending it again.", key, 400, 409, 415);
 
         app.MapGet("/indexes/{name}/sources", (string name) =>
         {

@@ -16,9 +16,9 @@ internal static class SearchTranslation
     /// </summary>
     public static SearchRequest ToRequest(SearchBody body, int maxK, bool indexHasModel)
     {
-        if (body.Query is null)
+        if (body.Query is null && body.Vector is null)
         {
-            throw new InvalidSettingException("query", "is required.");
+            throw new InvalidSettingException("query", "is required (or a vector to search by).");
         }
         var k = body.K ?? 10;
         if (k < 1 || k > maxK)
@@ -27,6 +27,8 @@ internal static class SearchTranslation
         }
         var mode = body.Mode switch
         {
+            // a vector alone is a dense search; a vector with a query, hybrid (the query ranks BM25, the vector the dense side)
+            null when body.Vector is not null => string.IsNullOrEmpty(body.Query) ? SearchMode.Dense : SearchMode.Hybrid,
             null => indexHasModel ? SearchMode.Hybrid : SearchMode.Lexical,
             _ when body.Mode.Equals("hybrid", StringComparison.OrdinalIgnoreCase) => SearchMode.Hybrid,
             _ when body.Mode.Equals("dense", StringComparison.OrdinalIgnoreCase) => SearchMode.Dense,
@@ -37,14 +39,37 @@ internal static class SearchTranslation
         {
             throw new InvalidSettingException("spaces", "each entry must name a vector space of the index.");
         }
-        var request = new SearchRequest(body.Query, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces)
+        if (body.Vector is not null)
+        {
+            CheckVectorMode(mode, body.Query);
+        }
+        var request = new SearchRequest(body.Query ?? string.Empty, k, body.Offset ?? 0, mode, ToFilter(body.Filter), body.PerChunk ?? false, ToFusion(body.Fusion), body.Spaces)
         {
             CollapseDuplicates = body.CollapseDuplicates ?? true,
             RelevanceFloor = body.RelevanceFloor ?? true,
             Facets = body.Facets ?? false,
+            QueryVector = body.Vector is { } vector ? (ReadOnlyMemory<float>?)vector.ToArray() : null, // a null array would convert to an empty vector, not to none
         };
         request.Validate();
         return request;
+    }
+
+    // What a vector search may be: dense by the vector alone, or hybrid with a query for BM25; never lexical, and
+    // never dense with a query that nothing would rank.
+    private static void CheckVectorMode(SearchMode mode, string? query)
+    {
+        if (mode == SearchMode.Lexical)
+        {
+            throw new InvalidSettingException("vector", "is for dense and hybrid searches; a lexical search ranks text only (leave the vector out, or the mode).");
+        }
+        if (mode == SearchMode.Dense && !string.IsNullOrEmpty(query))
+        {
+            throw new InvalidSettingException("query", "a dense search by vector takes no query (it would be ignored); leave the query out, or ask for mode hybrid to rank it by BM25.");
+        }
+        if (mode == SearchMode.Hybrid && string.IsNullOrWhiteSpace(query))
+        {
+            throw new InvalidSettingException("query", "a hybrid search by vector needs a query for BM25; leave the mode out for a dense search by the vector alone.");
+        }
     }
 
     private static SearchFilter? ToFilter(FilterBody? f)

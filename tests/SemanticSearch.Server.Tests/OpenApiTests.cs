@@ -38,12 +38,12 @@ public sealed class OpenApiTests : IAsyncLifetime
     }
 
     // Sends one request, records which route answered what, and returns the answer's body.
-    private async Task<JsonNode?> Call(string method, string route, string path, object? body = null, bool key = true)
+    private async Task<JsonNode?> Call(string method, string route, string path, object? body = null, bool key = true, string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (body is not null)
         {
-            request.Content = new StringContent(body as string ?? System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+            request.Content = new StringContent(body as string ?? System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, contentType);
         }
         if (!key)
         {
@@ -76,6 +76,11 @@ public sealed class OpenApiTests : IAsyncLifetime
         await Call("POST", "/indexes/{name}/documents", "/indexes/notes/documents", new { documents = new[] { new { id = "big", title = "B", text = big } } });
 
         await Call("GET", "/indexes/{name}", "/indexes/notes");
+        const string Bulk = "/indexes/{name}/documents:bulk";
+        await Call("POST", Bulk, "/indexes/notes/documents:bulk", "{\"id\":\"n1\",\"text\":\"bulk one\"}\nnot json\n", contentType: SearchServer.NdjsonType);
+        await Call("POST", Bulk, "/indexes/notes/documents:bulk", "{\"id\":\"n1\",\"text\":\"bulk one\"}\n");
+        await Call("POST", Bulk, "/indexes/-bad/documents:bulk", "{}\n", contentType: SearchServer.NdjsonType);
+        await Call("POST", Bulk, "/indexes/notes/documents:bulk", "{}\n", key: false, contentType: SearchServer.NdjsonType);
         await Call("GET", "/indexes/{name}", "/indexes/nothing");
         await Call("GET", "/indexes/{name}", "/indexes/-bad");
 
@@ -114,6 +119,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         {
             await Call("POST", "/indexes/{name}/documents", "/indexes/notes/documents", new { documents = new[] { new { id = "c", title = "C", text = "gamma" } } });
             await Call("DELETE", "/indexes/{name}/documents/{id}", "/indexes/notes/documents/c");
+            await Call("POST", "/indexes/{name}/documents:bulk", "/indexes/notes/documents:bulk", "{\"id\":\"c\",\"text\":\"gamma\"}\n", contentType: SearchServer.NdjsonType);
             await Call("DELETE", "/indexes/{name}/sources/{source}", "/indexes/notes/sources/api");
             await Call("DELETE", "/indexes/{name}", "/indexes/notes");
             var queued = (await Call("POST", "/indexes/{name}/jobs", "/indexes/notes/jobs", new { folder = _allowed }))!["id"]!.GetValue<string>();
@@ -145,8 +151,10 @@ public sealed class OpenApiTests : IAsyncLifetime
         Assert.Contains(("GET", "/indexes/{name}/files/{id}", 200), _seen);
         Assert.Contains(("POST", "/indexes/{name}/documents", 409), _seen);
         Assert.Contains(("DELETE", "/indexes/{name}/sources/{source}", 409), _seen);
+        Assert.Contains(("POST", "/indexes/{name}/documents:bulk", 200), _seen);
+        Assert.Contains(("POST", "/indexes/{name}/documents:bulk", 409), _seen);
         var operations = paths.SelectMany(p => p.Value!.AsObject().Select(o => (Path: p.Key, Method: o.Key, Op: o.Value!))).ToList();
-        Assert.Equal(16, operations.Count);
+        Assert.Equal(17, operations.Count);
         foreach (var (path, method, op) in operations)
         {
             Assert.False(string.IsNullOrWhiteSpace(op["summary"]?.GetValue<string>()), $"{method.ToUpperInvariant()} {path} has no summary");

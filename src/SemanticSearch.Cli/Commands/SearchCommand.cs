@@ -12,7 +12,15 @@ internal static class SearchCommand
 {
     public static Command Create()
     {
-        var query = new Argument<string>("query") { Description = "What to search for: words, \"exact phrase\", +required, -excluded (anything else is plain text)." };
+        var query = new Argument<string?>("query")
+        {
+            Description = "What to search for: words, \"exact phrase\", +required, -excluded (anything else is plain text). With --vector-file: hybrid's BM25 text (leave it out for a dense search).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var vectorFile = new Option<string?>("--vector-file")
+        {
+            Description = "Search by this query vector instead of embedding the query: a JSON file holding one array of numbers, of the dimension of the index's vector space (one space; name it with --spaces when the index has several). Dense mode, or hybrid with a query for BM25.",
+        };
         var index = CommonOptions.Index();
         var json = CommonOptions.Json();
         var k = new Option<int>("-k", "--top") { Description = "Number of results.", DefaultValueFactory = _ => 10 };
@@ -41,7 +49,14 @@ internal static class SearchCommand
         };
         var facets = new Option<bool>("--facets") { Description = "Count the hits by file type, top-level folder and source." };
 
-        var cmd = new Command("search", "Search an index and print the best matches.") { query, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, modifiedAfter, modifiedBefore, meta, facets, fusionMethod, rrfK, weights, depth };
+        var cmd = new Command("search", "Search an index and print the best matches.") { query, vectorFile, index, json, k, offset, mode, model, spaces, perChunk, showDuplicates, noFloor, type, pathPrefix, modifiedAfter, modifiedBefore, meta, facets, fusionMethod, rrfK, weights, depth };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetResult(query) is not { Tokens.Count: > 0 } && r.GetResult(vectorFile) is not { Implicit: false })
+            {
+                r.AddError("<query> is missing.");
+            }
+        });
         cmd.SetAction(parse => CommonOptions.Run(parse, ct =>
         {
             // The command line is checked whole before the index is touched: a refused value is a usage error.
@@ -56,8 +71,28 @@ internal static class SearchCommand
                     after, null, before, metadata)
                 : null;
             var spaceNames = parse.GetValue(spaces)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var request = new SearchRequest(parse.GetValue(query)!, parse.GetValue(k), parse.GetValue(offset), explicitMode ?? SearchMode.Lexical, filter, parse.GetValue(perChunk), fusion, spaceNames)
+            var queryVector = parse.GetValue(vectorFile) is { } vf ? ReadVectorFile(vf) : null;
+            var queryText = parse.GetValue(query) ?? string.Empty;
+            if (queryVector is not null)
             {
+                // a vector alone is a dense search; with a query, hybrid (the query ranks BM25, the vector the dense side)
+                explicitMode ??= queryText.Length == 0 ? SearchMode.Dense : SearchMode.Hybrid;
+                if (explicitMode == SearchMode.Lexical)
+                {
+                    throw new UsageException("--vector-file", "is for dense and hybrid searches; a lexical search ranks text only.");
+                }
+                if (explicitMode == SearchMode.Dense && queryText.Length > 0)
+                {
+                    throw new UsageException("--vector-file", "a dense search by vector takes no query text (it would be ignored); leave the query out, or use --mode hybrid to rank it by BM25.");
+                }
+                if (explicitMode == SearchMode.Hybrid && string.IsNullOrWhiteSpace(queryText))
+                {
+                    throw new UsageException("--vector-file", "a hybrid search by vector needs a query for BM25; leave --mode out for a dense search by the vector alone.");
+                }
+            }
+            var request = new SearchRequest(queryText, parse.GetValue(k), parse.GetValue(offset), explicitMode ?? SearchMode.Lexical, filter, parse.GetValue(perChunk), fusion, spaceNames)
+            {
+                QueryVector = queryVector is { } given ? (ReadOnlyMemory<float>?)given : null, // a null array would convert to an empty vector, not to none
                 CollapseDuplicates = !parse.GetValue(showDuplicates),
                 RelevanceFloor = !parse.GetValue(noFloor),
                 Facets = parse.GetValue(facets),
@@ -157,9 +192,44 @@ internal static class SearchCommand
                 "k" => "-k",
                 "offset" => "--offset",
                 "spaces" => "--spaces",
+                "vector" => "--vector-file",
                 var other => other,
             };
             throw UsageException.From(e, option);
+        }
+    }
+
+    // --vector-file: a JSON array of finite numbers (checked here, so a bad file is a usage error naming the option).
+    private static float[] ReadVectorFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException("--vector-file", Directory.Exists(path) ? $"not a file: {path}" : $"file not found: {path}");
+        }
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var document = System.Text.Json.JsonDocument.Parse(stream);
+            var root = document.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Array || root.GetArrayLength() == 0)
+            {
+                throw new UsageException("--vector-file", $"{path} must hold a non-empty JSON array of numbers.");
+            }
+            var v = new float[root.GetArrayLength()];
+            var i = 0;
+            foreach (var item in root.EnumerateArray())
+            {
+                if (item.ValueKind != System.Text.Json.JsonValueKind.Number || !float.IsFinite((float)item.GetDouble()))
+                {
+                    throw new UsageException("--vector-file", $"{path}: element {i} is not a finite number.");
+                }
+                v[i++] = (float)item.GetDouble();
+            }
+            return v;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UsageException("--vector-file", $"{path} is not valid JSON ({e.Message}).");
         }
     }
 

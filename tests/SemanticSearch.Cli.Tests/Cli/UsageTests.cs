@@ -35,7 +35,7 @@ public sealed class UsageTests : IDisposable
     public void Search_UnknownOption_OneLineNamingItAndTheSearchUsage(params string[] args)
     {
         var r = CliRunner.Run(_root.Path, ["search", .. args]);
-        AssertUsage(r, "unknown option '--foo'", "search <query> --index <index>");
+        AssertUsage(r, "unknown option '--foo'", "search [<query>] --index <index>"); // optional: --vector-file searches without one
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class UsageTests : IDisposable
     [Fact]
     public void Root_UnknownCommand_ExitsWithTheUsageCode()
     {
-        AssertUsage(CliRunner.Run(_root.Path, "serach", "x"), "'serach'", "index|search");
+        AssertUsage(CliRunner.Run(_root.Path, "serach", "x"), "'serach'", "index|import|search");
     }
 
     [Fact]
