@@ -143,14 +143,20 @@ public sealed class MetadataStore : IDisposable
                 ReadOnly = false,
                 Upgrade = false,
             };
-            var store = new MetadataStore(new View(new LiteDatabase(cs), null, lazy: false), readOnly, path, sequence);
-            if (store.Db.Pragma("CHECKPOINT").AsInt32 != 0)
+            try
             {
-                store.Db.Pragma("CHECKPOINT", 0);
-                store.Db.Checkpoint();
+                var store = new MetadataStore(new View(new LiteDatabase(cs), null, lazy: false), readOnly, path, sequence);
+                if (store.Db.Pragma("CHECKPOINT").AsInt32 != 0)
+                {
+                    store.Db.Pragma("CHECKPOINT", 0);
+                    store.Db.Checkpoint();
+                }
+                return store;
             }
-            sequence.Even();
-            return store;
+            finally
+            {
+                sequence.Even(); // also when the open failed: readers need not wait for a writer that is not there
+            }
         }
         catch (Exception e) when (e is not SemanticSearchException and not IOException and not UnauthorizedAccessException and not OutOfMemoryException)
         {
