@@ -24,8 +24,9 @@ public sealed class MetadataStore : IDisposable
     private readonly object _viewLock = new();
     private readonly object _reopenLock = new();
     [ThreadStatic] private static View? t_reading;
+    [ThreadStatic] private static MetadataStore? t_readingStore;
 
-    private View Current => t_reading ?? _view;
+    private View Current => ReferenceEquals(t_readingStore, this) ? t_reading! : _view;
     private LiteDatabase Db => Current.Db;
     private ILiteCollection<BsonDocument> DocRows => Current.Docs;
     private ILiteCollection<BsonDocument> ChunkRows => Current.Chunks;
@@ -598,14 +599,15 @@ public sealed class MetadataStore : IDisposable
     // inside another (a total inside Counts) runs on the outer read's view, which the outer one checks.
     private T Guard<T>(Func<T> read)
     {
-        if (t_reading is not null)
+        if (ReferenceEquals(t_readingStore, this))
         {
             return read();
         }
         for (var attempt = 0; ; attempt++)
         {
             var view = AcquireForRead();
-            t_reading = view;
+            var (outerView, outerStore) = (t_reading, t_readingStore);
+            (t_reading, t_readingStore) = (view, this);
             try
             {
                 var result = read();
@@ -623,7 +625,7 @@ public sealed class MetadataStore : IDisposable
             }
             finally
             {
-                t_reading = null;
+                (t_reading, t_readingStore) = (outerView, outerStore);
                 Release(view);
             }
             Reopen(view, copy: attempt + 1 >= LazyAttempts); // a read that never fits between two checkpoints copies
