@@ -5,8 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="$1"; chunks="${2:-1000000}"
 dotnet build "$here/MetadataScale.csproj" -c Release -v q -nologo >/dev/null
-exe="$here/../../../artifacts/bin/MetadataScale/release/MetadataScale"
-[ -x "$exe" ] || exe="$(find "$here" "$here/../../.." -path '*MetadataScale/*' -name MetadataScale -type f -perm -u+x 2>/dev/null | head -1)"
+exe="$here/bin/Release/net10.0/MetadataScale"
 [ -f "$dir/metadata.db" ] || "$exe" build "$dir" "$chunks"
 "$exe" read "$dir"
 "$exe" commit "$dir"
