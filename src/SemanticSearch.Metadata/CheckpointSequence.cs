@@ -93,7 +93,7 @@ internal sealed class CheckpointSequence : IDisposable
             {
                 _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
-            catch (FileNotFoundException)
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 return 0;
             }

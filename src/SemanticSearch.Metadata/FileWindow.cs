@@ -27,9 +27,9 @@ internal sealed class FileWindow : Stream
         {
             handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return null; // also a store whose folder was moved away (an index deleted under its readers)
         }
         var length = RandomAccess.GetLength(handle);
         return new FileWindow(handle, length - length % pageSize);

@@ -207,4 +207,26 @@ public sealed class ReadOnlyViewTests
         }
         Assert.Equal(0, BinaryPrimitives.ReadInt64LittleEndian(File.ReadAllBytes(sequenceFile).AsSpan(8)) % 2);
     }
+
+    [Fact]
+    public void OpenReadOnly_StoreMovedAwayAfterItsWriterCloses_ReadsFailAsNotFound()
+    {
+        using var dir = new TempDir();
+        var folder = Path.Combine(dir.Path, "index");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "metadata.db");
+        long next = 1;
+        var writer = MetadataStore.Open(path, readOnly: false);
+        writer.BeginTransaction();
+        writer.UpsertMany([Doc("a", 0, ref next)]);
+        writer.Commit();
+        using var reader = MetadataStore.Open(path, readOnly: true);
+        Assert.Equal(1, reader.Counts().Documents);
+
+        // as the server deletes an index: the folder is moved to a tombstone, then the writer closes
+        Directory.Move(folder, folder + ".deleted");
+        writer.Dispose();
+
+        Assert.Throws<SemanticSearch.Core.NotFoundException>(() => reader.Counts());
+    }
 }
