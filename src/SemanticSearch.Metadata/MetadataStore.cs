@@ -1,4 +1,6 @@
 using LiteDB;
+using LiteDB.Engine;
+using System.Diagnostics;
 using SemanticSearch.Core;
 using SemanticSearch.Core.Text;
 
@@ -17,55 +19,124 @@ public sealed class MetadataStore : IDisposable
     private const string State = "state";
     private const string SourcesCollection = "sources";
 
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<BsonDocument> _docs;
-    private readonly ILiteCollection<BsonDocument> _chunks;
-    private readonly ILiteCollection<BsonDocument> _state;
-    private readonly ILiteCollection<BsonDocument> _sources;
+    // The LiteDB database a read uses: the store's current view, or the one a read in progress on this thread holds.
+    private View _view;
+    private readonly object _viewLock = new();
+    private readonly object _reopenLock = new();
+    [ThreadStatic] private static View? t_reading;
+    [ThreadStatic] private static MetadataStore? t_readingStore;
+
+    private View Current => ReferenceEquals(t_readingStore, this) ? t_reading! : _view;
+    private LiteDatabase Db => Current.Db;
+    private ILiteCollection<BsonDocument> DocRows => Current.Docs;
+    private ILiteCollection<BsonDocument> ChunkRows => Current.Chunks;
+    private ILiteCollection<BsonDocument> StateRows => Current.State;
+    private ILiteCollection<BsonDocument> SourceRows => Current.Sources;
     private readonly bool _readOnly;
 
     private readonly string _path;
 
-    private MetadataStore(LiteDatabase db, bool readOnly, string path)
+    // The writer's checkpoint sequence (it brackets every write of the data file), or a reader's view of it.
+    private readonly CheckpointSequence? _sequence;
+
+    // Times a read may find that a checkpoint overlapped it before the reader gives up on lazy reads and copies.
+    private const int LazyAttempts = 20;
+
+    private MetadataStore(View view, bool readOnly, string path, CheckpointSequence? sequence)
     {
         _path = path;
-        _db = db;
+        _sequence = sequence;
         _readOnly = readOnly;
-        _docs = db.GetCollection(Documents);
-        _chunks = db.GetCollection(Chunks);
-        _state = db.GetCollection(State);
-        _sources = db.GetCollection(SourcesCollection);
+        _view = view;
         if (!readOnly)
         {
-            _chunks.EnsureIndex("doc");
-            _docs.EnsureIndex("source");
-            _docs.EnsureIndex("hash");
-            _docs.EnsureIndex("thash");
-            if (_docs.LongCount() == 0 && _state.FindById("contentSum") is null)
+            ChunkRows.EnsureIndex("doc");
+            DocRows.EnsureIndex("source");
+            DocRows.EnsureIndex("hash");
+            DocRows.EnsureIndex("thash");
+            if (DocRows.LongCount() == 0 && StateRows.FindById("contentSum") is null)
             {
                 ContentSum = 0; // a new store keeps a content checksum from the start
             }
         }
     }
 
-    /// <summary>Opens (creating when writable and absent) the store at <paramref name="path"/>.</summary>
-    public static MetadataStore Open(string path, bool readOnly)
+    // One opened LiteDB database and the sequence value it is consistent at (null: a writer's, or a private copy).
+    // Reads hold a reference while they use it, so a reader that moves to a newer view closes the old one only when
+    // the last read on it ends (a server runs searches on one store from many threads).
+    private sealed class View(LiteDatabase db, long? at, bool lazy)
+    {
+        public LiteDatabase Db { get; } = db;
+
+        // A reader's: the sequence value it was opened at (null: a writer's, or a snapshot pinned by OpenSnapshot).
+        public long? At { get; } = at;
+
+        // Reads the files in place, so a read counts only if the sequence is still at At after it; else a private copy.
+        public bool Lazy { get; } = lazy;
+
+        public ILiteCollection<BsonDocument> Docs { get; } = db.GetCollection(Documents);
+        public ILiteCollection<BsonDocument> Chunks { get; } = db.GetCollection(MetadataStore.Chunks);
+        public ILiteCollection<BsonDocument> State { get; } = db.GetCollection(MetadataStore.State);
+        public ILiteCollection<BsonDocument> Sources { get; } = db.GetCollection(SourcesCollection);
+        public int References { get; set; } = 1;
+    }
+
+    private View Acquire()
+    {
+        lock (_viewLock)
+        {
+            _view.References++;
+            return _view;
+        }
+    }
+
+    private void Release(View view)
+    {
+        lock (_viewLock)
+        {
+            if (--view.References > 0)
+            {
+                return;
+            }
+        }
+        view.Db.Dispose();
+    }
+
+    /// <summary>
+    /// Opens (creating when writable and absent) the store at <paramref name="path"/>. A read-only store reads the
+    /// files in place (nothing is copied into memory) and each read sees one committed state; when the writer
+    /// checkpoints, the next read moves to the newer committed state, so successive reads may see later commits.
+    /// </summary>
+    public static MetadataStore Open(string path, bool readOnly) => OpenCore(path, readOnly, copy: false);
+
+    /// <summary>
+    /// Opens the store read-only on a private in-memory copy of its files: every read sees the one committed state
+    /// of the moment it opened, whatever the writer does since. Costs memory and time proportional to the store; for
+    /// whole-store checks (verify) whose reads must agree with each other.
+    /// </summary>
+    public static MetadataStore OpenSnapshot(string path) => OpenCore(path, readOnly: true, copy: true);
+
+    private static MetadataStore OpenCore(string path, bool readOnly, bool copy)
     {
         if (readOnly && !File.Exists(path))
         {
             throw new NotFoundException($"metadata store not found: {path}");
         }
+        CheckpointSequence? sequence = null;
         try
         {
             if (readOnly)
             {
-                // A reader must never touch the writer's files (LiteDB opened by file name deletes an empty log file
-                // when it closes, which breaks a writer using it), and must not read pages lazily from a data file
-                // that the writer's checkpoints keep rewriting (it would follow new pages from an old header). So a
-                // reader works on a private snapshot: the log, then the data file, copied into memory; if the data
-                // file changed during the copy, again. Pages in the log copy replay over a half-done checkpoint.
-                return new MetadataStore(SnapshotOf(path), readOnly, path);
+                if (copy)
+                {
+                    return new MetadataStore(new View(SnapshotOf(path), null, lazy: false), readOnly, path, null);
+                }
+                sequence = CheckpointSequence.ForReader(path);
+                return new MetadataStore(OpenView(path, sequence, copy: false), readOnly, path, sequence);
             }
+            // Every write of the data file happens between Odd and Even: LiteDB's open (it may restore the log), each
+            // commit's checkpoint and the close. Automatic checkpoints are off, so none happens anywhere else.
+            sequence = CheckpointSequence.ForWriter(path);
             var cs = new ConnectionString
             {
                 Filename = path,
@@ -73,15 +144,84 @@ public sealed class MetadataStore : IDisposable
                 ReadOnly = false,
                 Upgrade = false,
             };
-            return new MetadataStore(new LiteDatabase(cs), readOnly, path);
+            try
+            {
+                var store = new MetadataStore(new View(new LiteDatabase(cs), null, lazy: false), readOnly, path, sequence);
+                if (store.Db.Pragma("CHECKPOINT").AsInt32 != 0)
+                {
+                    store.Db.Pragma("CHECKPOINT", 0);
+                    store.Db.Checkpoint();
+                }
+                return store;
+            }
+            finally
+            {
+                sequence.Even(); // also when the open failed: readers need not wait for a writer that is not there
+            }
         }
         catch (Exception e) when (e is not SemanticSearchException and not IOException and not UnauthorizedAccessException and not OutOfMemoryException)
         {
+            sequence?.Dispose();
             // LiteDB reports a foreign or damaged file with several exception types (LiteException, InvalidCastException,
             // ArgumentOutOfRangeException…); at this edge any of them is the engine's CorruptDataException.
             throw new CorruptDataException(path, $"cannot open metadata store: {e.Message}", e);
         }
+        catch
+        {
+            sequence?.Dispose();
+            throw;
+        }
     }
+
+    // A lazy view: LiteDB over read-only windows of the data file and the log as they are now. Consistent while the
+    // sequence stays at the (even) value read before it opened. A sequence that stays odd (a writer killed during a
+    // checkpoint), or one that keeps moving while the view opens, gets a private copy instead, which is correct beside
+    // a half-done checkpoint; the next read after the sequence moves on tries a lazy view again.
+    private static View OpenView(string path, CheckpointSequence sequence, bool copy)
+    {
+        var waitedFor = Stopwatch.StartNew();
+        for (var attempt = 0; !copy && attempt < LazyAttempts;)
+        {
+            var at = sequence.Read();
+            if ((at & 1) == 1)
+            {
+                if (waitedFor.ElapsedMilliseconds > OddWaitMs)
+                {
+                    break;
+                }
+                Thread.Sleep(5); // a checkpoint is running
+                continue;
+            }
+            attempt++;
+            FileWindow? data = null, log = null;
+            LiteDatabase? db = null;
+            try
+            {
+                data = FileWindow.Open(path, PageSize) ?? throw new NotFoundException($"metadata store not found: {path}");
+                log = FileWindow.Open(LogOf(path), PageSize);
+                var engine = new LiteEngine(new EngineSettings { DataStream = data, LogStream = (Stream?)log ?? new MemoryStream(), ReadOnly = true });
+                db = new LiteDatabase(engine, disposeOnClose: true);
+                if (sequence.Read() == at)
+                {
+                    return new View(db, at, lazy: true);
+                }
+            }
+            catch (Exception) when (sequence.Read() != at)
+            {
+                // the view opened across a checkpoint: open again
+            }
+            db?.Dispose();
+            data?.Dispose();
+            log?.Dispose();
+        }
+        var before = sequence.Read();
+        return new View(SnapshotOf(path), before, lazy: false);
+    }
+
+    // How long a reader waits for a running checkpoint before it copies the store instead.
+    private const int OddWaitMs = 2000;
+
+    private const int PageSize = 8192; // LiteDB's page
 
     private static LiteDatabase SnapshotOf(string path)
     {
@@ -106,11 +246,10 @@ public sealed class MetadataStore : IDisposable
 
     private static MemoryStream CopyOfLog(string path)
     {
-        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
         var copy = new MemoryStream();
         try
         {
-            using var fs = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var fs = new FileStream(LogOf(path), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             fs.CopyTo(copy);
             copy.Position = 0;
         }
@@ -119,22 +258,62 @@ public sealed class MetadataStore : IDisposable
             // no log: everything is in the data file
         }
         // LiteDB reads the log in whole pages; a page the writer was still appending is cut off
-        copy.SetLength(copy.Length - copy.Length % 8192);
+        copy.SetLength(copy.Length - copy.Length % PageSize);
         return copy;
+    }
+
+    private static string LogOf(string path) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
+
+    // A reader whose view the writer's checkpoints have left behind moves to the newer committed state (once,
+    // whichever of the reads that saw it asks first); one that failed to read lazily too often copies.
+    private void Reopen(View stale, bool copy)
+    {
+        lock (_reopenLock)
+        {
+            if (!ReferenceEquals(_view, stale))
+            {
+                return;
+            }
+            var view = OpenView(_path, _sequence!, copy);
+            lock (_viewLock)
+            {
+                _view = view;
+            }
+            Release(stale); // the store's own reference
+        }
+    }
+
+    /// <summary>Whether reads go to the files in place (a read-only open that found no checkpoint in its way), not to a private copy.</summary>
+    internal bool ReadsInPlace => _view.Lazy;
+
+    private bool Moved(View view) => view.At is { } at && _sequence!.Read() != at;
+
+    // A read's view: the current one, first renewed when it is a reader's copy that a newer commit has left behind.
+    private View AcquireForRead()
+    {
+        var view = Acquire();
+        if (!view.Lazy && Moved(view))
+        {
+            Release(view);
+            Reopen(view, copy: false);
+            view = Acquire();
+        }
+        return view;
     }
 
     /// <summary>The next chunk id to hand out; persisted with each commit.</summary>
     public long NextChunkId
     {
-        get => Guard(() => _state.FindById("nextChunkId")?["value"].AsInt64 ?? 1);
-        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value }));
+        get => Guard(() => StateRows.FindById("nextChunkId")?["value"].AsInt64 ?? 1);
+        set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "nextChunkId", ["value"] = value }));
     }
 
     // Sum of document sizes, kept up to date by Upsert and Delete in the same transaction as the documents.
     private long TotalBytes
     {
-        get => Guard(() => _state.FindById("totalBytes")?["value"].AsInt64 ?? 0);
-        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value }));
+        get => Guard(() => StateRows.FindById("totalBytes")?["value"].AsInt64 ?? 0);
+        set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value }));
     }
 
     /// <summary>
@@ -143,8 +322,8 @@ public sealed class MetadataStore : IDisposable
     /// </summary>
     public long Generation
     {
-        get => Guard(() => _state.FindById("generation")?["value"].AsInt64 ?? 0);
-        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value }));
+        get => Guard(() => StateRows.FindById("generation")?["value"].AsInt64 ?? 0);
+        set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "generation", ["value"] = value }));
     }
 
     // Order-independent checksum of every document and chunk record (a wrapping sum of per-record XxHash64 values),
@@ -152,8 +331,8 @@ public sealed class MetadataStore : IDisposable
     // itself would read back without complaint. Null for a store written before the checksum existed.
     private ulong? ContentSum
     {
-        get => Guard(() => _state.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : (ulong?)null);
-        set => Write(() => _state.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) }));
+        get => Guard(() => StateRows.FindById("contentSum")?["value"] is { IsInt64: true } v ? unchecked((ulong)v.AsInt64) : (ulong?)null);
+        set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "contentSum", ["value"] = unchecked((long)value!.Value) }));
     }
 
     private void AddToSum(ulong add, ulong remove)
@@ -174,26 +353,26 @@ public sealed class MetadataStore : IDisposable
     {
         var stored = ContentSum;
         ulong sum = 0;
-        foreach (var d in _docs.FindAll())
+        foreach (var d in DocRows.FindAll())
         {
             sum = unchecked(sum + RecordHash.Of(d));
         }
-        foreach (var c in _chunks.FindAll())
+        foreach (var c in ChunkRows.FindAll())
         {
             sum = unchecked(sum + RecordHash.Of(c));
         }
         // every secondary index read end to end too: a damaged index page is invisible to the scans above (they walk
         // the primary key) until a search or a write meets it
-        var documents = _docs.Count();
+        var documents = DocRows.Count();
         foreach (var field in new[] { "source", "hash", "thash" })
         {
-            var entries = _docs.Find(Query.All(field)).Count();
+            var entries = DocRows.Find(Query.All(field)).Count();
             if (entries != documents && !(field == "thash" && entries < documents))
             {
                 return $"the documents' index on '{field}' lists {entries} documents, the collection holds {documents}: an index page is damaged";
             }
         }
-        if (_chunks.Find(Query.All("doc")).Count() != _chunks.Count())
+        if (ChunkRows.Find(Query.All("doc")).Count() != ChunkRows.Count())
         {
             return "the chunks' index on their document lists another number of chunks than the collection holds: an index page is damaged";
         }
@@ -205,7 +384,7 @@ public sealed class MetadataStore : IDisposable
     }
 
     /// <summary>Starts a transaction; <see cref="Commit"/> makes everything since visible at once.</summary>
-    public void BeginTransaction() => Write(() => _db.BeginTrans());
+    public void BeginTransaction() => Write(() => Db.BeginTrans());
 
     /// <summary>
     /// Commits the open transaction and checkpoints, so the commit is in the data file (flushed to disk) before the
@@ -213,18 +392,26 @@ public sealed class MetadataStore : IDisposable
     /// </summary>
     public void Commit() => Write(() =>
     {
-        _db.Commit();
-        _db.Checkpoint();
+        _sequence!.Odd(); // lazy readers must not read the data file while the checkpoint rewrites it
+        try
+        {
+            Db.Commit();
+            Db.Checkpoint();
+        }
+        finally
+        {
+            _sequence.Even();
+        }
         return true;
     });
 
     /// <summary>Rolls the open transaction back.</summary>
-    public void Rollback() => Write(() => _db.Rollback());
+    public void Rollback() => Write(() => Db.Rollback());
 
     /// <summary>The document with <paramref name="id"/>, or null.</summary>
     public DocumentRecord? GetDocument(string id) => Guard(() =>
     {
-        var d = _docs.FindById(id);
+        var d = DocRows.FindById(id);
         return d is null ? null : ToDocument(d);
     });
 
@@ -232,7 +419,7 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<string> DocumentIdsFromSource(string source) => Guard(() =>
     {
         var ids = new List<string>();
-        foreach (var d in _docs.Find(Query.EQ("source", source)))
+        foreach (var d in DocRows.Find(Query.EQ("source", source)))
         {
             ids.Add(d["_id"].AsString);
         }
@@ -243,7 +430,7 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyDictionary<string, string> HashesFromSource(string source) => Guard(() =>
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var d in _docs.Find(Query.EQ("source", source)))
+        foreach (var d in DocRows.Find(Query.EQ("source", source)))
         {
             result[d["_id"].AsString] = d["hash"].AsString;
         }
@@ -254,7 +441,7 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyDictionary<string, SourceTotals> TotalsBySource() => Guard(() =>
     {
         var totals = new Dictionary<string, SourceTotals>(StringComparer.Ordinal);
-        foreach (var d in _docs.FindAll())
+        foreach (var d in DocRows.FindAll())
         {
             var source = d["source"].AsString;
             var indexed = DateTime.SpecifyKind(d["indexed"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc);
@@ -272,7 +459,7 @@ public sealed class MetadataStore : IDisposable
     /// </summary>
     public string? DocumentIdWithPrefix(string prefix, string exceptSource) => Guard(() =>
     {
-        foreach (var d in _docs.Find(Query.StartsWith("_id", prefix)))
+        foreach (var d in DocRows.Find(Query.StartsWith("_id", prefix)))
         {
             if (d["source"].AsString != exceptSource)
             {
@@ -284,29 +471,29 @@ public sealed class MetadataStore : IDisposable
 
     /// <summary>Every recorded source, in name order.</summary>
     public IReadOnlyList<SourceRecord> Sources() => Guard(() =>
-        (IReadOnlyList<SourceRecord>)_sources.FindAll().Select(ToSource).OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).ToList());
+        (IReadOnlyList<SourceRecord>)SourceRows.FindAll().Select(ToSource).OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase).ToList());
 
     /// <summary>Records <paramref name="source"/> (replacing the record of the same name), in the open transaction.</summary>
     public void PutSource(SourceRecord source)
     {
         ArgumentNullException.ThrowIfNull(source);
         EnsureWritable();
-        Write(() => _sources.Upsert(FromSource(source)));
+        Write(() => SourceRows.Upsert(FromSource(source)));
     }
 
     /// <summary>Removes the record of the source named <paramref name="name"/>; false when there is none.</summary>
     public bool RemoveSource(string name)
     {
         EnsureWritable();
-        return Write(() => _sources.Delete(name));
+        return Write(() => SourceRows.Delete(name));
     }
 
     /// <summary>Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order.</summary>
     public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => Guard(() =>
-        (IReadOnlyList<DocumentRecord>)_docs.Find(Query.EQ("thash", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+        (IReadOnlyList<DocumentRecord>)DocRows.Find(Query.EQ("thash", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
 
     /// <summary>Every document, in id order.</summary>
-    public IEnumerable<DocumentRecord> AllDocuments() => Guarded(_docs.FindAll(), ToDocument);
+    public IEnumerable<DocumentRecord> AllDocuments() => Guarded(v => v.Docs, ToDocument);
 
     /// <summary>Replaces the document and all its chunks (old chunks are removed).</summary>
     /// <returns>Ids of the chunks that were removed.</returns>
@@ -333,10 +520,10 @@ public sealed class MetadataStore : IDisposable
         {
             // chunk by chunk as a single upsert does: a document named twice finds its first version's chunks here
             var (removed, sumOfRemoved) = DeleteChunksOf(document.Id);
-            var previous = _docs.FindById(document.Id);
+            var previous = DocRows.FindById(document.Id);
             totalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
             var bsonDoc = FromDocument(document);
-            _docs.Upsert(bsonDoc);
+            DocRows.Upsert(bsonDoc);
             added = unchecked(added + RecordHash.Of(bsonDoc));
             if (chunks.Count > 0)
             {
@@ -347,7 +534,7 @@ public sealed class MetadataStore : IDisposable
                     added = unchecked(added + RecordHash.Of(b));
                     bson.Add(b);
                 }
-                _chunks.InsertBulk(bson);
+                ChunkRows.InsertBulk(bson);
             }
             removedSum = unchecked(removedSum + sumOfRemoved + (previous is null ? 0 : RecordHash.Of(previous)));
             removedByDocument.Add(removed);
@@ -368,11 +555,11 @@ public sealed class MetadataStore : IDisposable
     private IReadOnlyList<long> DeleteCore(string documentId)
     {
         var (removed, removedSum) = DeleteChunksOf(documentId);
-        var previous = _docs.FindById(documentId);
+        var previous = DocRows.FindById(documentId);
         if (previous is not null)
         {
             TotalBytes -= previous["size"].AsInt64;
-            _docs.Delete(documentId);
+            DocRows.Delete(documentId);
         }
         AddToSum(0, unchecked(removedSum + (previous is null ? 0 : RecordHash.Of(previous))));
         return removed;
@@ -390,7 +577,7 @@ public sealed class MetadataStore : IDisposable
             {
                 continue;
             }
-            var c = _chunks.FindById(id);
+            var c = ChunkRows.FindById(id);
             if (c is not null)
             {
                 result[id] = ToChunk(c);
@@ -400,44 +587,103 @@ public sealed class MetadataStore : IDisposable
     }
 
     /// <summary>Every chunk, in id order.</summary>
-    public IEnumerable<ChunkRecord> AllChunks() => Guarded(_chunks.FindAll(), ToChunk);
+    public IEnumerable<ChunkRecord> AllChunks() => Guarded(v => v.Chunks, ToChunk);
 
     /// <summary>Totals: documents, chunks, source bytes.</summary>
-    public MetadataCounts Counts() => Guard(() => new MetadataCounts(_docs.LongCount(), _chunks.LongCount(), TotalBytes));
+    public MetadataCounts Counts() => Guard(() => new MetadataCounts(DocRows.LongCount(), ChunkRows.LongCount(), TotalBytes));
 
     // LiteDB reports structural damage found while reading (a page of the wrong type, a broken link) as LiteException;
     // at this edge it becomes the engine's CorruptDataException naming the file and what can be done.
+    // A lazy reader's read counts only when no checkpoint overlapped it (the sequence did not move); one that did, or
+    // that failed while one did (pages from two states can look damaged), is read again in the newer state. A read
+    // inside another (a total inside Counts) runs on the outer read's view, which the outer one checks.
     private T Guard<T>(Func<T> read)
     {
-        try
+        if (ReferenceEquals(t_readingStore, this))
         {
             return read();
         }
-        catch (LiteException e)
+        for (var attempt = 0; ; attempt++)
         {
-            throw Damaged(e);
+            var view = AcquireForRead();
+            var (outerView, outerStore) = (t_reading, t_readingStore);
+            (t_reading, t_readingStore) = (view, this);
+            try
+            {
+                var result = read();
+                if (!view.Lazy || !Moved(view))
+                {
+                    return result;
+                }
+            }
+            catch (Exception) when (view.Lazy && Moved(view))
+            {
+            }
+            catch (LiteException e)
+            {
+                throw Damaged(e);
+            }
+            finally
+            {
+                (t_reading, t_readingStore) = (outerView, outerStore);
+                Release(view);
+            }
+            Reopen(view, copy: attempt + 1 >= LazyAttempts); // a read that never fits between two checkpoints copies
         }
     }
 
-    private IEnumerable<TOut> Guarded<TOut>(IEnumerable<BsonDocument> source, Func<BsonDocument, TOut> map)
+    // Records in key order. A lazy reader checks after each record that no checkpoint overlapped it; when one did, it
+    // moves to the newer state and goes on after the last key it returned, so every record comes from a committed
+    // state (a long enumeration beside a writer may see later commits for later keys; OpenSnapshot pins one).
+    private IEnumerable<TOut> Guarded<TOut>(Func<View, ILiteCollection<BsonDocument>> collection, Func<BsonDocument, TOut> map)
     {
-        using var e = source.GetEnumerator();
-        while (true)
+        BsonValue? last = null;
+        for (var attempt = 0; ; attempt++)
         {
-            BsonDocument current;
+            var view = AcquireForRead();
+            var moved = false;
             try
             {
-                if (!e.MoveNext())
+                var source = last is null ? collection(view).FindAll() : collection(view).Find(Query.GT("_id", last));
+                using var e = source.GetEnumerator();
+                while (true)
                 {
-                    yield break;
+                    BsonDocument current;
+                    try
+                    {
+                        var more = e.MoveNext();
+                        if (view.Lazy && Moved(view))
+                        {
+                            moved = true; // this record, or the end, may be a checkpoint's: look again in the newer state
+                            break;
+                        }
+                        if (!more)
+                        {
+                            yield break;
+                        }
+                        current = e.Current;
+                    }
+                    catch (Exception) when (view.Lazy && Moved(view))
+                    {
+                        moved = true;
+                        break;
+                    }
+                    catch (LiteException x)
+                    {
+                        throw Damaged(x);
+                    }
+                    last = current["_id"];
+                    yield return map(current);
                 }
-                current = e.Current;
             }
-            catch (LiteException x)
+            finally
             {
-                throw Damaged(x);
+                Release(view);
             }
-            yield return map(current);
+            if (moved)
+            {
+                Reopen(view, copy: attempt + 1 >= LazyAttempts);
+            }
         }
     }
 
@@ -459,20 +705,38 @@ public sealed class MetadataStore : IDisposable
         new(_path, $"the metadata store is damaged ({e.Message}); it is the index's source of truth and 'repair' cannot rebuild it: restore it from a backup, or index the sources again into a new index", e);
 
     /// <inheritdoc />
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        if (_readOnly)
+        {
+            Release(_view);
+            _sequence?.Dispose();
+            return;
+        }
+        _sequence!.Odd(); // LiteDB's close may write the data file
+        try
+        {
+            Db.Dispose();
+        }
+        finally
+        {
+            _sequence.Even();
+            _sequence.Dispose();
+        }
+    }
 
     private (List<long> Ids, ulong Sum) DeleteChunksOf(string documentId)
     {
         var removed = new List<long>();
         ulong sum = 0;
-        foreach (var c in _chunks.Find(Query.EQ("doc", documentId)))
+        foreach (var c in ChunkRows.Find(Query.EQ("doc", documentId)))
         {
             removed.Add(c["_id"].AsInt64);
             sum = unchecked(sum + RecordHash.Of(c));
         }
         if (removed.Count > 0)
         {
-            _chunks.DeleteMany(Query.EQ("doc", documentId));
+            ChunkRows.DeleteMany(Query.EQ("doc", documentId));
         }
         return (removed, sum);
     }

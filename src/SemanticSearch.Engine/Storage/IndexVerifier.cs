@@ -100,7 +100,7 @@ public static class IndexVerifier
         var metadataPath = Path.Combine(directory, IndexStores.MetadataFile);
         try
         {
-            using var metadata = MetadataStore.Open(metadataPath, readOnly: true);
+            using var metadata = MetadataStore.OpenSnapshot(metadataPath); // its reads must agree with each other: one pinned state
             metadataIds = [];
             metadataDocuments = new HashSet<string>(StringComparer.Ordinal);
             var fromDocuments = new HashSet<long>();
