@@ -440,13 +440,24 @@ public sealed class SemanticIndex : IDisposable
             throw new ArgumentException($"index {Directory}: the vectors given were not embedded for these documents by this index's models", nameof(embedded));
         }
         using var activity = EngineTelemetry.Source.StartActivity("index.write");
-        Stores.Write(documents, firstChunkId);
-        if (embedded is not null)
+        // The graph insertion (parallel) and the metadata and BM25 writes (one thread) touch disjoint state — the new
+        // chunks' vector ids are new, the graph is thread-safe — so they run side by side: a batch of given vectors
+        // costs the longer of the two, not their sum.
+        var vectors = embedded is null ? null : Task.Run(() =>
         {
             for (var i = 0; i < Spaces.Count; i++)
             {
                 IndexStores.AddVectors(Spaces[i], passages[i].VectorIds, embedded.Vectors[i]);
             }
+        });
+        try
+        {
+            Stores.Write(documents, firstChunkId);
+        }
+        finally
+        {
+            // never return while the insertion runs; the graph's own error (a bad vector) when it failed, else the stores'
+            vectors?.GetAwaiter().GetResult();
         }
         var chunks = documents.Sum(d => d.Chunks.Count);
         activity?.SetTag(EngineTelemetry.IndexTag, IndexTag);

@@ -419,7 +419,7 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyList<string> DocumentIdsFromSource(string source) => Guard(() =>
     {
         var ids = new List<string>();
-        foreach (var d in DocRows.Find(Query.EQ("source", source)))
+        foreach (var d in DocRows.Find(Where("source = @0", source)))
         {
             ids.Add(d["_id"].AsString);
         }
@@ -430,7 +430,7 @@ public sealed class MetadataStore : IDisposable
     public IReadOnlyDictionary<string, string> HashesFromSource(string source) => Guard(() =>
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var d in DocRows.Find(Query.EQ("source", source)))
+        foreach (var d in DocRows.Find(Where("source = @0", source)))
         {
             result[d["_id"].AsString] = d["hash"].AsString;
         }
@@ -459,7 +459,7 @@ public sealed class MetadataStore : IDisposable
     /// </summary>
     public string? DocumentIdWithPrefix(string prefix, string exceptSource) => Guard(() =>
     {
-        foreach (var d in DocRows.Find(Query.StartsWith("_id", prefix)))
+        foreach (var d in DocRows.Find(Where("_id LIKE @0", prefix + "%")))
         {
             if (d["source"].AsString != exceptSource)
             {
@@ -490,7 +490,7 @@ public sealed class MetadataStore : IDisposable
 
     /// <summary>Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order.</summary>
     public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => Guard(() =>
-        (IReadOnlyList<DocumentRecord>)DocRows.Find(Query.EQ("thash", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+        (IReadOnlyList<DocumentRecord>)DocRows.Find(Where("thash = @0", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
 
     /// <summary>Every document, in id order.</summary>
     public IEnumerable<DocumentRecord> AllDocuments() => Guarded(v => v.Docs, ToDocument);
@@ -519,8 +519,9 @@ public sealed class MetadataStore : IDisposable
         foreach (var (document, chunks) in documents)
         {
             // chunk by chunk as a single upsert does: a document named twice finds its first version's chunks here
-            var (removed, sumOfRemoved) = DeleteChunksOf(document.Id);
+            // (a document not held yet has no chunks: a bulk import of new documents skips the search for them)
             var previous = DocRows.FindById(document.Id);
+            var (removed, sumOfRemoved) = previous is null ? ([], 0UL) : DeleteChunksOf(document.Id);
             totalBytes += document.SizeBytes - (previous?["size"].AsInt64 ?? 0);
             var bsonDoc = FromDocument(document);
             DocRows.Upsert(bsonDoc);
@@ -644,7 +645,7 @@ public sealed class MetadataStore : IDisposable
             var moved = false;
             try
             {
-                var source = last is null ? collection(view).FindAll() : collection(view).Find(Query.GT("_id", last));
+                var source = last is null ? collection(view).FindAll() : collection(view).Find(Where("_id > @0", last));
                 using var e = source.GetEnumerator();
                 while (true)
                 {
@@ -725,18 +726,23 @@ public sealed class MetadataStore : IDisposable
         }
     }
 
+    // A query whose value is a parameter: LiteDB compiles an expression once per distinct source text and never
+    // evicts it, so Query.EQ("doc", id) — the value written into the text — compiled and kept a delegate per document
+    // (at a million chunks, most of a bulk import's metadata time and a heap that only grew).
+    private static BsonExpression Where(string predicate, BsonValue value) => BsonExpression.Create(predicate, value);
+
     private (List<long> Ids, ulong Sum) DeleteChunksOf(string documentId)
     {
         var removed = new List<long>();
         ulong sum = 0;
-        foreach (var c in ChunkRows.Find(Query.EQ("doc", documentId)))
+        foreach (var c in ChunkRows.Find(Where("doc = @0", documentId)))
         {
             removed.Add(c["_id"].AsInt64);
             sum = unchecked(sum + RecordHash.Of(c));
         }
         if (removed.Count > 0)
         {
-            ChunkRows.DeleteMany(Query.EQ("doc", documentId));
+            ChunkRows.DeleteMany(Where("doc = @0", documentId));
         }
         return (removed, sum);
     }
