@@ -28,7 +28,7 @@ internal static class Generator
         var dims = args.Int("dims", 384);
         var noise = (float)args.Double("noise", 0.2);
         var own = (float)args.Double("own", 0.5);
-        var decay = (float)args.Double("decay", 0.3);
+        var decay = (float)args.Double("decay", 0.4);
         Directory.CreateDirectory(outDir);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pool = SentencePool.Load(datasets);

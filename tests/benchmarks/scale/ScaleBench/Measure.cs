@@ -130,6 +130,49 @@ internal static class Measure
             ["brute_force_seconds"] = Round(clock.Elapsed.TotalSeconds),
         };
 
+        // 4b. the engine's own graph file searched directly at several ef: does recall converge as ef grows (a sound
+        // graph on hard data) or stall (a graph that lost neighbours)? Hits are compared by score with the exact
+        // 10th score, since the file knows chunk ids, not document ids.
+        var byEf = new JsonObject();
+        if (manifest.Spaces[0].VectorFile is { } vectorFile)
+        {
+            var graph = SemanticSearch.VectorIndex.HnswIndex.Open(Path.Combine(directory, vectorFile));
+            var normalised = queries.Select(q => Normalised(q.Vector!)).ToArray();
+            var tenth = exact.Select((e, i) => TensorPrimitives.Dot<float>(vectors[e[^1]], normalised[i])).ToArray();
+            foreach (var ef in new[] { 16, 32, 64, 128, 256, 512 })
+            {
+                var found = 0;
+                var timer = Stopwatch.StartNew();
+                for (var i = 0; i < normalised.Length; i++)
+                {
+                    found += graph.Search(normalised[i], K, ef).Count(h => h.Score >= tenth[i] - 1e-5f);
+                }
+                byEf[ef.ToString(CultureInfo.InvariantCulture)] = new JsonObject
+                {
+                    ["recall_at_10"] = Math.Round(Math.Min(1.0, found / (double)(K * normalised.Length)), 4),
+                    ["mean_ms"] = Round(timer.Elapsed.TotalMilliseconds / normalised.Length),
+                };
+            }
+        }
+        result["graph_recall_by_ef"] = byEf;
+        if (args.Find("export") is { } export)
+        {
+            // the same vectors, queries and exact neighbours for tests/benchmarks/hnsw/hnswlib_native.cpp (rows, cols, data)
+            Directory.CreateDirectory(export);
+            WriteBin(Path.Combine(export, "base.bin"), vectors, dims);
+            WriteBin(Path.Combine(export, "queries.bin"), queries.Select(q => Normalised(q.Vector!)).ToList(), dims);
+            using var truth = new BinaryWriter(File.Create(Path.Combine(export, "truth.bin")));
+            truth.Write(exact.Length);
+            truth.Write(K);
+            foreach (var e in exact)
+            {
+                foreach (var j in e)
+                {
+                    truth.Write(j);
+                }
+            }
+        }
+
         // 5. disk
         result["disk"] = Disk(directory, (long)ids.Count, dims, hnsw.M, textBytes);
 
@@ -193,6 +236,20 @@ internal static class Measure
             }
         }
         return (ids, vectors, textBytes);
+    }
+
+    private static void WriteBin(string path, List<float[]> rows, int dims)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(rows.Count);
+        w.Write(dims);
+        foreach (var row in rows)
+        {
+            foreach (var x in row)
+            {
+                w.Write(x);
+            }
+        }
     }
 
     private static float[] Normalised(float[] v)

@@ -24,7 +24,9 @@ internal sealed class PseudoVectors
 
     // own: the weight of a word's own part against its co-occurrence part (both unit length); decay: the abstract
     // vectors' standard deviation falls as (d+1)^-decay over the dimensions d, so that, as in real embeddings, a few
-    // directions carry most of the variance (a participation ratio like arctic-embed-xs's on the same texts)
+    // directions carry most of the variance. The default 0.4 was calibrated on arctic-embed-xs: for the same 2,100
+    // generated texts and 100 queries embedded by the real model, HNSW (M 16, efC 200) finds recall@10 0.951 at ef 64
+    // and 0.734 at ef 16; these vectors 0.948 and 0.756 (0.3: 0.908 at ef 64; 0.5: 0.971). See docs/benchmarks.md.
     public PseudoVectors(SentencePool pool, int dimensions, ulong seed, float noise, float own, float decay)
     {
         _dims = dimensions;
