@@ -27,6 +27,7 @@ internal static class Summary
             ("disk", $"{V("disk.total_mib")} MiB = {V("disk.ratio_to_live")}× live {V("disk.live_data_mib")} MiB", "≤ 1.3×"),
             ("  vectors / lexical / metadata / other", $"{V("disk.vector_files_mib")} / {V("disk.lexical_mib")} / {V("disk.metadata_mib")} / {V("disk.other_mib")} MiB", ""),
             ("dense recall@10 vs brute force", $"{V("recall.dense_recall_at_10")} (worst query {V("recall.worst_query")}, {V("recall.queries")} queries)", "≥ 0.95"),
+            ("  the graph file alone, ef 16/64/256/512", $"{V("graph_recall_by_ef.16.recall_at_10")} / {V("graph_recall_by_ef.64.recall_at_10")} / {V("graph_recall_by_ef.256.recall_at_10")} / {V("graph_recall_by_ef.512.recall_at_10")}", ""),
             ("lexical p50 / p99", $"{V("latency_ms.lexical.p50")} / {V("latency_ms.lexical.p99")} ms", ""),
             ("dense p50 / p99", $"{V("latency_ms.dense.p50")} / {V("latency_ms.dense.p99")} ms", ""),
             ("hybrid p50 / p99 (given vector)", $"{V("latency_ms.hybrid.p50")} / {V("latency_ms.hybrid.p99")} ms", "< 25 / < 100 ms"),
