@@ -17,7 +17,7 @@ public sealed class HnswIndexTests
         float[] all = new TestVectors(2024).Clustered(20_200, Dims, clusters: 200, spread: 1.2);
         float[] data = all.AsSpan(0, 20_000 * Dims).ToArray();
         long[] ids = TestVectors.Ids(20_000, offset: 1);
-        var index = new HnswIndex(Dims); // default parameters: M=16, efConstruction=200, efSearch=64
+        var index = new HnswIndex(Dims); // default parameters: M=16, efConstruction=200, efSearch=512
         index.AddMany(ids, data, degreeOfParallelism: 2);
         float[][] queries = Enumerable.Range(20_000, 200).Select(i => all.AsSpan(i * Dims, Dims).ToArray()).ToArray();
         var truth = queries.Select(q => TestVectors.BruteForce(data, Dims, ids, q, 10)).ToList();

@@ -134,12 +134,16 @@ internal static class Measure
         // graph on hard data) or stall (a graph that lost neighbours)? Hits are compared by score with the exact
         // 10th score, since the file knows chunk ids, not document ids.
         var byEf = new JsonObject();
+        var byEfFloat = new JsonObject();
+        foreach (var (codec, into) in new[] { (SemanticSearch.VectorIndex.VectorCodec.Int8, byEf), (SemanticSearch.VectorIndex.VectorCodec.Float32, byEfFloat) })
         if (manifest.Spaces[0].VectorFile is { } vectorFile)
         {
-            var graph = SemanticSearch.VectorIndex.HnswIndex.Open(Path.Combine(directory, vectorFile));
+            var space = manifest.Spaces[0];
+            var graph = SemanticSearch.VectorIndex.HnswIndex.Open(Path.Combine(directory, vectorFile),
+                space.VectorLogLength > 0 ? Path.Combine(directory, Path.ChangeExtension(vectorFile, ".hlog")) : null, space.VectorLogLength, codec);
             var normalised = queries.Select(q => Normalised(q.Vector!)).ToArray();
             var tenth = exact.Select((e, i) => TensorPrimitives.Dot<float>(vectors[e[^1]], normalised[i])).ToArray();
-            foreach (var ef in new[] { 16, 32, 64, 128, 256, 512 })
+            foreach (var ef in new[] { 16, 32, 64, 128, 256, 512, 1024 })
             {
                 var found = 0;
                 var timer = Stopwatch.StartNew();
@@ -147,7 +151,7 @@ internal static class Measure
                 {
                     found += graph.Search(normalised[i], K, ef).Count(h => h.Score >= tenth[i] - 1e-5f);
                 }
-                byEf[ef.ToString(CultureInfo.InvariantCulture)] = new JsonObject
+                into[ef.ToString(CultureInfo.InvariantCulture)] = new JsonObject
                 {
                     ["recall_at_10"] = Math.Round(Math.Min(1.0, found / (double)(K * normalised.Length)), 4),
                     ["mean_ms"] = Round(timer.Elapsed.TotalMilliseconds / normalised.Length),
@@ -155,6 +159,7 @@ internal static class Measure
             }
         }
         result["graph_recall_by_ef"] = byEf;
+        result["graph_recall_by_ef_float_walk"] = byEfFloat;
         if (args.Find("export") is { } export)
         {
             // the same vectors, queries and exact neighbours for tests/benchmarks/hnsw/hnswlib_native.cpp (rows, cols, data)
