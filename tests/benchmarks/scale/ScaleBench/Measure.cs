@@ -311,7 +311,7 @@ internal static class Measure
             {
                 metadata += file.Length;
             }
-            else if (file.Name.EndsWith(".hnsw", StringComparison.Ordinal))
+            else if (file.Name.EndsWith(".hnsw", StringComparison.Ordinal) || file.Name.EndsWith(".hlog", StringComparison.Ordinal))
             {
                 vectors += file.Length;
             }
