@@ -90,6 +90,9 @@ internal static class ImportCommand
                     report.ChunksWritten,
                     report.BytesRead,
                     elapsedSeconds = Math.Round(report.Elapsed.TotalSeconds, 3),
+                    commits = report.Commits,
+                    commitSeconds = Math.Round(report.CommitTime.TotalSeconds, 3),
+                    longestCommitSeconds = Math.Round(report.LongestCommit.TotalSeconds, 3),
                 });
             }
             else

@@ -74,6 +74,8 @@ public sealed class JsonLinesImport
         var vectors = new List<ReadOnlyMemory<float>>();
         long vectorChunks = 0;
         var sinceCommit = 0;
+        var commits = 0;
+        TimeSpan commitTime = TimeSpan.Zero, longestCommit = TimeSpan.Zero;
         var lastCommit = Stopwatch.StartNew();
         TimeSpan? lastReport = null;
         using var writer = new BatchedIndexWriter(_index, EmbeddingBatchChunks) { Cancellation = ct };
@@ -186,7 +188,7 @@ public sealed class JsonLinesImport
                 if (sinceCommit >= _settings.CommitEveryDocuments || lastCommit.Elapsed >= _settings.CommitInterval)
                 {
                     FlushAll();
-                    _index.Commit();
+                    TimedCommit();
                     _index.BeginBatch();
                     sinceCommit = 0;
                     lastCommit.Restart();
@@ -194,7 +196,7 @@ public sealed class JsonLinesImport
                 Report(false);
             }
             FlushAll();
-            _index.Commit();
+            TimedCommit();
         }
         catch
         {
@@ -204,7 +206,23 @@ public sealed class JsonLinesImport
             throw;
         }
         Report(true);
-        return new ImportReport(reader.Line, counts.Added, counts.Updated, counts.Unchanged, counts.Rejected, rejected, writer.ChunksWritten + vectorChunks, reader.Position, clock.Elapsed);
+        return new ImportReport(reader.Line, counts.Added, counts.Updated, counts.Unchanged, counts.Rejected, rejected, writer.ChunksWritten + vectorChunks, reader.Position, clock.Elapsed)
+        {
+            Commits = commits,
+            CommitTime = commitTime,
+            LongestCommit = longestCommit,
+        };
+
+        // the commit protocol alone (what a batch costs to make durable), summed and at its longest
+        void TimedCommit()
+        {
+            var started = Stopwatch.GetTimestamp();
+            _index.Commit();
+            var took = Stopwatch.GetElapsedTime(started);
+            commits++;
+            commitTime += took;
+            longestCommit = took > longestCommit ? took : longestCommit;
+        }
     }
 
     /// <summary>
@@ -579,7 +597,17 @@ public sealed record RejectedLine(long Line, string Message);
 /// <param name="ChunksWritten">Chunks written to the stores.</param>
 /// <param name="BytesRead">Bytes of input read.</param>
 /// <param name="Elapsed">Time taken.</param>
-public sealed record ImportReport(long Lines, long Added, long Updated, long Unchanged, long RejectedCount, IReadOnlyList<RejectedLine> Rejected, long ChunksWritten, long BytesRead, TimeSpan Elapsed);
+public sealed record ImportReport(long Lines, long Added, long Updated, long Unchanged, long RejectedCount, IReadOnlyList<RejectedLine> Rejected, long ChunksWritten, long BytesRead, TimeSpan Elapsed)
+{
+    /// <summary>Commits the import made.</summary>
+    public int Commits { get; init; }
+
+    /// <summary>Time spent in them (the commit protocol alone, not the writes before it).</summary>
+    public TimeSpan CommitTime { get; init; }
+
+    /// <summary>The longest of them.</summary>
+    public TimeSpan LongestCommit { get; init; }
+}
 
 /// <summary>How far an import has come.</summary>
 /// <param name="BytesRead">Bytes of input read (the progress measure: the ETA is the byte rate over what is left).</param>
