@@ -66,50 +66,22 @@ internal sealed class ProgressDisplay
     /// against tokens expected, and the line names files, chunks, tokens, the rate, the time left (from the job's
     /// smoothed token rate) and the file being embedded.
     /// </summary>
-    public T RunIndexing<T>(string title, Func<Action<IndexingProgress>, T> work)
-    {
-        if (!_interactive)
-        {
-            var clock = Stopwatch.StartNew();
-            TimeSpan? last = null;
-            return work(p =>
-            {
-                if (last is not { } before || clock.Elapsed - before >= TimeSpan.FromSeconds(5))
-                {
-                    last = clock.Elapsed;
-                    Console.Error.WriteLine($"{title}: {Describe(p)}");
-                }
-            });
-        }
-
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        T value = default!;
-        console.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
-                var gate = new object();
-                value = work(p =>
-                {
-                    lock (gate)
-                    {
-                        task.MaxValue = Math.Max(1, p.TokensExpected);
-                        task.Value = Math.Min(p.TokensEmbedded, task.MaxValue);
-                        task.Description = Markup.Escape($"{title}: {Describe(p)}");
-                    }
-                });
-            });
-        return value;
-    }
+    public T RunIndexing<T>(string title, Func<Action<IndexingProgress>, T> work) =>
+        RunBar<IndexingProgress, T>(title, null, indeterminate: false, p => (Math.Max(1, p.TokensExpected), p.TokensEmbedded), Describe, work);
 
     /// <summary>
     /// Runs an import, giving it a reporter of <see cref="ImportProgress"/>: the bar follows bytes read against the
     /// input's length (when known), and the line names lines, added, updated, unchanged and rejected counts and the time
     /// left at the byte rate so far (what is read is written within a batch, so bytes are an honest measure of work).
     /// </summary>
-    public T RunImport<T>(string title, long? totalBytes, Func<Action<ImportProgress>, T> work)
+    public T RunImport<T>(string title, long? totalBytes, Func<Action<ImportProgress>, T> work) =>
+        RunBar<ImportProgress, T>(title, totalBytes is { } total ? Math.Max(1, total) : null, indeterminate: totalBytes is null,
+            p => totalBytes is { } total ? (Math.Max(1, total), p.BytesRead) : null, Describe, work);
+
+    // A job with a bar: on a terminal, a bar whose extent and position come from each report (indeterminate while
+    // they are unknown) beside the report's line; otherwise the line at most every 5 s on standard error.
+    private T RunBar<TProgress, T>(string title, double? knownMax, bool indeterminate, Func<TProgress, (double Max, double Value)?> position,
+        Func<TProgress, string> describe, Func<Action<TProgress>, T> work)
     {
         if (!_interactive)
         {
@@ -120,7 +92,7 @@ internal sealed class ProgressDisplay
                 if (last is not { } before || clock.Elapsed - before >= TimeSpan.FromSeconds(5))
                 {
                     last = clock.Elapsed;
-                    Console.Error.WriteLine($"{title}: {Describe(p)}");
+                    Console.Error.WriteLine($"{title}: {describe(p)}");
                 }
             });
         }
@@ -132,18 +104,19 @@ internal sealed class ProgressDisplay
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, totalBytes ?? 1));
-                task.IsIndeterminate = totalBytes is null;
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: knownMax ?? 1);
+                task.IsIndeterminate = indeterminate;
                 var gate = new object();
                 value = work(p =>
                 {
                     lock (gate)
                     {
-                        if (totalBytes is { } total)
+                        if (position(p) is { } at)
                         {
-                            task.Value = Math.Min(p.BytesRead, Math.Max(1, total));
+                            task.MaxValue = at.Max;
+                            task.Value = Math.Min(at.Value, at.Max);
                         }
-                        task.Description = Markup.Escape($"{title}: {Describe(p)}");
+                        task.Description = Markup.Escape($"{title}: {describe(p)}");
                     }
                 });
             });
