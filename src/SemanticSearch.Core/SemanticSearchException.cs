@@ -65,3 +65,16 @@ public sealed class StoreWriteException : SemanticSearchException
     /// <summary>The store whose write failed.</summary>
     public string Path { get; }
 }
+
+/// <summary>
+/// A read that needs one committed state (a store's, or the whole index's at one generation) found a writer moving on
+/// through every attempt within its patience. Nothing is wrong with the data; the same read succeeds when the writer
+/// pauses.
+/// </summary>
+public sealed class StoreBusyException : SemanticSearchException
+{
+    public StoreBusyException(string path, string message) : base($"{path}: {message}") => Path = path;
+
+    /// <summary>The store or index directory that kept changing.</summary>
+    public string Path { get; }
+}

@@ -118,6 +118,41 @@ public sealed partial class LexicalIndex
         }
     }
 
+    /// <summary>
+    /// Checks the commit this read-only index opened, as CheckIndex would check it: every segment's checksums, norms,
+    /// postings, stored fields, term vectors and doc values. The segments' files were opened with the commit, so a
+    /// writer deleting them meanwhile (it keeps only its newest commits) changes nothing here, where
+    /// <see cref="Check(string)"/> reads the directory's newest commit file by file. Returns null when clean, else a
+    /// one-line description of what is wrong.
+    /// </summary>
+    public string? CheckOpenedCommit()
+    {
+        var reader = _reader ?? throw new InvalidOperationException("only a read-only index checks the commit it opened");
+        foreach (var leaf in reader.Leaves)
+        {
+            var segment = leaf.AtomicReader;
+            var name = segment is SegmentReader s ? s.SegmentName : leaf.Ord.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            try
+            {
+                segment.CheckIntegrity();
+                var error = CheckIndex.TestFieldNorms(segment, null).Error
+                    ?? CheckIndex.TestPostings(segment, null).Error
+                    ?? CheckIndex.TestStoredFields(segment, null).Error
+                    ?? CheckIndex.TestTermVectors(segment, null).Error
+                    ?? CheckIndex.TestDocValues(segment, null).Error;
+                if (error is not null)
+                {
+                    return $"segment {name} is damaged: {error.Message}";
+                }
+            }
+            catch (Exception e) when (e is IOException or CorruptIndexException or EndOfStreamException or InvalidOperationException or IndexOutOfRangeException or ArgumentException)
+            {
+                return $"segment {name} is damaged: {e.Message}";
+            }
+        }
+        return null;
+    }
+
     /// <summary>Keeps the newest <c>count</c> commits, so a reader opening the previous generation still finds it.</summary>
     private sealed class KeepLastCommits(int count) : IndexDeletionPolicy
     {

@@ -223,26 +223,65 @@ public sealed class MetadataStore : IDisposable
 
     private const int PageSize = 8192; // LiteDB's page
 
+    // A private copy of the data file and the log, taken while the writer wrote neither: the checkpoint sequence reads
+    // the same even value before the log is copied and after the data file is. (An odd value covers the writer's whole
+    // commit: its log pages, their confirmation and the checkpoint; a copy of the log taken before the confirmation
+    // beside a data file the checkpoint already rewrote is a state no commit wrote.) The log may grow during an even
+    // period (a transaction's pages written before it commits); LiteDB ignores unconfirmed pages. A value that stays odd
+    // longer than OddWaitMs is a writer killed during a commit: its files no longer change, and the copy of both
+    // (LiteDB replays the log's confirmed pages over the data file) is its last commit; that copy is taken only while
+    // neither file's length or time changes across it.
     private static LiteDatabase SnapshotOf(string path)
     {
-        for (var attempt = 0; ; attempt++)
+        using var sequence = CheckpointSequence.ForReader(path);
+        var patience = Stopwatch.StartNew();
+        var oddSince = (Stopwatch?)null;
+        while (true)
         {
-            var before = new FileInfo(path);
+            if (patience.Elapsed > SnapshotPatience)
+            {
+                throw new StoreBusyException(path, $"the metadata writer committed during every copy for {SnapshotPatience.TotalSeconds:0} s; try again");
+            }
+            var before = sequence.Read();
+            var odd = (before & 1) == 1;
+            if (odd)
+            {
+                oddSince ??= Stopwatch.StartNew();
+                if (oddSince.ElapsedMilliseconds < OddWaitMs)
+                {
+                    Thread.Sleep(5); // a commit is running
+                    continue;
+                }
+            }
+            else
+            {
+                oddSince = null;
+            }
+            var files = odd ? FilesNow(path) : default;
             var log = CopyOfLog(path);
             var data = new MemoryStream();
             using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             {
                 fs.CopyTo(data);
             }
-            var after = new FileInfo(path);
-            if (attempt < 20 && (before.Length != after.Length || before.LastWriteTimeUtc != after.LastWriteTimeUtc))
+            if (sequence.Read() != before || (odd && FilesNow(path) != files))
             {
-                continue; // a checkpoint wrote while we copied
+                continue;
             }
             data.Position = 0;
             return new LiteDatabase(data, null, log);
         }
     }
+
+    private static (long, DateTime, long, DateTime) FilesNow(string path)
+    {
+        var data = new FileInfo(path);
+        var log = new FileInfo(LogOf(path));
+        return (data.Length, data.LastWriteTimeUtc, log.Exists ? log.Length : -1, log.Exists ? log.LastWriteTimeUtc : default);
+    }
+
+    // How long a snapshot keeps copying while checkpoints keep overlapping its copies.
+    private static readonly TimeSpan SnapshotPatience = TimeSpan.FromSeconds(60);
 
     private static MemoryStream CopyOfLog(string path)
     {

@@ -37,12 +37,15 @@ public sealed record VerificationReport(string Directory, long Generation, long 
 public static class IndexVerifier
 {
     /// <summary>
-    /// Verifies the index at <paramref name="directory"/>: the generation its manifest names. Beside a running writer
-    /// (the write lock is held) a problem may only be that writer moving on while the files were read (a commit past
-    /// its decision point but not yet published, a Lucene commit or vector file of a generation it has just retired):
-    /// then the check is run again on the newest generation, for up to <paramref name="settle"/> (default 30 s).
-    /// Problems that remain, or any found while no writer is running, are reported.
+    /// Verifies the index at <paramref name="directory"/> at one generation. Every store is first pinned at the
+    /// generation the manifest names (a private copy of the metadata, the Lucene commit of that generation opened with
+    /// all its files, the vector files and the log length it names), then checked: a writer committing beside it
+    /// cannot change what is checked, so every problem reported is in the files. When the writer moves on while the
+    /// stores are being pinned (it retired a commit or a vector file before it was opened), pinning starts again, for
+    /// up to <paramref name="settle"/> (default 30 s).
     /// </summary>
+    /// <exception cref="NotFoundException">There is no directory at <paramref name="directory"/>.</exception>
+    /// <exception cref="StoreBusyException">A writer moved on during every attempt to pin a generation for the whole budget.</exception>
     public static VerificationReport Verify(string directory, TimeSpan? settle = null)
     {
         if (!Directory.Exists(directory))
@@ -51,126 +54,223 @@ public static class IndexVerifier
         }
         var budget = settle ?? TimeSpan.FromSeconds(30);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var attempts = 0;
         while (true)
         {
-            var report = VerifyOnce(directory);
-            if (report.Clean || clock.Elapsed >= budget || !WriterMovedOn(directory, report.Generation))
+            attempts++;
+            if (VerifyOnce(directory) is { } report)
             {
                 return report;
             }
-            Thread.Sleep(50);
+            if (clock.Elapsed >= budget)
+            {
+                throw new StoreBusyException(directory, $"a writer committed during each of {attempts} attempts in {budget.TotalSeconds:0} s to read one generation of every store; run 'verify' again when it pauses");
+            }
+            Thread.Sleep(20);
         }
     }
 
-    // A writer is running (it holds the lock), or the manifest is no longer the one that was checked.
-    private static bool WriterMovedOn(string directory, long checkedGeneration)
+    // How long the verifier waits for a writer that has committed its metadata to publish the manifest of that commit.
+    private static readonly TimeSpan ManifestWait = TimeSpan.FromSeconds(5);
+
+    private static long? ManifestGeneration(string directory)
     {
-        if (IndexWriteLock.IsHeld(directory))
-        {
-            return true;
-        }
         try
         {
-            return IndexManifest.Read(directory).Generation != checkedGeneration;
+            return IndexManifest.Read(directory).Generation;
         }
         catch (SemanticSearchException)
         {
-            return false;
+            return null;
         }
     }
 
-    private static VerificationReport VerifyOnce(string directory)
+    // One pass: pin every store at one generation, then check them. Null when a writer moved on while pinning.
+    private static VerificationReport? VerifyOnce(string directory)
     {
         var problems = new List<VerificationProblem>();
-        IndexManifest? manifest = null;
         var manifestPath = Path.Combine(directory, IndexManifest.FileName);
+        var metadataPath = Path.Combine(directory, IndexStores.MetadataFile);
+
+        // pin the metadata: a private copy of one committed state (its reads must agree with each other)
+        MetadataStore? metadata = null;
+        try
+        {
+            metadata = MetadataStore.OpenSnapshot(metadataPath);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not StoreBusyException)
+        {
+            problems.Add(new("metadata", metadataPath, $"unreadable: {e.Message}"));
+        }
+        using var pinnedMetadata = metadata;
+        long metadataGeneration = 0;
+        try
+        {
+            metadataGeneration = metadata?.Generation ?? 0;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            problems.Add(new("metadata", metadataPath, $"unreadable: {e.Message}"));
+            metadata = null;
+        }
+
+        // the manifest of the same generation: a writer commits its metadata first and publishes the manifest last,
+        // so a copy one generation ahead of the manifest beside a writer is a commit in flight: wait for its manifest
+        IndexManifest? manifest = null;
         try
         {
             manifest = IndexManifest.Read(directory);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (metadataGeneration == manifest.Generation + 1 && IndexWriteLock.IsHeld(directory) && waited.Elapsed < ManifestWait)
+            {
+                Thread.Sleep(1);
+                manifest = IndexManifest.Read(directory);
+            }
+            if (metadataGeneration != 0 && manifest.Generation != metadataGeneration && IndexWriteLock.IsHeld(directory))
+            {
+                return null; // the writer moved past the copy (or is stuck in a commit): copy again
+            }
         }
         catch (SemanticSearchException e)
         {
             problems.Add(new("manifest", manifestPath, WithoutPath(e.Message, manifestPath)));
         }
+        var generation = manifest?.Generation;
 
-        // metadata: readable, content checksum, generation
-        HashSet<long>? metadataIds = null;
-        HashSet<string>? metadataDocuments = null; // documents with chunks: each has one lexical document entry (format 2)
-        long documents = 0, chunks = 0;
-        var metadataPath = Path.Combine(directory, IndexStores.MetadataFile);
-        try
-        {
-            using var metadata = MetadataStore.OpenSnapshot(metadataPath); // its reads must agree with each other: one pinned state
-            metadataIds = [];
-            metadataDocuments = new HashSet<string>(StringComparer.Ordinal);
-            var fromDocuments = new HashSet<long>();
-            foreach (var d in metadata.AllDocuments())
-            {
-                documents++;
-                if (d.ChunkIds.Count > 0)
-                {
-                    metadataDocuments.Add(d.Id);
-                }
-                foreach (var id in d.ChunkIds)
-                {
-                    fromDocuments.Add(id);
-                }
-            }
-            foreach (var c in metadata.AllChunks())
-            {
-                chunks++;
-                metadataIds.Add(c.Id);
-            }
-            if (metadata.VerifyContent() is { } damage)
-            {
-                problems.Add(new("metadata", metadataPath, damage));
-            }
-            if (!fromDocuments.SetEquals(metadataIds))
-            {
-                problems.Add(new("metadata", metadataPath, $"documents list {fromDocuments.Count} chunk ids, the chunks collection holds {metadataIds.Count}, and they differ"));
-            }
-            var generation = metadata.Generation;
-            if (manifest is not null && generation != 0 && generation != manifest.Generation)
-            {
-                problems.Add(new("agreement", metadataPath, generation == manifest.Generation + 1
-                    ? $"metadata is at generation {generation}, the manifest at {manifest.Generation}: the last commit was interrupted before its manifest was written (opening the index for writing completes it)"
-                    : $"metadata is at generation {generation}, the manifest at {manifest.Generation}"));
-            }
-            if (manifest is not null && (manifest.Counts.Documents != documents || manifest.Counts.Chunks != chunks) && generation == manifest.Generation)
-            {
-                problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Documents} documents and {manifest.Counts.Chunks} chunks, the metadata holds {documents} and {chunks}"));
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            metadataIds = null;
-            problems.Add(new("metadata", metadataPath, $"unreadable: {e.Message}"));
-        }
-
-        // lexical: CheckIndex, then the chunk ids of the commit the manifest names
+        // pin the lexical commit of that generation (its segment files are opened with it)
         var lexicalPath = Path.Combine(directory, IndexStores.LexicalDirectory);
+        LexicalIndex? lexical = null;
+        string? lexicalProblem = null;
         if (!Directory.Exists(lexicalPath))
         {
-            problems.Add(new("lexical", lexicalPath, "missing"));
+            lexicalProblem = "missing";
         }
-        else if (LexicalIndex.Check(lexicalPath) is { } lexicalDamage)
+        else if (manifest is null)
         {
-            problems.Add(new("lexical", lexicalPath, lexicalDamage));
+            lexicalProblem = LexicalIndex.Check(lexicalPath); // no generation to pin: the newest commit
         }
-        else if (manifest is not null)
+        else
         {
             try
             {
-                using var lexical = LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, manifest.Generation);
-                CompareIds("lexical", lexicalPath, lexical.AllChunkIds(), metadataIds, problems);
-                if (lexical.HasDocumentEntries && metadataDocuments is not null)
+                lexical = LexicalIndex.OpenReadOnly(lexicalPath, manifest.Lexical, manifest.Generation);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (ManifestGeneration(directory) != generation)
                 {
-                    var entries = lexical.AllDocumentEntryIds();
-                    var set = new HashSet<string>(entries, StringComparer.Ordinal);
-                    if (entries.Count != set.Count || !set.SetEquals(metadataDocuments))
+                    return null; // the writer retired that commit after publishing a newer manifest
+                }
+                lexicalProblem = LexicalIndex.Check(lexicalPath) ?? e.Message;
+            }
+        }
+        using var pinnedLexical = lexical;
+
+        // pin each space's vector file at the log length the manifest names
+        var vectorFiles = new List<(SpaceManifest Space, string Path, string Store, HnswIndex? Index, string? Problem)>();
+        foreach (var space in manifest?.Spaces ?? [])
+        {
+            var vectorPath = Path.Combine(directory, space.VectorFile ?? VectorFiles.Legacy);
+            var store = manifest!.Spaces.Count == 1 ? "vectors" : $"vectors ({space.Name})";
+            if (space.VectorFile is null && !File.Exists(vectorPath))
+            {
+                vectorFiles.Add((space, vectorPath, store, null, space.VectorCount > 0 ? "missing" : null));
+                continue;
+            }
+            try
+            {
+                var log = space.VectorLogLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(space.VectorFile ?? VectorFiles.Legacy)) : null;
+                vectorFiles.Add((space, vectorPath, store, HnswIndex.Open(vectorPath, log, space.VectorLogLength, VectorCodec.Float32), null)); // the verifier checks files, it does not search
+            }
+            catch (SemanticSearchException e)
+            {
+                if (ManifestGeneration(directory) != generation)
+                {
+                    return null; // the writer replaced that file after publishing a newer manifest
+                }
+                vectorFiles.Add((space, vectorPath, store, null, WithoutPath(e.Message, vectorPath)));
+            }
+        }
+
+        // everything is pinned: what follows reads only the copies and open files, whatever the writer does now
+        HashSet<long>? metadataIds = null;
+        HashSet<string>? metadataDocuments = null; // documents with chunks: each has one lexical document entry (format 2)
+        long documents = 0, chunks = 0;
+        if (metadata is not null)
+        {
+            try
+            {
+                metadataIds = [];
+                metadataDocuments = new HashSet<string>(StringComparer.Ordinal);
+                var fromDocuments = new HashSet<long>();
+                foreach (var d in metadata.AllDocuments())
+                {
+                    documents++;
+                    if (d.ChunkIds.Count > 0)
                     {
-                        problems.Add(new("agreement", lexicalPath,
-                            $"lexical holds {entries.Count} document entries for {set.Count} documents; the metadata has {metadataDocuments.Count} documents with chunks, {metadataDocuments.Count(d => !set.Contains(d))} of them without an entry"));
+                        metadataDocuments.Add(d.Id);
+                    }
+                    foreach (var id in d.ChunkIds)
+                    {
+                        fromDocuments.Add(id);
+                    }
+                }
+                foreach (var c in metadata.AllChunks())
+                {
+                    chunks++;
+                    metadataIds.Add(c.Id);
+                }
+                if (metadata.VerifyContent() is { } damage)
+                {
+                    problems.Add(new("metadata", metadataPath, damage));
+                }
+                if (!fromDocuments.SetEquals(metadataIds))
+                {
+                    problems.Add(new("metadata", metadataPath, $"documents list {fromDocuments.Count} chunk ids, the chunks collection holds {metadataIds.Count}, and they differ"));
+                }
+                if (manifest is not null && metadataGeneration != 0 && metadataGeneration != manifest.Generation)
+                {
+                    problems.Add(new("agreement", metadataPath, metadataGeneration == manifest.Generation + 1
+                        ? $"metadata is at generation {metadataGeneration}, the manifest at {manifest.Generation}: the last commit was interrupted before its manifest was written (opening the index for writing completes it)"
+                        : $"metadata is at generation {metadataGeneration}, the manifest at {manifest.Generation}"));
+                }
+                if (manifest is not null && (manifest.Counts.Documents != documents || manifest.Counts.Chunks != chunks) && metadataGeneration == manifest.Generation)
+                {
+                    problems.Add(new("agreement", manifestPath, $"manifest counts {manifest.Counts.Documents} documents and {manifest.Counts.Chunks} chunks, the metadata holds {documents} and {chunks}"));
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                metadataIds = null;
+                problems.Add(new("metadata", metadataPath, $"unreadable: {e.Message}"));
+            }
+        }
+
+        // lexical: the pinned commit checked segment by segment, then its chunk ids and document entries
+        if (lexicalProblem is not null)
+        {
+            problems.Add(new("lexical", lexicalPath, lexicalProblem));
+        }
+        else if (lexical is not null)
+        {
+            try
+            {
+                if (lexical.CheckOpenedCommit() is { } damage)
+                {
+                    problems.Add(new("lexical", lexicalPath, damage));
+                }
+                else
+                {
+                    CompareIds("lexical", lexicalPath, lexical.AllChunkIds(), metadataIds, problems);
+                    if (lexical.HasDocumentEntries && metadataDocuments is not null)
+                    {
+                        var entries = lexical.AllDocumentEntryIds();
+                        var set = new HashSet<string>(entries, StringComparer.Ordinal);
+                        if (entries.Count != set.Count || !set.SetEquals(metadataDocuments))
+                        {
+                            problems.Add(new("agreement", lexicalPath,
+                                $"lexical holds {entries.Count} document entries for {set.Count} documents; the metadata has {metadataDocuments.Count} documents with chunks, {metadataDocuments.Count(d => !set.Contains(d))} of them without an entry"));
+                        }
                     }
                 }
             }
@@ -180,46 +280,35 @@ public static class IndexVerifier
             }
         }
 
-        // vectors: each space's file the manifest names (footer checksum, structure), then its live ids
+        // vectors: each pinned file's live ids, dimensions and count
         long vectorTotal = 0;
         var vectorsRead = true;
-        foreach (var space in manifest?.Spaces ?? [])
+        foreach (var (space, vectorPath, store, vectors, problem) in vectorFiles)
         {
-            var vectorPath = Path.Combine(directory, space.VectorFile ?? VectorFiles.Legacy);
-            var store = manifest!.Spaces.Count == 1 ? "vectors" : $"vectors ({space.Name})";
-            if (space.VectorFile is null && !File.Exists(vectorPath))
+            if (problem is not null)
             {
-                if (space.VectorCount > 0)
-                {
-                    problems.Add(new(store, vectorPath, "missing"));
-                }
-                vectorsRead &= space.VectorCount == 0;
+                problems.Add(new(store, vectorPath, problem));
+            }
+            if (vectors is null)
+            {
+                vectorsRead &= problem is null;
                 continue;
             }
-            try
+            var ids = new HashSet<long>();
+            foreach (var id in vectors.LiveIds())
             {
-                var vectors = HnswIndex.Open(vectorPath, space.VectorLogLength > 0 ? Path.Combine(directory, VectorFiles.LogOf(space.VectorFile ?? VectorFiles.Legacy)) : null, space.VectorLogLength, VectorCodec.Float32); // the verifier checks files, it does not search
-                var ids = new HashSet<long>();
-                foreach (var id in vectors.LiveIds())
-                {
-                    ids.Add(PassagePolicy.ChunkOfVector(space, id)); // several windows of one chunk count once
-                }
-                CompareIds(store, vectorPath, ids, metadataIds, problems);
-                if (vectors.Dimensions != space.Model.Dimensions)
-                {
-                    problems.Add(new(store, vectorPath, $"holds {vectors.Dimensions}-dimensional vectors, the model of space '{space.Name}' has {space.Model.Dimensions}"));
-                }
-                if (vectors.Count != space.VectorCount)
-                {
-                    problems.Add(new("agreement", manifestPath, $"manifest counts {space.VectorCount} vectors in space '{space.Name}', {vectorPath} holds {vectors.Count}"));
-                }
-                vectorTotal += vectors.Count;
+                ids.Add(PassagePolicy.ChunkOfVector(space, id)); // several windows of one chunk count once
             }
-            catch (SemanticSearchException e)
+            CompareIds(store, vectorPath, ids, metadataIds, problems);
+            if (vectors.Dimensions != space.Model.Dimensions)
             {
-                problems.Add(new(store, vectorPath, WithoutPath(e.Message, vectorPath)));
-                vectorsRead = false;
+                problems.Add(new(store, vectorPath, $"holds {vectors.Dimensions}-dimensional vectors, the model of space '{space.Name}' has {space.Model.Dimensions}"));
             }
+            if (vectors.Count != space.VectorCount)
+            {
+                problems.Add(new("agreement", manifestPath, $"manifest counts {space.VectorCount} vectors in space '{space.Name}', {vectorPath} holds {vectors.Count}"));
+            }
+            vectorTotal += vectors.Count;
         }
         if (manifest is not null && vectorsRead && manifest.Spaces.Count > 0 && vectorTotal != manifest.Counts.Vectors)
         {

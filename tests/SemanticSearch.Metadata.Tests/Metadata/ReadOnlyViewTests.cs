@@ -97,6 +97,54 @@ public sealed class ReadOnlyViewTests
     }
 
     [Fact]
+    public async Task OpenSnapshot_BesideAWriterThatKeepsCommitting_EachCopyIsOneCommittedState()
+    {
+        // 'verify' copies the store beside a writer: the log and the data file are copied one after the other, and a
+        // checkpoint between the two (it folds the log into the data file and empties it) would pair a newer data file
+        // with an older log, whose pages then overwrite newer ones: a copy no commit ever wrote
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "metadata.db");
+        const int Commits = 150;
+        long next = 1;
+        using var writer = MetadataStore.Open(path, readOnly: false);
+        writer.BeginTransaction();
+        writer.UpsertMany([Doc("a", 0, ref next), Doc("b", 0, ref next)]);
+        writer.NextChunkId = next;
+        writer.Commit();
+        var done = 0;
+        var writing = Task.Run(() =>
+        {
+            for (var g = 1; g <= Commits; g++)
+            {
+                writer.BeginTransaction();
+                writer.Delete("b"); // a deletion and two replacements: freed pages are reused by the same commit
+                writer.UpsertMany([Doc("a", g, ref next), Doc("n" + g, g, ref next), Doc("b", g, ref next)]);
+                writer.NextChunkId = next;
+                writer.Generation = g;
+                writer.Commit();
+            }
+            Volatile.Write(ref done, 1);
+        });
+        var copies = 0;
+        var generations = new HashSet<long>();
+        while (Volatile.Read(ref done) == 0)
+        {
+            using var copy = MetadataStore.OpenSnapshot(path);
+            var generation = copy.Generation;
+            var documents = copy.AllDocuments().ToList();
+            // generation g holds a, b and one new document per commit: the count is fixed by the generation
+            Assert.Equal(2 + generation, documents.Count);
+            Assert.All(documents.Where(d => d.Id is "a" or "b"), d => Assert.Equal(generation.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Metadata["gen"]));
+            Assert.Equal(4 * documents.Count, copy.AllChunks().Count());
+            Assert.Null(copy.VerifyContent());
+            generations.Add(generation);
+            copies++;
+        }
+        await writing;
+        Assert.True(generations.Count >= 3, $"{copies} copies saw only generations {string.Join(", ", generations)}");
+    }
+
+    [Fact]
     public void OpenReadOnly_StoreOfTensOfMegabytes_AllocatesFarLessThanTheFile()
     {
         using var dir = new TempDir();
