@@ -128,6 +128,39 @@ public sealed partial class LexicalIndex
         });
     }
 
+    /// <summary>
+    /// How many entries <see cref="MatchingDocuments"/> would return, counted without reading a single id (a common
+    /// word matches most of a large index: a million ids read and turned into strings only to be counted).
+    /// </summary>
+    public int CountMatchingDocuments(LexicalQuery query, LexicalFilter? filter, bool perChunk)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var byDocument = !perChunk && HasDocumentEntries;
+        if (!perChunk && !byDocument)
+        {
+            return MatchingDocuments(query, filter, perChunk).Count; // format 1: documents are distinct chunk owners
+        }
+        var q = BuildQuery(query, byDocument ? DocumentField : ContentsField);
+        if (q is null)
+        {
+            return 0;
+        }
+        var f = BuildFilter(filter);
+        return WithSearcher(searcher =>
+        {
+            var collector = new TotalHitCountCollector();
+            if (f is null)
+            {
+                searcher.Search(q, collector);
+            }
+            else
+            {
+                searcher.Search(q, f, collector);
+            }
+            return collector.TotalHits;
+        });
+    }
+
     // The document id of every matching entry, one per match, in any order.
     private sealed class MatchCollector(List<string> ids) : ICollector
     {

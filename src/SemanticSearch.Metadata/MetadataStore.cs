@@ -54,9 +54,13 @@ public sealed class MetadataStore : IDisposable
             DocRows.EnsureIndex("source");
             DocRows.EnsureIndex("hash");
             DocRows.EnsureIndex("thash");
-            if (DocRows.LongCount() == 0 && StateRows.FindById("contentSum") is null)
+            if (StateRows.FindById("contentSum") is null && DocRows.LongCount() == 0) // a count reads every document: only for a store without the sum
             {
                 ContentSum = 0; // a new store keeps a content checksum from the start
+            }
+            if (RecordCounts is null)
+            {
+                RecordCounts = (DocRows.LongCount(), ChunkRows.LongCount()); // once, for a store written before they were kept
             }
         }
     }
@@ -355,6 +359,25 @@ public sealed class MetadataStore : IDisposable
         set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "totalBytes", ["value"] = value }));
     }
 
+    // How many documents and chunks the store holds, kept up to date by Upsert and Delete in the same transaction as
+    // the records (LiteDB counts a collection by loading every record: at a million chunks, seconds at every commit,
+    // which publishes the counts in the manifest). Null in a store written before they were kept, until its next
+    // writer counts once at open.
+    private (long Documents, long Chunks)? RecordCounts
+    {
+        get => Guard(() => StateRows.FindById("recordCounts") is { } row ? (row["documents"].AsInt64, row["chunks"].AsInt64) : ((long, long)?)null);
+        set => Write(() => StateRows.Upsert(new BsonDocument { ["_id"] = "recordCounts", ["documents"] = value!.Value.Documents, ["chunks"] = value.Value.Chunks }));
+    }
+
+    private void AddToCounts(long documents, long chunks)
+    {
+        if (documents != 0 || chunks != 0)
+        {
+            var (d, c) = RecordCounts ?? throw new InvalidOperationException("the record counts were not set up at open");
+            RecordCounts = (d + documents, c + chunks);
+        }
+    }
+
     /// <summary>
     /// The index generation this store's last commit belongs to (0 for a store written before generations were
     /// recorded). Set inside the transaction that the index commit then commits, so it is exact.
@@ -555,6 +578,7 @@ public sealed class MetadataStore : IDisposable
         var removedByDocument = new List<IReadOnlyList<long>>(documents.Count);
         var totalBytes = TotalBytes;
         ulong added = 0, removedSum = 0;
+        long documentDelta = 0, chunkDelta = 0;
         foreach (var (document, chunks) in documents)
         {
             // chunk by chunk as a single upsert does: a document named twice finds its first version's chunks here
@@ -578,8 +602,11 @@ public sealed class MetadataStore : IDisposable
             }
             removedSum = unchecked(removedSum + sumOfRemoved + (previous is null ? 0 : RecordHash.Of(previous)));
             removedByDocument.Add(removed);
+            documentDelta += previous is null ? 1 : 0;
+            chunkDelta += chunks.Count - removed.Count;
         }
         TotalBytes = totalBytes;
+        AddToCounts(documentDelta, chunkDelta);
         AddToSum(added, removedSum);
         return removedByDocument;
     }
@@ -601,6 +628,7 @@ public sealed class MetadataStore : IDisposable
             TotalBytes -= previous["size"].AsInt64;
             DocRows.Delete(documentId);
         }
+        AddToCounts(previous is null ? 0 : -1, -removed.Count);
         AddToSum(0, unchecked(removedSum + (previous is null ? 0 : RecordHash.Of(previous))));
         return removed;
     }
@@ -630,7 +658,9 @@ public sealed class MetadataStore : IDisposable
     public IEnumerable<ChunkRecord> AllChunks() => Guarded(v => v.Chunks, ToChunk);
 
     /// <summary>Totals: documents, chunks, source bytes.</summary>
-    public MetadataCounts Counts() => Guard(() => new MetadataCounts(DocRows.LongCount(), ChunkRows.LongCount(), TotalBytes));
+    public MetadataCounts Counts() => Guard(() => RecordCounts is { } kept
+        ? new MetadataCounts(kept.Documents, kept.Chunks, TotalBytes)
+        : new MetadataCounts(DocRows.LongCount(), ChunkRows.LongCount(), TotalBytes)); // a store no writer of this build has opened
 
     // LiteDB reports structural damage found while reading (a page of the wrong type, a broken link) as LiteException;
     // at this edge it becomes the engine's CorruptDataException naming the file and what can be done.

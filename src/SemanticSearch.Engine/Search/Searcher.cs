@@ -53,9 +53,11 @@ public sealed class Searcher
         }
         // what the total and the facets count (SearchResponse.Total): lexically every BM25 match, exactly; otherwise
         // the fused candidates the filters and the floor kept, before duplicates collapse
-        IReadOnlyList<string> counted = request.Mode == SearchMode.Lexical
-            ? _index.Lexical.MatchingDocuments(query, ToLexical(request.Filter), request.PerChunk)
-            : matched.Select(c => c.DocId).ToList();
+        // (the ids only when facets count them by field; a plain total is counted without reading one)
+        IReadOnlyList<string>? counted = request.Mode != SearchMode.Lexical ? matched.Select(c => c.DocId).ToList()
+            : request.Facets ? _index.Lexical.MatchingDocuments(query, ToLexical(request.Filter), request.PerChunk)
+            : null;
+        var total = counted?.Count ?? _index.Lexical.CountMatchingDocuments(query, ToLexical(request.Filter), request.PerChunk);
 
         using var hydrate = EngineTelemetry.Source.StartActivity("search.hydrate");
         var page = WithBestChunks(query, candidates.Skip(request.Offset).Take(request.K).ToList());
@@ -98,14 +100,14 @@ public sealed class Searcher
             });
         }
         hydrate?.Dispose();
-        var facets = request.Facets ? Facets(counted, docs) : null;
+        var facets = request.Facets ? Facets(counted!, docs) : null;
         var fused = request.Mode == SearchMode.Hybrid || (request.Mode == SearchMode.Dense && spaces.Count > 1);
         var tookMs = clock.Elapsed.TotalMilliseconds;
         Observe(activity, request, hits.Count, tookMs);
         return new SearchResponse(hits, request.Mode, tookMs, fused ? fusion : null,
             spaces.Count > 0 ? spaces.Select(sp => sp.Name).ToList() : null, Understand(query), didYouMean)
         {
-            Total = counted.Count,
+            Total = total,
             TotalExact = request.Mode == SearchMode.Lexical,
             Facets = facets,
         };

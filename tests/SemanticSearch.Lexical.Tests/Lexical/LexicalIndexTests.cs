@@ -105,6 +105,45 @@ public sealed class LexicalIndexTests
     }
 
     [Fact]
+    public void AllChunkDocuments_SeveralSegmentsAndDeletions_EveryLiveChunkWithItsDocument()
+    {
+        // the engine's chunk → document map is built from this: each commit below is a segment of its own, and the
+        // deletions leave dead entries inside them
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        var expected = new Dictionary<long, string>();
+        long id = 1;
+        for (var segment = 0; segment < 4; segment++)
+        {
+            for (var d = 0; d < 5; d++)
+            {
+                var doc = $"s{segment}/doc{d}";
+                var chunks = new List<LexicalChunk>();
+                for (var c = 0; c <= d % 3; c++)
+                {
+                    chunks.Add(Chunk(id, doc, $"words of {doc} part {c}"));
+                    expected[id++] = doc;
+                }
+                index.Add(chunks);
+            }
+            index.Commit();
+        }
+        foreach (var gone in new[] { "s0/doc1", "s2/doc4", "s3/doc0" })
+        {
+            index.DeleteDocument(gone);
+            foreach (var k in expected.Where(e => e.Value == gone).Select(e => e.Key).ToList())
+            {
+                expected.Remove(k);
+            }
+        }
+        index.Commit();
+
+        var all = index.AllChunkDocuments();
+        Assert.Equal(expected.Count, all.Count);
+        Assert.Equal(expected.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), all.OrderBy(e => e.ChunkId).Select(e => (e.ChunkId, e.DocumentId)));
+    }
+
+    [Fact]
     public void DeleteDocument_RemovesAllItsChunksAfterCommit()
     {
         using var dir = new TempDir();

@@ -345,12 +345,16 @@ internal static class Measure
     {
         var report = new JsonObject();
         var text = File.ReadAllText(reportPath).Trim();
-        var json = text.Split('\n').Reverse().Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith('{'));
-        if (json is not null)
+        // the whole report (the CLI's --json is indented), else its last line that is an object (the engine's)
+        var start = text.IndexOf('{', StringComparison.Ordinal);
+        var candidates = new[] { start >= 0 ? text[start..] : null }
+            .Concat(text.Split('\n').Reverse().Select(l => l.Trim()).Where(l => l.StartsWith('{')).Take(1));
+        foreach (var json in candidates.OfType<string>())
         {
             try
             {
                 report["output"] = JsonNode.Parse(json);
+                break;
             }
             catch (JsonException)
             {

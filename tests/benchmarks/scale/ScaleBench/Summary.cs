@@ -49,6 +49,10 @@ internal static class Summary
         {
             return "—";
         }
+        if (output["commitSeconds"] is JsonValue total && output["longestCommitSeconds"] is JsonValue longest)
+        {
+            return $"{longest} (longest of {output["commits"]}; {total} in all)";
+        }
         foreach (var name in new[] { "last_commit_seconds", "commitSeconds", "commit_seconds", "lastCommitSeconds" })
         {
             if (output[name] is JsonValue v)
