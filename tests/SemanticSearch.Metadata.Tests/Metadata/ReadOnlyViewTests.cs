@@ -54,6 +54,10 @@ public sealed class ReadOnlyViewTests
                 writer.NextChunkId = next;
                 writer.Generation = g;
                 writer.Commit();
+                // a pause between commits, as real writers have (they commit every 1,000 documents or 10 s): a read
+                // that a checkpoint overlapped opens the newer state only between two commits, and 60 commits back to
+                // back in 0.3 s left the readers two states to see (CI, 2026-12-03: "saw only generations 46, 60")
+                Thread.Sleep(5);
             }
             Volatile.Write(ref done, 1);
         });
