@@ -106,26 +106,9 @@ public sealed partial class LexicalIndex
     {
         ArgumentNullException.ThrowIfNull(query);
         var byDocument = !perChunk && HasDocumentEntries;
-        var q = BuildQuery(query, byDocument ? DocumentField : ContentsField);
-        if (q is null)
-        {
-            return [];
-        }
-        var f = BuildFilter(filter);
-        return WithSearcher(searcher =>
-        {
-            var ids = new List<string>();
-            var collector = new MatchCollector(ids);
-            if (f is null)
-            {
-                searcher.Search(q, collector);
-            }
-            else
-            {
-                searcher.Search(q, f, collector);
-            }
-            return perChunk || byDocument ? ids : (IReadOnlyList<string>)ids.Distinct(StringComparer.Ordinal).ToList();
-        });
+        var ids = new List<string>();
+        CollectMatches(query, filter, byDocument, new MatchCollector(ids));
+        return perChunk || byDocument ? ids : ids.Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
@@ -140,15 +123,23 @@ public sealed partial class LexicalIndex
         {
             return MatchingDocuments(query, filter, perChunk).Count; // format 1: documents are distinct chunk owners
         }
+        var count = new TotalHitCountCollector();
+        CollectMatches(query, filter, byDocument, count);
+        return count.TotalHits;
+    }
+
+    // Every entry the query matches under the filter (document entries, else chunk entries) into the collector,
+    // unranked; nothing when the query has no term to search for.
+    private void CollectMatches(LexicalQuery query, LexicalFilter? filter, bool byDocument, ICollector collector)
+    {
         var q = BuildQuery(query, byDocument ? DocumentField : ContentsField);
         if (q is null)
         {
-            return 0;
+            return;
         }
         var f = BuildFilter(filter);
-        return WithSearcher(searcher =>
+        WithSearcher(searcher =>
         {
-            var collector = new TotalHitCountCollector();
             if (f is null)
             {
                 searcher.Search(q, collector);
@@ -157,7 +148,7 @@ public sealed partial class LexicalIndex
             {
                 searcher.Search(q, f, collector);
             }
-            return collector.TotalHits;
+            return true;
         });
     }
 

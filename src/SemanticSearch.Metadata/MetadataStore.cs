@@ -54,13 +54,15 @@ public sealed class MetadataStore : IDisposable
             DocRows.EnsureIndex("source");
             DocRows.EnsureIndex("hash");
             DocRows.EnsureIndex("thash");
-            if (StateRows.FindById("contentSum") is null && DocRows.LongCount() == 0) // a count reads every document: only for a store without the sum
+            var counts = RecordCounts;
+            if (counts is null)
+            {
+                counts = (DocRows.LongCount(), ChunkRows.LongCount()); // once, for a store written before they were kept
+                RecordCounts = counts;
+            }
+            if (counts.Value.Documents == 0 && StateRows.FindById("contentSum") is null)
             {
                 ContentSum = 0; // a new store keeps a content checksum from the start
-            }
-            if (RecordCounts is null)
-            {
-                RecordCounts = (DocRows.LongCount(), ChunkRows.LongCount()); // once, for a store written before they were kept
             }
         }
     }
