@@ -29,8 +29,9 @@ public sealed partial class LexicalIndex
     };
 
     /// <summary>
-    /// The layout of the opened commit: 2 (this build's) has a document entry per document and ranks documents by
-    /// whole-document BM25; 1 has chunk entries only, and documents score as their best chunk.
+    /// The layout of the opened commit: 3 (this build's) is 2 with each document entry carrying the text hash;
+    /// 2 has a document entry per document and ranks documents by whole-document BM25; 1 has chunk entries only, and
+    /// documents score as their best chunk.
     /// </summary>
     public int Format => _format;
 

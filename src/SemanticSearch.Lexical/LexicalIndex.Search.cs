@@ -4,6 +4,7 @@
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.TokenAttributes;
 using Lucene.Net.Index;
+using Lucene.Net.Queries;
 using Lucene.Net.Search;
 using Lucene.Net.Util;
 using SemanticSearch.Core.Filtering;
@@ -298,6 +299,28 @@ public sealed partial class LexicalIndex
                 }
             }
             return (IReadOnlyList<string>)[.. ids];
+        });
+    }
+
+    /// <summary>
+    /// Ids of the documents whose text hash is one of <paramref name="textHashes"/>, each once, in ordinal order.
+    /// Document entries carry the hash from lexical format 3 on: an index of an older format finds none (its metadata
+    /// store indexes the hashes). The cost is the documents with those hashes and one seek per hash and segment, not
+    /// the index's size.
+    /// </summary>
+    public IReadOnlyList<string> DocumentIdsWithTextHashes(IReadOnlyCollection<string> textHashes)
+    {
+        ArgumentNullException.ThrowIfNull(textHashes);
+        if (textHashes.Count == 0)
+        {
+            return [];
+        }
+        var filter = new TermsFilter(TextHashField, textHashes.Select(h => new BytesRef(h)).ToList());
+        return WithSearcher(searcher =>
+        {
+            var ids = new List<string>();
+            searcher.Search(new ConstantScoreQuery(filter), new MatchCollector(ids));
+            return (IReadOnlyList<string>)[.. ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         });
     }
 

@@ -44,6 +44,7 @@ public sealed partial class LexicalIndex : IDisposable
     private const string PathField = "path";
     private const string TypeField = "type";
     private const string ModifiedField = "modified";
+    private const string TextHashField = "text_hash";
     private const string MetaPrefix = "meta.";
 
     /// <summary>
@@ -62,8 +63,11 @@ public sealed partial class LexicalIndex : IDisposable
     private readonly string _path;
     private int _format;
 
-    /// <summary>The lexical format this build writes: 2, chunk entries plus one document entry per document.</summary>
-    public const int CurrentFormat = 2;
+    /// <summary>
+    /// The lexical format this build writes: 3, chunk entries plus one document entry per document that also carries
+    /// the document's text hash.
+    /// </summary>
+    public const int CurrentFormat = 3;
 
     private const string FormatKey = "semsearch.lexical.format";
 
@@ -195,7 +199,7 @@ public sealed partial class LexicalIndex : IDisposable
         }
         if (HasDocumentEntries)
         {
-            writer.AddDocument(DocumentEntry(first, documentText));
+            writer.AddDocument(DocumentEntry(first, documentText, _format));
         }
     }
 
@@ -275,14 +279,19 @@ public sealed partial class LexicalIndex : IDisposable
         return doc;
     }
 
-    // The document entry: no chunk id, the document's title and whole text in its own field, the filter fields.
-    private static Document DocumentEntry(LexicalChunk first, string documentText)
+    // The document entry: no chunk id, the document's title and whole text in its own field, the filter fields and,
+    // from format 3 on, the document's text hash (one term a document; an index of an older format keeps its layout).
+    private static Document DocumentEntry(LexicalChunk first, string documentText, int format)
     {
         var doc = new Document
         {
             new TextField(DocumentField, first.Title.Length == 0 ? documentText : first.Title + "\n" + documentText, Field.Store.NO),
         };
         AddDocumentFields(doc, first);
+        if (format >= 3 && first.TextHash is { } textHash)
+        {
+            doc.Add(new StringField(TextHashField, textHash, Field.Store.NO));
+        }
         return doc;
     }
 

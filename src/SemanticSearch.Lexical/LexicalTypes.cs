@@ -37,7 +37,14 @@ public sealed record LexicalChunk(
     string Path,
     string FileType,
     DateTime ModifiedUtc,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>
+    /// The hash of the whole document's text (null when it has none): documents with the same text are found by it
+    /// (<see cref="LexicalIndex.DocumentIdsWithTextHashes"/>).
+    /// </summary>
+    public string? TextHash { get; init; }
+}
 
 /// <summary>Restricts results to chunks whose document matches every given condition.</summary>
 /// <param name="PathPrefix">The document's full path, or its id (the path relative to the indexed folder, with '/'), starts with this.</param>

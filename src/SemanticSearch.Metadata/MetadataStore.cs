@@ -52,8 +52,9 @@ public sealed class MetadataStore : IDisposable
         {
             ChunkRows.EnsureIndex("doc");
             DocRows.EnsureIndex("source");
-            DocRows.EnsureIndex("hash");
-            DocRows.EnsureIndex("thash");
+            // Nothing searches by content hash, and an index on a random key costs every commit most of its pages
+            // (a thousand new documents touch nearly every page of an index of a million): older stores lose it here.
+            DocRows.DropIndex("hash");
             var counts = RecordCounts;
             if (counts is null)
             {
@@ -63,9 +64,26 @@ public sealed class MetadataStore : IDisposable
             if (counts.Value.Documents == 0 && StateRows.FindById("contentSum") is null)
             {
                 ContentSum = 0; // a new store keeps a content checksum from the start
+                // ...and leaves text hashes to the lexical index, for the same reason as above
+                StateRows.Upsert(new BsonDocument { ["_id"] = TextHashesKey, ["value"] = "lexical" });
+            }
+            if (IndexesTextHashes)
+            {
+                DocRows.EnsureIndex("thash");
             }
         }
     }
+
+    private const string TextHashesKey = "textHashes";
+
+    /// <summary>
+    /// True when this store indexes its documents' text hashes (<see cref="DocumentsWithTextHash"/>): a store made
+    /// before text hashes moved to the lexical index keeps doing so; a newer one does not, and the lexical index
+    /// finds documents by text hash instead.
+    /// </summary>
+    public bool IndexesTextHashes => _indexesTextHashes ??= Guard(() => StateRows.FindById(TextHashesKey) is null);
+
+    private bool? _indexesTextHashes;
 
     // One opened LiteDB database and the sequence value it is consistent at (null: a writer's, or a private copy).
     // Reads hold a reference while they use it, so a reader that moves to a newer view closes the old one only when
@@ -428,7 +446,7 @@ public sealed class MetadataStore : IDisposable
         // every secondary index read end to end too: a damaged index page is invisible to the scans above (they walk
         // the primary key) until a search or a write meets it
         var documents = DocRows.Count();
-        foreach (var field in new[] { "source", "hash", "thash" })
+        foreach (var field in IndexesTextHashes ? new[] { "source", "thash" } : ["source"])
         {
             var entries = DocRows.Find(Query.All(field)).Count();
             if (entries != documents && !(field == "thash" && entries < documents))
@@ -552,9 +570,13 @@ public sealed class MetadataStore : IDisposable
         return Write(() => SourceRows.Delete(name));
     }
 
-    /// <summary>Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order.</summary>
-    public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => Guard(() =>
-        (IReadOnlyList<DocumentRecord>)DocRows.Find(Where("thash = @0", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+    /// <summary>
+    /// Every document whose extracted text has <paramref name="textHash"/> (its duplicates and itself), in id order;
+    /// only for a store that <see cref="IndexesTextHashes"/> (another would read every record).
+    /// </summary>
+    public IReadOnlyList<DocumentRecord> DocumentsWithTextHash(string textHash) => !IndexesTextHashes
+        ? throw new InvalidOperationException($"{_path}: this store does not index text hashes; the lexical index finds documents by text hash")
+        : Guard(() => (IReadOnlyList<DocumentRecord>)DocRows.Find(Where("thash = @0", textHash)).Select(ToDocument).OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
 
     /// <summary>Every document, in id order.</summary>
     public IEnumerable<DocumentRecord> AllDocuments() => Guarded(v => v.Docs, ToDocument);

@@ -62,6 +62,9 @@ public sealed class Searcher
         using var hydrate = EngineTelemetry.Source.StartActivity("search.hydrate");
         var page = WithBestChunks(query, candidates.Skip(request.Offset).Take(request.K).ToList());
         var chunks = _index.Metadata.GetChunks(page.Select(p => p.ChunkId));
+        var copies = request.CollapseDuplicates
+            ? CopiesByTextHash(page.Select(c => chunks.TryGetValue(c.ChunkId, out var ch) ? DocumentOf(ch.DocumentId, docs) : null).OfType<DocumentRecord>().ToList(), docs)
+            : null;
         var hits = new List<SearchHit>(page.Count);
         foreach (var c in page)
         {
@@ -91,7 +94,7 @@ public sealed class Searcher
             hits.Add(new SearchHit(doc.Id, chunk.Id, doc.Path, doc.Title, chunk.Text, snippet, c.Score,
                 c.Lexical, c.Spaces.Length > 0 ? c.Spaces[0] : null, bySpace)
             {
-                AlsoAt = request.CollapseDuplicates ? DuplicatesOf(doc) : null,
+                AlsoAt = copies is null ? null : DuplicatesOf(doc, copies),
                 SnippetHighlights = snippetHighlights,
                 TitleHighlights = Highlights(doc.Title, query),
                 Metadata = doc.Metadata,
@@ -306,15 +309,45 @@ public sealed class Searcher
     private List<TextHighlight> Highlights(string text, LexicalQuery query) =>
         _index.Lexical.Highlights(text, query).Select(h => new TextHighlight(h.Start, h.Length)).ToList();
 
-    // The other documents with this one's text, or null when it has none.
-    private IReadOnlyList<DuplicateDocument>? DuplicatesOf(DocumentRecord doc)
+    // Every document that has the text of a document of the page, by text hash (the page's documents among them): one
+    // lookup for the page. The lexical index finds them by the hash's term (each segment's term dictionary seeked
+    // once for all the page's hashes); a metadata store made before that finds them through its own index.
+    private Dictionary<string, List<DocumentRecord>> CopiesByTextHash(IReadOnlyList<DocumentRecord> pageDocs, Dictionary<string, DocumentRecord?> docs)
     {
-        if (doc.TextHash is not { } hash)
+        var byHash = new Dictionary<string, List<DocumentRecord>>(StringComparer.Ordinal);
+        var hashes = pageDocs.Select(d => d.TextHash).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (hashes.Count == 0)
+        {
+            return byHash;
+        }
+        var withHashes = _index.Metadata.IndexesTextHashes
+            ? hashes.SelectMany(_index.Metadata.DocumentsWithTextHash)
+            : _index.Lexical.DocumentIdsWithTextHashes(hashes).Select(id => DocumentOf(id, docs)).OfType<DocumentRecord>();
+        foreach (var d in withHashes)
+        {
+            if (d.TextHash is { } hash)
+            {
+                if (!byHash.TryGetValue(hash, out var list))
+                {
+                    byHash[hash] = list = [];
+                }
+                list.Add(d);
+            }
+        }
+        return byHash;
+    }
+
+    // The other documents with this one's text, in id order, or null when it has none.
+    private static IReadOnlyList<DuplicateDocument>? DuplicatesOf(DocumentRecord doc, Dictionary<string, List<DocumentRecord>> copies)
+    {
+        if (doc.TextHash is not { } hash || !copies.TryGetValue(hash, out var all))
         {
             return null;
         }
-        var others = _index.Metadata.DocumentsWithTextHash(hash)
+        var others = all
             .Where(d => !string.Equals(d.Id, doc.Id, StringComparison.Ordinal))
+            .DistinctBy(d => d.Id, StringComparer.Ordinal)
+            .OrderBy(d => d.Id, StringComparer.Ordinal)
             .Select(d => new DuplicateDocument(d.Id, d.Path))
             .ToList();
         return others.Count == 0 ? null : others;

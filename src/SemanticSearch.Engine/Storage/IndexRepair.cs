@@ -135,7 +135,10 @@ internal static class IndexRepair
                 {
                     if (chunks.TryGetValue(id, out var chunk))
                     {
-                        lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, PassagePolicy.LexicalText(chunk.Length, chunk.Text), doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata));
+                        lexicalChunks.Add(new LexicalChunk(chunk.Id, doc.Id, doc.Title, PassagePolicy.LexicalText(chunk.Length, chunk.Text), doc.Path, doc.FileType, doc.ModifiedUtc, doc.Metadata)
+                        {
+                            TextHash = doc.TextHash,
+                        });
                         records.Add(chunk);
                     }
                 }

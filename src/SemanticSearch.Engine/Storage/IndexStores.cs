@@ -76,18 +76,22 @@ internal sealed class IndexStores : IDisposable
             var ids = new long[chunks.Count];
             var chunkRecords = new ChunkRecord[chunks.Count];
             var lexical = new LexicalChunk[chunks.Count];
+            var textHash = TextHashOf(document.Text);
             for (var i = 0; i < chunks.Count; i++)
             {
                 var c = chunks[i];
                 ids[i] = nextId++;
                 chunkRecords[i] = new ChunkRecord(ids[i], document.Id, c.Ordinal, c.Start, c.Length, c.Text);
-                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, PassagePolicy.LexicalText(c.Length, c.Text), document.Path, document.FileType, document.ModifiedUtc, document.Metadata);
+                lexical[i] = new LexicalChunk(ids[i], document.Id, document.Title, PassagePolicy.LexicalText(c.Length, c.Text), document.Path, document.FileType, document.ModifiedUtc, document.Metadata)
+                {
+                    TextHash = textHash,
+                };
             }
             Lexical.DeleteDocument(document.Id);
             Lexical.AddDocument(document.Text, lexical);
             records.Add((new DocumentRecord(document.Id, document.Source, document.Path, document.Title, document.FileType, document.SizeBytes,
                 document.ModifiedUtc, document.ContentHash, DateTime.UtcNow, ids, document.Metadata) {
-                    TextHash = TextHashOf(document.Text),
+                    TextHash = textHash,
                     Outline = document.Outline.IsEmpty ? null : document.Outline,
                 }, chunkRecords));
             idsByDocument.Add(ids);

@@ -130,7 +130,7 @@ public sealed class DocumentBm25Tests
     }
 
     // A lexical-only index written before document entries (lexical format 1): 3 documents of samples/docs.
-    private static string CopyFormat1Fixture(TempDir root)
+    internal static string CopyFormat1Fixture(TempDir root)
     {
         var source = Path.Combine(RepoPaths.Tests, "SemanticSearch.Engine.Tests", "Fixtures", "lexical-v1");
         var target = Path.Combine(root.Path, "lexical-v1");

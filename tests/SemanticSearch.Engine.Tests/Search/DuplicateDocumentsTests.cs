@@ -71,6 +71,44 @@ public sealed class DuplicateDocumentsTests
     }
 
     [Fact]
+    public void Search_NewIndex_FindsCopiesThroughTheLexicalIndexAfterAReplacement()
+    {
+        var (root, index) = Build(withModel: false);
+        using (root)
+        using (index)
+        {
+            Assert.False(index.Metadata.IndexesTextHashes); // a new store leaves text hashes to the lexical index
+            // one copy gets a text of its own: the other two still name each other, and the changed one names none
+            index.BeginBatch();
+            index.Write(Doc("mirror/a.html", "Router FAQ (mirror)", "Router lights: green is fine, red means reset it.", "/docs/mirror/a.html", ".html"));
+            index.Commit();
+            var hits = new Searcher(index).Search(new SearchRequest("reset router", K: 10)).Hits;
+            var faq = Assert.Single(hits, h => h.DocId is "faq/a.html" or "old/a.txt");
+            Assert.Equal(["faq/a.html", "old/a.txt"], new[] { faq.DocId }.Concat(faq.AlsoAt!.Select(a => a.DocId)).Order(StringComparer.Ordinal));
+            Assert.Null(Assert.Single(hits, h => h.DocId == "mirror/a.html").AlsoAt);
+        }
+    }
+
+    [Fact]
+    public void Search_IndexWrittenBeforeLexicalTextHashes_FindsCopiesThroughTheMetadata()
+    {
+        // the fixture's metadata store indexes text hashes itself (and its lexical store is format 1): copies written
+        // into it are found through that index
+        using var root = new TempDir();
+        var dir = DocumentBm25Tests.CopyFormat1Fixture(root);
+        using var index = SemanticIndex.OpenOrCreate(dir, new IndexSettings());
+        Assert.True(index.Metadata.IndexesTextHashes);
+        index.BeginBatch();
+        foreach (var d in Docs.Take(3))
+        {
+            index.Write(d);
+        }
+        index.Commit();
+        var shown = Assert.Single(new Searcher(index).Search(new SearchRequest("reset the router", K: 3)).Hits, h => FaqCopies.Contains(h.DocId));
+        Assert.Equal(FaqCopies.Where(id => id != shown.DocId).Order(StringComparer.Ordinal), shown.AlsoAt!.Select(a => a.DocId));
+    }
+
+    [Fact]
     public void Search_CollapseOff_EveryCopyIsAHitOfItsOwn()
     {
         var (root, index) = Build(withModel: false);

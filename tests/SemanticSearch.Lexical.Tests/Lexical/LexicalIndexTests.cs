@@ -144,6 +144,47 @@ public sealed class LexicalIndexTests
     }
 
     [Fact]
+    public void DocumentIdsWithTextHashes_AcrossSegmentsAndDeletions_EachLiveDocumentWithAHashOnce()
+    {
+        // documents of 1 to 3 chunks over three commits (three segments), the text hash given with every chunk; the
+        // expected sets are the written pairs, kept beside the index
+        using var dir = new TempDir();
+        using var index = LexicalIndex.OpenWritable(dir.Path, new LexicalOptions());
+        var hashOf = new Dictionary<string, string?>(StringComparer.Ordinal);
+        long id = 1;
+        for (var segment = 0; segment < 3; segment++)
+        {
+            for (var d = 0; d < 6; d++)
+            {
+                var doc = $"s{segment}/doc{d}";
+                var hash = d == 5 ? null : $"text{d % 3}"; // three texts shared across segments; one document has none
+                hashOf[doc] = hash;
+                var chunks = Enumerable.Range(0, 1 + d % 3).Select(c => Chunk(id++, doc, $"words of {doc} part {c}") with { TextHash = hash }).ToList();
+                index.AddDocument(string.Join('\n', chunks.Select(c => c.Text)), chunks);
+            }
+            index.Commit();
+        }
+        foreach (var gone in new[] { "s0/doc0", "s2/doc3", "s1/doc1" })
+        {
+            index.DeleteDocument(gone);
+            hashOf.Remove(gone);
+        }
+        index.Commit();
+
+        Assert.Equal(LexicalIndex.CurrentFormat, index.Format);
+        for (var t = 0; t < 3; t++)
+        {
+            var expected = hashOf.Where(h => h.Value == $"text{t}").Select(h => h.Key).Order(StringComparer.Ordinal).ToList();
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected, index.DocumentIdsWithTextHashes([$"text{t}"]));
+        }
+        Assert.Empty(index.DocumentIdsWithTextHashes(["text9"]));
+        Assert.Empty(index.DocumentIdsWithTextHashes([]));
+        var two = hashOf.Where(h => h.Value is "text0" or "text2").Select(h => h.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(two, index.DocumentIdsWithTextHashes(["text2", "text9", "text0"]));
+    }
+
+    [Fact]
     public void DeleteDocument_RemovesAllItsChunksAfterCommit()
     {
         using var dir = new TempDir();
