@@ -51,12 +51,14 @@ public sealed class ReadersBesideWriterTests : IDisposable
                 index.Delete($"doc{n - 5}"); // deletions too: every store changes at every commit
                 index.Commit();
                 Interlocked.Increment(ref commits);
-                // Dozens of commits a second, with a pause between them: verify copies the metadata between two
+                // About ten commits a second, with a pause between them: verify copies the metadata between two
                 // checkpoints, so a writer committing back to back (no pause at all) starves it as the store grows; it
                 // then fails as busy after its budget (a StoreBusyException, never a damage report). Seen on CI with a
-                // 1 ms pause: the index grew to 56 MB of metadata and each verify took ~50 s. Real writers commit every
-                // CommitInterval (10 s) or 1,000 documents.
-                Thread.Sleep(20);
+                // 1 ms pause: the index grew to 56 MB of metadata and each verify took ~50 s. Once commits became
+                // cheap (no metadata index on a random key, 2026-12-04), a 20 ms pause meant ~20 commits a second: 6 s
+                // on a quiet machine, but beside the rest of the suite the verifies met too few gaps and the run took
+                // minutes. Real writers commit every CommitInterval (10 s) or 1,000 documents.
+                Thread.Sleep(100);
             }
         });
         var dirty = new List<string>();
