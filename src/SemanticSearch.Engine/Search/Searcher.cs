@@ -346,7 +346,6 @@ public sealed class Searcher
         }
         var others = all
             .Where(d => !string.Equals(d.Id, doc.Id, StringComparison.Ordinal))
-            .DistinctBy(d => d.Id, StringComparer.Ordinal)
             .OrderBy(d => d.Id, StringComparer.Ordinal)
             .Select(d => new DuplicateDocument(d.Id, d.Path))
             .ToList();
