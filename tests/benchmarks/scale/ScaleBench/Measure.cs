@@ -99,7 +99,12 @@ internal static class Measure
             ["hwm_mib"] = Round(Kb("VmHWM") / 1024.0),
             ["managed_heap_mib"] = Round(GC.GetTotalMemory(false) / 1048576.0),
         };
+        var lexicalOptions = manifest.Lexical;
         index.Dispose();
+
+        // 3b. the BM25 document ranking alone, as the engine runs it (MaxScore) and as Lucene's BooleanScorer runs the
+        // same BooleanQuery on the same reader: equal results, and each one's time and allocation
+        result["bm25_kernel"] = Bm25Kernel(Path.Combine(directory, "lexical"), lexicalOptions, queries, warmup);
 
         // 4. recall against brute force
         clock.Restart();
@@ -193,6 +198,94 @@ internal static class Measure
         File.WriteAllText(args.Get("out"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Summary.Print(result);
         return 0;
+    }
+
+    public static int RunBm25Kernel(Args args)
+    {
+        var directory = args.Get("index-dir");
+        var queries = ImportLine.ReadAll(args.Get("queries")).ToList();
+        var options = IndexManifestOptions(directory);
+        Console.WriteLine(Bm25Kernel(Path.Combine(directory, "lexical"), options, queries, args.Int("warmup", 30)).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static SemanticSearch.Lexical.LexicalOptions IndexManifestOptions(string directory)
+    {
+        var resolver = new ModelResolver();
+        using var index = SemanticIndex.OpenReadOnly(directory, info => resolver.OpenRecorded(info) ?? throw new InvalidOperationException($"model {info.ModelId} is not in the model cache"));
+        return index.Manifest.Lexical;
+    }
+
+    private const int FusionDepth = 100; // what a hybrid query for 10 hits asks of each side
+
+    private static JsonObject Bm25Kernel(string lexicalDirectory, SemanticSearch.Lexical.LexicalOptions options, List<ImportLine> queries, int warmup)
+    {
+        using var directory = Lucene.Net.Store.FSDirectory.Open(lexicalDirectory);
+        using var reader = Lucene.Net.Index.DirectoryReader.Open(directory);
+        var searcher = new Lucene.Net.Search.IndexSearcher(reader) { Similarity = new SemanticSearch.Lexical.FieldBM25Similarity(options.K1, options.B) };
+        using var analyzer = new Lucene.Net.Analysis.En.EnglishAnalyzer(Lucene.Net.Util.LuceneVersion.LUCENE_48);
+        var parsed = queries.Select(q =>
+        {
+            // the bag of words as the engine builds it: distinct terms in first-seen order, each boosted by its count
+            var words = SemanticSearch.Lexical.LexicalIndex.AnalyzeWith(analyzer, q.Text);
+            var terms = words.Distinct(StringComparer.Ordinal)
+                .Select(w => (new Lucene.Net.Index.Term(SemanticSearch.Lexical.LexicalIndex.DocumentField, w), (float)words.Count(x => x == w))).ToArray();
+            var bq = new Lucene.Net.Search.BooleanQuery();
+            foreach (var (term, boost) in terms)
+            {
+                bq.Add(new Lucene.Net.Search.TermQuery(term) { Boost = boost }, Lucene.Net.Search.Occur.SHOULD);
+            }
+            return (Terms: terms, Query: bq);
+        }).Where(p => p.Terms.Length > 0).ToList();
+        Lucene.Net.Search.ScoreDoc[] ByLucene(int i) => searcher.Search(parsed[i].Query, FusionDepth).ScoreDocs;
+        Lucene.Net.Search.ScoreDoc[] ByMaxScore(int i) => SemanticSearch.Lexical.MaxScoreSearch.Search(searcher, SemanticSearch.Lexical.LexicalIndex.DocumentField, parsed[i].Terms, FusionDepth)!;
+        var differ = 0;
+        for (var i = 0; i < parsed.Count; i++)
+        {
+            var a = ByLucene(i);
+            var b = ByMaxScore(i);
+            if (a.Length != b.Length || a.Zip(b).Any(p => p.First.Doc != p.Second.Doc || p.First.Score != p.Second.Score))
+            {
+                differ++;
+            }
+        }
+        JsonObject Timed(Func<int, Lucene.Net.Search.ScoreDoc[]> run)
+        {
+            for (var i = 0; i < warmup; i++)
+            {
+                run(i % parsed.Count);
+            }
+            var times = new double[parsed.Count];
+            var collections = GC.CollectionCount(0);
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < parsed.Count; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                run(i);
+                times[i] = clock.Elapsed.TotalMilliseconds;
+            }
+            var perQuery = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)parsed.Count;
+            var gen0 = GC.CollectionCount(0) - collections;
+            Array.Sort(times);
+            double P(double p) => times[(int)Math.Min(times.Length - 1, Math.Ceiling(p * times.Length) - 1)];
+            return new JsonObject
+            {
+                ["p50"] = Round(P(0.5)), ["p99"] = Round(P(0.99)), ["mean"] = Round(times.Average()),
+                ["allocated_kib_per_query"] = Round(perQuery / 1024), ["gen0_collections"] = gen0,
+            };
+        }
+        var lucene = Timed(ByLucene);
+        var maxScore = Timed(ByMaxScore);
+        return new JsonObject
+        {
+            ["queries"] = parsed.Count,
+            ["depth"] = FusionDepth,
+            ["segments"] = reader.Leaves.Count,
+            ["results_differ"] = differ,
+            ["lucene_boolean_scorer_ms"] = lucene,
+            ["maxscore_ms"] = maxScore,
+            ["speedup_mean"] = Round((double)lucene["mean"]! / (double)maxScore["mean"]!),
+        };
     }
 
     private static SearchRequest Lexical(ImportLine q) => new(q.Text, K, Mode: SearchMode.Lexical);

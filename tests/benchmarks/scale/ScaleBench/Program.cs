@@ -8,6 +8,8 @@
 //   ScaleBench measure --index-dir <dir> --docs a.jsonl[,b.jsonl] --queries <q.jsonl> --out <result.json> [...]
 //       open time, single-client p50/p99 of lexical, dense and hybrid queries (given query vectors), RSS, disk by
 //       store, dense recall@10 against an exact brute force over the documents' vectors; prints the summary table
+//   ScaleBench bm25 --index-dir <dir> --queries <q.jsonl> [--warmup 30]
+//       only the BM25 kernel comparison of measure (MaxScore against Lucene's BooleanScorer), as JSON, for profiling
 using ScaleBench;
 
 if (args.Length == 0)
@@ -21,6 +23,7 @@ return args[0] switch
     "generate" => Generator.Run(parsed),
     "import" => EngineImport.Run(parsed),
     "measure" => Measure.Run(parsed),
+    "bm25" => Measure.RunBm25Kernel(parsed),
     _ => Usage(args[0]),
 };
 

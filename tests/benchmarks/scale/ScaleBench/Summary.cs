@@ -32,6 +32,7 @@ internal static class Summary
             ("lexical p50 / p99", $"{V("latency_ms.lexical.p50")} / {V("latency_ms.lexical.p99")} ms", ""),
             ("dense p50 / p99", $"{V("latency_ms.dense.p50")} / {V("latency_ms.dense.p99")} ms", ""),
             ("hybrid p50 / p99 (given vector)", $"{V("latency_ms.hybrid.p50")} / {V("latency_ms.hybrid.p99")} ms", "< 25 / < 100 ms"),
+            ("BM25 depth 100: MaxScore / Lucene BooleanScorer p50", $"{V("bm25_kernel.maxscore_ms.p50")} / {V("bm25_kernel.lucene_boolean_scorer_ms.p50")} ms (mean ×{V("bm25_kernel.speedup_mean")}, {V("bm25_kernel.maxscore_ms.allocated_kib_per_query")} / {V("bm25_kernel.lucene_boolean_scorer_ms.allocated_kib_per_query")} KiB a query, {V("bm25_kernel.segments")} segments)", $"results differ: {V("bm25_kernel.results_differ")}"),
             ("query embedding p50 / p99", $"{V("latency_ms.encode_query.p50")} / {V("latency_ms.encode_query.p99")} ms", "(not in hybrid)"),
         };
         var w0 = rows.Max(x => x.Measure.Length);
