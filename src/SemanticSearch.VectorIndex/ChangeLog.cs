@@ -247,6 +247,9 @@ internal sealed class ChangeLogReader : IDisposable
 
     public string Path { get; }
 
+    /// <summary>The byte offset in the log of what the next read returns.</summary>
+    public long Position => _stream.Position;
+
     /// <summary>Starts the next record; false when the committed records are all read.</summary>
     public bool NextRecord(out long generation)
     {

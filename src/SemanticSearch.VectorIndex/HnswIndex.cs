@@ -65,20 +65,27 @@ public sealed class HnswIndex : IVectorIndex
         public readonly float[] Scales;
 
         /// <summary>
-        /// The vectors of slots below <see cref="MappedVectors.Count"/> read in place from the file (a searcher's open);
+        /// The vectors of slots below <see cref="FileVectors.Count"/> read in place from the file (a searcher's open);
         /// <see cref="Vectors"/> then holds only the slots from there on. Null: every vector is in <see cref="Vectors"/>.
         /// </summary>
-        public readonly MappedVectors? Mapped;
+        public readonly FileVectors? Mapped;
         public readonly int VectorBase;
 
-        public Graph(int capacity, int dimensions, int stride0, bool coded, MappedVectors? mapped = null)
+        /// <summary>
+        /// The change log's vectors read in place too (a searcher's open): slot <see cref="VectorBase"/> + i is row i;
+        /// <see cref="Vectors"/> is then empty and the graph takes no inserts. Null: slots from VectorBase on are in Vectors.
+        /// </summary>
+        public readonly LogVectors? LogRows;
+
+        public Graph(int capacity, int dimensions, int stride0, bool coded, FileVectors? mapped = null, LogVectors? logRows = null)
         {
             Mapped = mapped;
             VectorBase = mapped?.Count ?? 0;
+            LogRows = logRows;
             Codes = coded ? GC.AllocateUninitializedArray<sbyte>(checked(capacity * dimensions), pinned: true) : [];
             Scales = coded ? new float[capacity] : [];
             Capacity = capacity;
-            Vectors = GC.AllocateUninitializedArray<float>(checked((capacity - VectorBase) * dimensions), pinned: true);
+            Vectors = logRows is not null ? [] : GC.AllocateUninitializedArray<float>(checked((capacity - VectorBase) * dimensions), pinned: true);
             Labels = new long[capacity];
             States = new byte[capacity];
             Levels = new byte[capacity];
@@ -216,6 +223,12 @@ public sealed class HnswIndex : IVectorIndex
 
     private void AddValidated(long id, ReadOnlySpan<float> vector)
     {
+        if (Volatile.Read(ref _graph).Mapped is not null)
+        {
+            // before a slot is taken: a refused insert leaves the index as it was (neighbour selection holds two
+            // rows at once, and a file's rows share one buffer per thread)
+            throw new InvalidOperationException("this index reads its vectors in place for searching; open it without mapVectors to add to it");
+        }
         _growth.EnterReadLock();
         try
         {
@@ -276,9 +289,9 @@ public sealed class HnswIndex : IVectorIndex
             int capacity = (int)Math.Min(Math.Max(needed, (long)old.Capacity * 2), Array.MaxLength / Math.Max(_dims, _stride0));
             if (capacity < needed)
                 throw new InvalidSettingException("capacity", $"{needed} vectors of {_dims} dimensions exceed what one index can hold");
-            var grown = new Graph(capacity, _dims, _stride0, _coded, old.Mapped);
+            var grown = new Graph(capacity, _dims, _stride0, _coded, old.Mapped, old.LogRows);
             int n = _allocated;
-            old.Vectors.AsSpan(0, (n - old.VectorBase) * _dims).CopyTo(grown.Vectors);
+            if (old.LogRows is null) old.Vectors.AsSpan(0, (n - old.VectorBase) * _dims).CopyTo(grown.Vectors);
             if (_coded)
             {
                 old.Codes.AsSpan(0, n * _dims).CopyTo(grown.Codes);
@@ -713,7 +726,9 @@ public sealed class HnswIndex : IVectorIndex
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<float> Vector(Graph g, int node) =>
-        node < g.VectorBase ? g.Mapped!.Row(node) : new(g.Vectors, (node - g.VectorBase) * _dims, _dims);
+        node < g.VectorBase ? g.Mapped!.Row(node)
+        : g.LogRows is { } log ? log.Row(node - g.VectorBase)
+        : new(g.Vectors, (node - g.VectorBase) * _dims, _dims);
 
     private Span<int> LinkList(Graph g, int node, int level) =>
         level == 0
@@ -937,7 +952,8 @@ public sealed class HnswIndex : IVectorIndex
             writer.Write<byte>(g.States.AsSpan(0, n));
             writer.Write<byte>(g.Levels.AsSpan(0, n));
             for (int i = 0; i < Math.Min(n, g.VectorBase); i++) writer.Write<float>(g.Mapped!.Row(i));
-            writer.Write<float>(g.Vectors.AsSpan(0, Math.Max(0, n - g.VectorBase) * _dims));
+            if (g.LogRows is null) writer.Write<float>(g.Vectors.AsSpan(0, Math.Max(0, n - g.VectorBase) * _dims));
+            else for (int i = g.VectorBase; i < n; i++) writer.Write<float>(Vector(g, i));
             writer.Write<int>(g.Links0.AsSpan(0, n * _stride0));
             for (int i = 0; i < n; i++)
             {
@@ -1097,8 +1113,9 @@ public sealed class HnswIndex : IVectorIndex
     /// <summary>
     /// As <see cref="Open(string, string?, long)"/>, with searches scoring the walk by <paramref name="codec"/> (codes are
     /// derived from the stored vectors as they load). With <paramref name="mapVectors"/> and the int8 codec, the
-    /// file's full-precision vectors are not loaded but memory-mapped, read only to rescore a search's candidates: a
-    /// searcher's memory holds the codes and links, a quarter of the floats (the log's vectors are loaded).
+    /// file's full-precision vectors are not loaded but read in place (one positioned read a row), only to rescore a
+    /// search's candidates: a searcher's memory holds the codes and links, a quarter of the floats; the change log's
+    /// vectors are read where its records hold them, likewise. Such an index searches and deletes but takes no inserts.
     /// </summary>
     public static HnswIndex Open(string path, string? logPath, long logLength, VectorCodec codec, bool mapVectors = false)
     {
@@ -1123,12 +1140,18 @@ public sealed class HnswIndex : IVectorIndex
             long stride0 = 1 + 2L * h.M;
             reader.Require(n * (8L + 1 + 1) + (long)n * h.Dimensions * 4 + n * stride0 * 4, "nodes");
             bool mapped = mapVectors && codec == VectorCodec.Int8 && n > 0;
-            index = new HnswIndex(h.Dimensions, parameters, mapped ? 16 : Math.Max(n, 16));
+            // room for every node the log can add (each takes at least its label, state, level, vector and layer-0
+            // list), so replaying it never doubles the arrays
+            long logNodes = logPath is not null && logLength > 0 ? logLength / (10L + 4L * h.Dimensions + 4L * stride0) : 0;
+            int capacity = (int)Math.Min(Math.Max(n + logNodes, 16), Array.MaxLength / Math.Max(h.Dimensions, (int)stride0));
+            index = new HnswIndex(h.Dimensions, parameters, mapped ? 16 : capacity);
             if (mapped)
             {
-                // the vector section starts after the header, labels, states and levels
-                var rows = new MappedVectors(reader.Path, IndexFile.HeaderSize + n * 10L, n, h.Dimensions);
-                index._graph = new Graph(Math.Max(n, 16), h.Dimensions, index._stride0, coded: true, rows);
+                // the vector section starts after the header, labels, states and levels; the log's rows are read
+                // where its records hold them
+                var rows = new FileVectors(reader.Path, IndexFile.HeaderSize + n * 10L, n, h.Dimensions);
+                var logRows = logNodes > 0 ? new LogVectors(logPath!, logLength, h.Dimensions) : null;
+                index._graph = new Graph(capacity, h.Dimensions, index._stride0, coded: true, rows, logRows);
             }
             Graph g = index._graph;
             reader.Read(g.Labels.AsSpan(0, n), "labels");
@@ -1190,6 +1213,7 @@ public sealed class HnswIndex : IVectorIndex
     {
         if (!_coded) return;
         Graph g = _graph;
+        if (g.LogRows is not null) return; // every row was coded as it was read, the file's and the log's
         int first = g.VectorBase, n = _allocated, dims = _dims; // a mapped file's rows were coded as they were read
         const int Block = 4096;
         Parallel.For(0, (n - first + Block - 1) / Block, b =>
@@ -1217,7 +1241,28 @@ public sealed class HnswIndex : IVectorIndex
         log.Read(g.Labels.AsSpan(before, added), "labels");
         log.Read(g.States.AsSpan(before, added), "states");
         log.Read(g.Levels.AsSpan(before, added), "levels");
-        log.Read(g.Vectors.AsSpan((before - g.VectorBase) * _dims, added * _dims), "vectors");
+        if (g.LogRows is { } rows)
+        {
+            // read through all the same (the record's hash covers them), coding each row on the way
+            var block = new float[Math.Min(Math.Max(added, 1), 1024) * _dims];
+            for (int start = 0; start < added; start += 1024)
+            {
+                int count = Math.Min(1024, added - start);
+                long at = log.Position;
+                log.Read(block.AsSpan(0, count * _dims), "vectors");
+                for (int i = 0; i < count; i++)
+                {
+                    rows.Add(at + (long)i * _dims * sizeof(float));
+                    int slot = before + start + i;
+                    g.Scales[slot] = VectorMath.QuantiseInt8(block.AsSpan(i * _dims, _dims), g.Codes.AsSpan(slot * _dims, _dims));
+                }
+            }
+            if (rows.Count != after - g.VectorBase) throw log.Corrupt($"the log's rows end at node {g.VectorBase + rows.Count}, the record at {after}");
+        }
+        else
+        {
+            log.Read(g.Vectors.AsSpan((before - g.VectorBase) * _dims, added * _dims), "vectors");
+        }
         log.Read(g.Links0.AsSpan(before * _stride0, added * _stride0), "layer-0 links");
         for (int i = before; i < after; i++)
         {

@@ -109,15 +109,21 @@ public sealed class Int8CodecTests
         var writer = new HnswIndex(64);
         writer.AddMany(TestVectors.Ids(2500), data.AsSpan(0, 2500 * 64), 2);
         writer.Save(path);
-        var more = data.AsSpan(2500 * 64).ToArray();
-        writer.AddMany(TestVectors.Ids(500, 2500), more, 2);
+        // two commits' records in the log: the mapped open maps the file's rows and each record's rows where they lie
+        writer.AddMany(TestVectors.Ids(300, 2500), data.AsSpan(2500 * 64, 300 * 64).ToArray(), 2);
         writer.MarkDeleted(7);
-        var length = writer.AppendChanges(log, 0, 2); // the mapped open loads the log's vectors, maps the file's
+        var first = writer.AppendChanges(log, 0, 2);
+        writer.AddMany(TestVectors.Ids(200, 2800), data.AsSpan(2800 * 64).ToArray(), 2);
+        writer.MarkDeleted(2600);
+        var length = writer.AppendChanges(log, first, 3);
 
         var loaded = HnswIndex.Open(path, log, length, VectorCodec.Int8);
         var mapped = HnswIndex.Open(path, log, length, VectorCodec.Int8, mapVectors: true);
-        Assert.True(mapped.MemoryBytes < loaded.MemoryBytes - 2500L * 64 * 4 * 9 / 10, $"mapped {mapped.MemoryBytes} bytes, loaded {loaded.MemoryBytes}");
-        File.Delete(path); // a writer retiring the file: the mapping keeps its data
+        Assert.Equal(loaded.Count, mapped.Count);
+        // none of the 3,000 float vectors in memory (the loaded open holds them all), not even in spare capacity
+        Assert.True(mapped.MemoryBytes < loaded.MemoryBytes - 3000L * 64 * 4 * 9 / 10, $"mapped {mapped.MemoryBytes} bytes, loaded {loaded.MemoryBytes}");
+        Assert.Throws<InvalidOperationException>(() => mapped.Add(99_999, new TestVectors(8).UnitVector(64)));
+        File.Delete(path); // a writer retiring the files: the open handles keep their data
         File.Delete(log);
         var rng = new TestVectors(5);
         for (var i = 0; i < 50; i++)

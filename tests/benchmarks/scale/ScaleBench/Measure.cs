@@ -97,6 +97,9 @@ internal static class Measure
         {
             ["rss_mib"] = Round(Kb("VmRSS") / 1024.0),
             ["hwm_mib"] = Round(Kb("VmHWM") / 1024.0),
+            // anonymous (heaps, native buffers) apart from file pages (the mapped vector, log and Lucene files)
+            ["rss_anon_mib"] = Round(Kb("RssAnon") / 1024.0),
+            ["rss_file_mib"] = Round(Kb("RssFile") / 1024.0),
             ["managed_heap_mib"] = Round(GC.GetTotalMemory(false) / 1048576.0),
         };
         var lexicalOptions = manifest.Lexical;

@@ -24,6 +24,7 @@ internal static class Summary
             ("  its commit alone", $"{Commit(r)} s", "< 2 s at 1M"),
             ("open, until a first query ran", $"{V("open.until_first_query_seconds")} s (open {V("open.open_seconds")} s, model {V("open.model_load_seconds")} s)", "< 10 s"),
             ("search RSS (VmRSS / VmHWM)", $"{V("memory.rss_mib")} / {V("memory.hwm_mib")} MiB", "< 3 GiB"),
+            ("  anonymous / file pages / managed heap", $"{V("memory.rss_anon_mib")} / {V("memory.rss_file_mib")} / {V("memory.managed_heap_mib")} MiB", ""),
             ("disk", $"{V("disk.total_mib")} MiB = {V("disk.ratio_to_live")}× live {V("disk.live_data_mib")} MiB", "≤ 1.3×"),
             ("  vectors / lexical / metadata / other", $"{V("disk.vector_files_mib")} / {V("disk.lexical_mib")} / {V("disk.metadata_mib")} / {V("disk.other_mib")} MiB", ""),
             ("dense recall@10 vs brute force", $"{V("recall.dense_recall_at_10")} (worst query {V("recall.worst_query")}, {V("recall.queries")} queries)", "≥ 0.95"),
